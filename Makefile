@@ -1,0 +1,18 @@
+# claimgate: the two commands a newcomer needs are `go run ./cmd/claimgate demo`
+# and `make test`.
+.PHONY: test unit build bench fuzz
+
+# Everything: installs Debian packages and Go modules, starts a real Samba AD
+# DC on loopback, runs all tests, stops the directory.
+test:
+	bash scripts/test.sh
+
+# Fast tests only: no directory, no browser.
+unit:
+	go test -short ./...
+
+build:
+	go build -o bin/claimgate ./cmd/claimgate
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./sts/ ./internal/mfa/ ./ldapsource/

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// flags is a FlagSet whose -h prints a description, the usage line and the
+// options to stdout; errors go to stderr.
+type flags struct {
+	*flag.FlagSet
+	stdout io.Writer
+}
+
+func newFlags(e *env, name, usageLine, description string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: claimgate %s\n\n%s\n", usageLine, strings.TrimSpace(description))
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprint(w, "\nOptions:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return &flags{FlagSet: fs, stdout: e.stdout}
+}
+
+// parse returns (exit code, done): -h exits 0, a bad flag exits 2.
+func (f *flags) parse(args []string) (int, bool) {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			f.SetOutput(f.stdout)
+		}
+	}
+	err := f.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	case err != nil:
+		return 2, true
+	}
+	return 0, false
+}
+
+func fail(e *env, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "claimgate: "+format+"\n", args...)
+	return 1
+}

@@ -1,0 +1,231 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/claimgate/claimgate/certs"
+	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/internal/audit"
+	"github.com/claimgate/claimgate/internal/config"
+	"github.com/claimgate/claimgate/internal/factors"
+	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/server"
+	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/templates"
+)
+
+// Options adjust Build for the demo and for tests.
+type Options struct {
+	Logger *slog.Logger
+	// AuditWriter overrides where audit JSON lines go (tests); nil means
+	// what the configuration says.
+	AuditWriter io.Writer
+	// Mounts are extra handlers (the demo relying party).
+	Mounts map[string]func(*App) http.Handler
+	Now    func() time.Time
+}
+
+// App is a wired claimgate.
+type App struct {
+	Config   *config.Config
+	Keys     *certs.Set
+	Issuer   *sts.Issuer
+	Metadata []byte
+	Pages    *templates.Set
+	Store    *sqlitestore.DB
+	Handler  http.Handler
+	Logger   *slog.Logger
+	closers  []func() error
+}
+
+// Close releases the store and directory connections.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// Build wires everything. On error nothing stays open.
+func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	a := &App{Config: cfg, Logger: o.Logger}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+	if a.Keys, err = LoadKeys(cfg.Signing); err != nil {
+		return nil, err
+	}
+	for _, w := range a.Keys.Warnings(o.Now()) {
+		o.Logger.Warn("signing certificate", "warning", w)
+	}
+	if a.Issuer, err = sts.NewIssuer(sts.IssuerConfig{
+		EntityID: cfg.EntityID, Signer: a.Keys.Signing.Key, Certificate: a.Keys.Signing.Certificate,
+		Lifetime: cfg.Token.Lifetime, Skew: cfg.Token.ClockSkew, Now: o.Now,
+	}); err != nil {
+		return nil, err
+	}
+	if a.Metadata, err = BuildMetadata(cfg, a.Keys); err != nil {
+		return nil, err
+	}
+	if a.Pages, err = pages(cfg); err != nil {
+		return nil, err
+	}
+	key, err := encryptionKey(cfg.MFA.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	if a.Store, err = sqlitestore.Open(ctx, cfg.Store.Path, sqlitestore.Options{Key: key, Now: o.Now}); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Store.Close)
+	dir, files, closeDir, err := directory(cfg, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, closeDir)
+	auditLog, closeAudit, err := auditLogger(cfg, a.Store, o)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, closeAudit)
+	auditor := &factors.Auditor{Log: auditLog, Logger: o.Logger}
+	parties := partyList(cfg)
+	flowOpts := login.Options{
+		Parties: parties, Issuer: a.Issuer, Directory: dir, Sessions: a.Store, Auditor: auditor,
+		Pages: a.Pages, Logger: o.Logger, ClaimTypes: cfg.Claims.Issue,
+		RequireSecondFactor: cfg.MFA.Required,
+		AppPasswordOnly:     cfg.MFA.AppPasswords.Policy == config.AppPasswordOnly,
+		SecureCookies:       cfg.BaseURL.Scheme == "https",
+		CookieName:          cfg.Server.Session.CookieName,
+		SessionLifetime:     cfg.Server.Session.Lifetime,
+		ClientAddr:          server.ClientAddr,
+		RequestID:           server.RequestID,
+		Now:                 o.Now,
+	}
+	if flowOpts.SecondFactor, err = secondFactor(cfg, a.Store, files, o.Logger); err != nil {
+		return nil, err
+	}
+	flowOpts.AppPasswords = &factors.AppPasswords{Store: a.Store, Used: func(ctx context.Context, user, name string) {
+		_ = auditLog.Log(ctx, audit.Record{Event: audit.EventAppPasswordUsed, Outcome: audit.OutcomeSuccess, User: user, Detail: map[string]string{"name": name}})
+	}}
+	if cfg.MFA.Enrolment.SelfEnrolment {
+		flowOpts.Enrol = &factors.Enroller{Store: a.Store, Issuer: issuerName(cfg), Networks: cfg.MFA.Enrolment.AllowedNetworks,
+			RequireCode: cfg.MFA.Enrolment.RequireCode, SkewSteps: cfg.MFA.TOTP.SkewSteps}
+	}
+	if flowOpts.Throttle, err = newThrottle(cfg, a.Store, auditLog); err != nil {
+		return nil, err
+	}
+	flow, err := login.New(flowOpts)
+	if err != nil {
+		return nil, err
+	}
+	var logo []byte
+	if cfg.Branding.LogoFile != "" {
+		if logo, err = os.ReadFile(cfg.Branding.LogoFile); err != nil {
+			return nil, fmt.Errorf("branding.logo_file: %w", err)
+		}
+	}
+	mounts := map[string]http.Handler{}
+	for p, mk := range o.Mounts {
+		mounts[p] = mk(a)
+	}
+	var replies []string
+	for _, p := range parties {
+		replies = append(replies, p.ReplyURL)
+	}
+	md := a.Metadata
+	a.Handler, err = server.New(server.Options{
+		Flow: flow, Pages: a.Pages, Metadata: func() []byte { return md }, ReplyURLs: replies,
+		HTTPS: cfg.BaseURL.Scheme == "https", Logo: logo, Mounts: mounts, Logger: o.Logger, Now: o.Now,
+		ClientAddr: clientAddr(cfg.Server.TrustedProxies),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// BuildMetadata signs the federation metadata once.
+func BuildMetadata(cfg *config.Config, keys *certs.Set) ([]byte, error) {
+	var types []claims.TypeInfo
+	for _, t := range cfg.Claims.Issue {
+		types = append(types, claims.Lookup(t))
+	}
+	return sts.BuildMetadata(sts.MetadataConfig{
+		EntityID: cfg.EntityID, PassiveEndpoint: cfg.WSFedURL(), Certificates: keys.Published,
+		ClaimTypes: types, Signer: keys.Signing.Key, SigningCertificate: keys.Signing.Certificate,
+	})
+}
+
+func partyList(cfg *config.Config) sts.PartyList {
+	var l sts.PartyList
+	for _, p := range cfg.RelyingParties {
+		if p.Identifier == "" {
+			continue // from metadata; added by the metadata source
+		}
+		l = append(l, sts.RelyingParty{Identifier: p.Identifier, ReplyURL: p.ReplyURL, SignatureAlgorithm: p.SignatureAlgorithm, TokenLifetime: p.TokenLifetime})
+	}
+	return l
+}
+
+func pages(cfg *config.Config) (*templates.Set, error) {
+	return templates.New(templates.Options{Dir: cfg.Branding.TemplateDir, Language: cfg.Branding.Language,
+		Branding: templates.Branding{ProductName: cfg.Branding.ProductName, PrimaryColor: cfg.Branding.PrimaryColor, HasLogo: cfg.Branding.LogoFile != ""}})
+}
+
+func issuerName(cfg *config.Config) string {
+	if cfg.MFA.TOTP.IssuerName != "" {
+		return cfg.MFA.TOTP.IssuerName
+	}
+	if cfg.Branding.ProductName != "" {
+		return cfg.Branding.ProductName
+	}
+	return "claimgate"
+}
+
+// encryptionKey decodes the 32-byte key for secrets at rest (hex or base64).
+func encryptionKey(s config.Secret) ([]byte, error) {
+	v := strings.TrimSpace(s.Value())
+	if v == "" {
+		return nil, nil
+	}
+	if b, err := hex.DecodeString(v); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("mfa.encryption_key: must be 32 bytes, written as 64 hex digits or base64")
+}
+
+// OpenStore opens the configured store with its encryption key, as the
+// server does; the admin CLI uses it while the server runs.
+func OpenStore(ctx context.Context, cfg *config.Config) (*sqlitestore.DB, error) {
+	key, err := encryptionKey(cfg.MFA.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	return sqlitestore.Open(ctx, cfg.Store.Path, sqlitestore.Options{Key: key})
+}

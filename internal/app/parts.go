@@ -1,0 +1,67 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/claimgate/claimgate/internal/audit"
+	"github.com/claimgate/claimgate/internal/config"
+	"github.com/claimgate/claimgate/internal/factors"
+	"github.com/claimgate/claimgate/internal/mfa"
+	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+)
+
+// auditLogger sends audit records to the configured log and the store.
+func auditLogger(cfg *config.Config, db *sqlitestore.DB, o Options) (*audit.Logger, func() error, error) {
+	var w io.Writer
+	closeFn := func() error { return nil }
+	switch {
+	case o.AuditWriter != nil:
+		w = o.AuditWriter
+	case cfg.Audit.Log == "" || cfg.Audit.Log == "stderr":
+		w = os.Stderr
+	case cfg.Audit.Log == "stdout":
+		w = os.Stdout
+	case cfg.Audit.Log == "none":
+	default:
+		f, err := os.OpenFile(cfg.Audit.Log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("audit.log: %w", err)
+		}
+		w, closeFn = f, f.Close
+	}
+	opts := audit.Options{Writer: w, Now: o.Now}
+	if cfg.Audit.Store {
+		opts.Store = db
+	}
+	return audit.New(opts), closeFn, nil
+}
+
+// secondFactor builds the verifier with the SMS gateway, if enabled.
+func secondFactor(cfg *config.Config, db *sqlitestore.DB, files factors.FileSecrets, log *slog.Logger) (*factors.Verifier, error) {
+	o := factors.Options{Store: db, File: files, TOTPSkewSteps: cfg.MFA.TOTP.SkewSteps, HOTPLookAhead: cfg.MFA.HOTP.LookAhead, Logger: log}
+	if cfg.SMS.Enabled {
+		g := smsGateway(cfg.SMS.Gateway)
+		if err := g.Validate(); err != nil {
+			return nil, fmt.Errorf("sms.gateway: %w", err)
+		}
+		o.SMS = g
+		o.SMSDigits, o.SMSTTL, o.SMSMaxSends, o.PhoneFromDirectory = cfg.SMS.CodeLength, cfg.SMS.CodeTTL, cfg.SMS.MaxResends+1, true
+	}
+	return factors.NewVerifier(o)
+}
+
+// smsGateway fills the gateway token into the URL and header values, so
+// the token stays out of the YAML as a {{.Token}} placeholder.
+func smsGateway(g config.Gateway) *mfa.Gateway {
+	tok := g.Token.Value()
+	fill := func(s string) string { return strings.ReplaceAll(s, "{{.Token}}", tok) }
+	h := map[string]string{}
+	for k, v := range g.Headers {
+		h[k] = fill(v)
+	}
+	return &mfa.Gateway{URL: fill(g.URL), Method: g.Method, Headers: h, BodyTemplate: fill(g.BodyTemplate), Timeout: g.Timeout}
+}

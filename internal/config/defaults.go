@@ -1,0 +1,62 @@
+package config
+
+import "time"
+
+// Defaults, applied to keys the file leaves out. docs/configuration.md
+// lists the same values; keep them in step.
+const (
+	DefaultDataDir            = "/var/lib/claimgate"
+	DefaultListen             = ":8443"
+	DefaultReadTimeout        = 15 * time.Second
+	DefaultReadHeaderTimeout  = 5 * time.Second
+	DefaultWriteTimeout       = 30 * time.Second
+	DefaultIdleTimeout        = 120 * time.Second
+	DefaultShutdownTimeout    = 15 * time.Second
+	DefaultMaxHeaderBytes     = 64 << 10 // AD FS's wctx makes long query strings
+	DefaultCookieName         = "claimgate_session"
+	DefaultSessionLifetime    = 8 * time.Hour // AD FS's own SSO lifetime
+	DefaultSessionIdle        = 30 * time.Minute
+	DefaultTokenLifetime      = 60 * time.Minute
+	DefaultClockSkew          = 5 * time.Minute
+	DefaultMetadataRefresh    = time.Hour
+	DefaultLDAPUserFilter     = "(&(objectCategory=person)(objectClass=user))"
+	DefaultLDAPConnect        = 5 * time.Second
+	DefaultLDAPBind           = 5 * time.Second
+	DefaultLDAPSearch         = 10 * time.Second
+	DefaultLDAPPoolSize       = 4
+	DefaultLDAPPoolIdle       = 5 * time.Minute
+	DefaultLDAPRetryAfter     = 30 * time.Second
+	DefaultPhoneAttribute     = "mobile"
+	DefaultTOTPDigits         = 6
+	DefaultTOTPPeriod         = 30 * time.Second
+	DefaultTOTPAlgorithm      = "SHA1" // what every authenticator app supports
+	DefaultTOTPSkewSteps      = 1
+	DefaultHOTPLookAhead      = 10
+	DefaultHOTPResync         = 100
+	DefaultEnrolmentCodeTTL   = 72 * time.Hour
+	DefaultSMSCodeLength      = 6
+	DefaultSMSCodeTTL         = 5 * time.Minute
+	DefaultSMSMaxResends      = 3
+	DefaultSMSRateMax         = 5
+	DefaultSMSRateWindow      = time.Hour
+	DefaultSMSMethod          = "POST"
+	DefaultSMSTimeout         = 10 * time.Second
+	DefaultMaxFailures        = 5
+	DefaultBaseLockout        = time.Minute
+	DefaultMaxLockout         = time.Hour
+	DefaultPerAddressFailures = 20
+	DefaultLockoutWindow      = 15 * time.Minute
+	DefaultStoreDriver        = "sqlite"
+	DefaultStoreFile          = "claimgate.db" // inside data_dir
+	DefaultAuditLog           = "stderr"
+	DefaultProductName        = "claimgate"
+	DefaultPrimaryColor       = "#1f5fa8"
+	DefaultLanguage           = "en"
+	DefaultLogLevel           = "info"
+	DefaultLogFormat          = "text"
+)
+
+// DefaultLoginForms are the login-name forms accepted when none are listed.
+func DefaultLoginForms() []string {
+	return []string{LoginSAMAccountName, LoginDomainSAMAccountName, LoginUPN}
+}

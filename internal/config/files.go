@@ -1,0 +1,108 @@
+package config
+
+import (
+	"crypto/x509"
+	"os"
+
+	"github.com/claimgate/claimgate/certs"
+)
+
+// CheckFiles reports, with their paths, configured files and directories
+// that do not exist or are of the wrong kind. Validate checks only shape;
+// call this at start-up (or from `claimgate check`) before using them.
+// Files that claimgate creates itself (the store, a file audit log) are
+// not checked: whoever opens them reports a failure.
+func (c *Config) CheckFiles() []Problem {
+	var ps problems
+	file := func(path, name string) {
+		if name == "" {
+			return
+		}
+		fi, err := os.Stat(name)
+		switch {
+		case err != nil:
+			ps.add(path, "%v", err)
+		case fi.IsDir():
+			ps.add(path, "%s is a directory, not a file", name)
+		}
+	}
+	dir := func(path, name string) {
+		if name == "" {
+			return
+		}
+		fi, err := os.Stat(name)
+		switch {
+		case err != nil:
+			ps.add(path, "%v", err)
+		case !fi.IsDir():
+			ps.add(path, "%s is not a directory", name)
+		}
+	}
+	if t := c.Server.TLS; t != nil {
+		file("server.tls.cert_file", t.CertFile)
+		file("server.tls.key_file", t.KeyFile)
+	}
+	for i, k := range c.Signing.Keys {
+		p := index("signing.keys", i)
+		file(p+".cert_file", k.CertFile)
+		file(p+".key_file", k.KeyFile)
+		file(p+".pkcs12_file", k.PKCS12File)
+	}
+	for i, f := range c.Signing.ExtraPublishedCerts {
+		file(index("signing.extra_published_certs", i), f)
+	}
+	for i, rp := range c.RelyingParties {
+		if rp.Metadata != nil {
+			file(index("relying_parties", i)+".metadata.file", rp.Metadata.File)
+		}
+	}
+	if u := c.Directory.UsersFile; u != nil {
+		file("directory.users_file.path", u.Path)
+	}
+	if l := c.Directory.LDAP; l != nil {
+		file("directory.ldap.ca_file", l.CAFile)
+	}
+	file("branding.logo_file", c.Branding.LogoFile)
+	dir("branding.template_dir", c.Branding.TemplateDir)
+	return ps
+}
+
+// LoadSigning loads every configured signing key and published
+// certificate with package certs and makes the signing set. Each failure
+// is a Problem at the key's path (wrong password, loose permissions,
+// mismatched key, weak key), all reported at once.
+func (c *Config) LoadSigning() (*certs.Set, error) {
+	var ps problems
+	var pairs []*certs.KeyPair
+	for i, k := range c.Signing.Keys {
+		var kp *certs.KeyPair
+		var err error
+		if k.PKCS12File != "" {
+			kp, err = certs.LoadPKCS12(k.PKCS12File, k.PKCS12Password.Value())
+		} else {
+			kp, err = certs.LoadPEM(k.CertFile, k.KeyFile)
+		}
+		if err != nil {
+			ps.add(index("signing.keys", i), "%v", err)
+			continue
+		}
+		pairs = append(pairs, kp)
+	}
+	var extra []*x509.Certificate
+	for i, f := range c.Signing.ExtraPublishedCerts {
+		cert, err := certs.LoadCertificate(f)
+		if err != nil {
+			ps.add(index("signing.extra_published_certs", i), "%v", err)
+			continue
+		}
+		extra = append(extra, cert)
+	}
+	if len(ps) > 0 {
+		return nil, &ValidationError{Problems: ps}
+	}
+	set, err := certs.NewSet(pairs, extra)
+	if err != nil {
+		return nil, &ValidationError{Problems: []Problem{{Path: "signing", Message: err.Error()}}}
+	}
+	return set, nil
+}

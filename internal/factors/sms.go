@@ -1,0 +1,116 @@
+package factors
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/mfa"
+	"github.com/claimgate/claimgate/internal/store"
+)
+
+// smsCode is a code sent and not yet used. Only its hash is kept.
+type smsCode struct {
+	hash    string
+	expires time.Time
+	sends   int
+	lastAt  time.Time
+}
+
+// ErrResendLimit is returned by Prepare when no more codes may be sent now.
+var ErrResendLimit = errors.New("factors: SMS resend limit reached")
+
+// Prepare sends an SMS code for SMS methods and does nothing for others.
+// Sends are limited per user and factor: at most SMSMaxSends codes within
+// SMSTTL, and at least SMSMinInterval apart.
+func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Method, now time.Time) error {
+	if m.Kind != store.KindSMS {
+		return nil
+	}
+	if v.o.SMS == nil {
+		return errors.New("factors: SMS is not configured")
+	}
+	phone, err := v.phone(ctx, id, m)
+	if err != nil {
+		return err
+	}
+	key := id.Username + "\x00" + m.ID
+	v.mu.Lock()
+	p := v.sms[key]
+	if p != nil && now.After(p.expires) {
+		p = nil
+	}
+	if p != nil && (p.sends >= v.o.SMSMaxSends || now.Sub(p.lastAt) < v.o.SMSMinInterval) {
+		v.mu.Unlock()
+		return ErrResendLimit
+	}
+	r := v.o.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	code, err := mfa.NewNumericCode(r, v.o.SMSDigits)
+	if err != nil {
+		v.mu.Unlock()
+		return err
+	}
+	if p == nil {
+		p = &smsCode{}
+		v.sms[key] = p
+	}
+	// A new code replaces the old one; the expiry runs from the first send
+	// so resends cannot keep a sign-in open forever.
+	if p.sends == 0 {
+		p.expires = now.Add(v.o.SMSTTL)
+	}
+	p.hash, p.sends, p.lastAt = fingerprint(id.Username, code), p.sends+1, now
+	v.mu.Unlock()
+	if err := v.o.SMS.SendCode(ctx, phone, code, fmt.Sprintf(v.o.SMSMessage, code)); err != nil {
+		return fmt.Errorf("factors: send SMS: %w", err)
+	}
+	v.o.Logger.Info("SMS code sent", "user", id.Username, "phone", maskPhone(phone))
+	return nil
+}
+
+func (v *Verifier) phone(ctx context.Context, id claims.Identity, m login.Method) (string, error) {
+	if m.ID == directorySMSID {
+		if id.Mobile == "" {
+			return "", errors.New("factors: no phone number in the directory")
+		}
+		return id.Mobile, nil
+	}
+	f, err := v.o.Store.Factor(ctx, m.ID)
+	if err != nil {
+		return "", fmt.Errorf("factors: load: %w", err)
+	}
+	if f.User != id.Username || f.Phone == "" {
+		return "", errors.New("factors: SMS factor has no phone number")
+	}
+	return f.Phone, nil
+}
+
+func (v *Verifier) verifySMS(ctx context.Context, id claims.Identity, m login.Method, code string, now time.Time) (bool, error) {
+	norm, err := mfa.NormalizeCode(code, v.o.SMSDigits)
+	if err != nil {
+		return false, nil
+	}
+	key := id.Username + "\x00" + m.ID
+	v.mu.Lock()
+	p := v.sms[key]
+	ok := p != nil && now.Before(p.expires) && equal(p.hash, fingerprint(id.Username, norm))
+	if ok {
+		delete(v.sms, key)
+	}
+	v.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	fresh, err := v.o.Store.UseCode(ctx, id.Username, m.ID, fingerprint(id.Username, norm)+":"+now.UTC().Format(time.RFC3339Nano), now.Add(v.o.SMSTTL))
+	if err != nil {
+		return false, fmt.Errorf("factors: record use: %w", err)
+	}
+	return fresh, nil
+}

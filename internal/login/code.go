@@ -1,0 +1,190 @@
+package login
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/claimgate/claimgate/templates"
+)
+
+// firstDone loads the session of a user who passed the first factor.
+func (f *Flow) firstDone(w http.ResponseWriter, r *http.Request) (*session, bool) {
+	s, err := f.sessions.load(r, f.o.Now())
+	if err != nil {
+		f.internal(w, r, err)
+		return nil, false
+	}
+	if s == nil || s.Pending == nil || s.Stage != stageFirst || s.Identity == nil {
+		f.expired(w, r)
+		return nil, false
+	}
+	return s, true
+}
+
+// methods lists the user's second factors, choosing the first one when the
+// user has not picked.
+func (f *Flow) methods(w http.ResponseWriter, r *http.Request, s *session) ([]Method, *Method, bool) {
+	ms, err := f.o.SecondFactor.Methods(ctx(r), *s.Identity)
+	if err != nil {
+		f.internal(w, r, err)
+		return nil, nil, false
+	}
+	for i := range ms {
+		if ms[i].ID == s.Method {
+			return ms, &ms[i], true
+		}
+	}
+	if len(ms) == 0 {
+		return nil, nil, true
+	}
+	return ms, &ms[0], true
+}
+
+// CodePage shows the one-time code form (or sends an SMS code first).
+func (f *Flow) CodePage(w http.ResponseWriter, r *http.Request) {
+	s, ok := f.firstDone(w, r)
+	if !ok {
+		return
+	}
+	if !f.o.RequireSecondFactor && f.o.SecondFactor == nil {
+		f.finish(w, r, s, false)
+		return
+	}
+	ms, m, ok := f.methods(w, r, s)
+	if !ok {
+		return
+	}
+	if m == nil {
+		f.noFactor(w, r, s)
+		return
+	}
+	if s.Method != m.ID {
+		if len(ms) > 1 && s.Method == "" {
+			f.showChooser(w, r, s, ms)
+			return
+		}
+		if err := f.o.SecondFactor.Prepare(ctx(r), *s.Identity, *m, f.o.Now()); err != nil {
+			f.unavailable(w, r, err)
+			return
+		}
+		s.Method = m.ID
+		if err := f.sessions.update(ctx(r), s); err != nil {
+			f.internal(w, r, err)
+			return
+		}
+	}
+	f.showCode(w, r, s, ms, m, http.StatusOK, "")
+}
+
+func (f *Flow) showCode(w http.ResponseWriter, r *http.Request, s *session, ms []Method, m *Method, status int, errKey string) {
+	d := templates.CodeData{
+		Common: templates.Common{CSRF: s.CSRF, RequestID: f.o.RequestID(r)},
+		Action: PathCode, ErrorKey: errKey, Method: m.Label, Digits: m.Digits,
+	}
+	if m.Kind == "sms" {
+		d.ResendAction = PathSend
+		if errKey == "" {
+			d.InfoKey = "code.sent"
+		}
+	}
+	if len(ms) > 1 {
+		d.ChooseAction = PathPick
+	}
+	f.render(w, r, status, templates.PageCode, d)
+}
+
+func (f *Flow) noFactor(w http.ResponseWriter, r *http.Request, s *session) {
+	if !f.o.RequireSecondFactor {
+		f.finish(w, r, s, false)
+		return
+	}
+	if f.o.Enrol != nil {
+		f.enrolStart(w, r, s)
+		return
+	}
+	f.audit(r, Event{Name: "second_factor_failed", User: s.Identity.Username, Reason: "no_factor_enrolled", RelyingParty: s.Pending.Realm})
+	f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "user has no second factor", nil)
+}
+
+// CodeSubmit checks the one-time code and, when it is right, issues the token.
+func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable code form", err)
+		return
+	}
+	s, ok := f.firstDone(w, r)
+	if !ok {
+		return
+	}
+	if !checkCSRF(s, r) {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on code", nil)
+		return
+	}
+	if f.o.SecondFactor == nil {
+		f.expired(w, r)
+		return
+	}
+	ms, m, ok := f.methods(w, r, s)
+	if !ok {
+		return
+	}
+	if m == nil || m.ID != s.Method {
+		f.expired(w, r)
+		return
+	}
+	now := f.o.Now()
+	user := s.Identity.Username
+	addr := f.o.ClientAddr(r)
+	key := ThrottleKey(user)
+	if f.o.Throttle != nil {
+		allowed, err := f.o.Throttle.Allow(ctx(r), key, addr, now)
+		if err != nil {
+			f.internal(w, r, err)
+			return
+		}
+		if !allowed {
+			f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "locked_out", Factor: m.Kind, RelyingParty: s.Pending.Realm})
+			f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
+			return
+		}
+	}
+	code := strings.TrimSpace(r.PostFormValue("code"))
+	good := false
+	if code != "" && len(code) <= 16 {
+		var err error
+		good, err = f.o.SecondFactor.Verify(ctx(r), *s.Identity, *m, code, now)
+		if err != nil {
+			f.unavailable(w, r, err)
+			return
+		}
+	}
+	if !good {
+		if f.o.Throttle != nil {
+			if err := f.o.Throttle.Failure(ctx(r), key, addr, now); err != nil {
+				f.o.Logger.Error("throttle: failure not recorded", "err", err)
+			}
+		}
+		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "bad_code", Factor: m.Kind, RelyingParty: s.Pending.Realm})
+		s.Attempts++
+		if s.Attempts >= f.o.MaxCodeAttempts {
+			_ = f.sessions.end(ctx(r), w, s)
+			f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "too many wrong codes in one sign-in", nil)
+			return
+		}
+		if err := f.sessions.update(ctx(r), s); err != nil {
+			f.internal(w, r, err)
+			return
+		}
+		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
+		return
+	}
+	if f.o.Throttle != nil {
+		if err := f.o.Throttle.Success(ctx(r), key, addr, now); err != nil {
+			f.o.Logger.Error("throttle: success not recorded", "err", err)
+		}
+	}
+	f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: s.Pending.Realm})
+	s.SecondAt = now
+	f.finish(w, r, s, true)
+}

@@ -1,0 +1,168 @@
+package login
+
+import (
+	"context"
+	"encoding/base32"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/templates"
+)
+
+// Enrollment is a TOTP secret offered to a user, kept in the session until
+// the user proves one code from it.
+// The secret is saved (encrypted, unconfirmed) by Begin; the session holds
+// only its id, so no secret ever sits in a session record.
+type Enrollment struct {
+	ID     string
+	Secret []byte
+	URI    string
+	QRPNG  []byte
+}
+
+// Enroller lets a user with no second factor set up an authenticator app.
+type Enroller interface {
+	// Allowed says whether policy lets this user enrol from addr, and
+	// whether an administrator-issued enrolment code is needed.
+	Allowed(ctx context.Context, user claims.Identity, addr string) (ok, needCode bool)
+	// Begin makes and stores a new, unconfirmed secret.
+	Begin(ctx context.Context, user claims.Identity) (*Enrollment, error)
+	// Present loads an unconfirmed secret for display (URI and QR).
+	Present(ctx context.Context, user claims.Identity, id string) (*Enrollment, error)
+	// Finish confirms the secret when code is valid for it (and the
+	// enrolment code, when needed, is right).
+	Finish(ctx context.Context, user claims.Identity, id, code, enrolmentCode string, now time.Time) (bool, error)
+}
+
+func (f *Flow) enrolStart(w http.ResponseWriter, r *http.Request, s *session) {
+	ok, _ := f.o.Enrol.Allowed(ctx(r), *s.Identity, f.o.ClientAddr(r))
+	if !ok {
+		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "not_allowed", RelyingParty: s.Pending.Realm})
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "user has no second factor and may not enrol here", nil)
+		return
+	}
+	http.Redirect(w, r, PathEnrol, http.StatusSeeOther)
+}
+
+// EnrolPage shows a new authenticator secret.
+func (f *Flow) EnrolPage(w http.ResponseWriter, r *http.Request) {
+	s, ok := f.firstDone(w, r)
+	if !ok {
+		return
+	}
+	if f.o.Enrol == nil {
+		f.expired(w, r)
+		return
+	}
+	allowed, needCode := f.o.Enrol.Allowed(ctx(r), *s.Identity, f.o.ClientAddr(r))
+	if !allowed {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment not allowed", nil)
+		return
+	}
+	e, err := f.enrolment(r, s)
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	f.showEnrol(w, r, s, e, needCode, http.StatusOK, "")
+}
+
+// enrolment returns the secret offered in this session, making one on first use.
+func (f *Flow) enrolment(r *http.Request, s *session) (*Enrollment, error) {
+	if s.EnrolID != "" {
+		return f.o.Enrol.Present(ctx(r), *s.Identity, s.EnrolID)
+	}
+	e, err := f.o.Enrol.Begin(ctx(r), *s.Identity)
+	if err != nil {
+		return nil, err
+	}
+	s.EnrolID = e.ID
+	return e, f.sessions.update(ctx(r), s)
+}
+
+func (f *Flow) showEnrol(w http.ResponseWriter, r *http.Request, s *session, e *Enrollment, needCode bool, status int, errKey string) {
+	f.render(w, r, status, templates.PageEnrol, templates.EnrolData{
+		Common: templates.Common{CSRF: s.CSRF, RequestID: f.o.RequestID(r)},
+		Action: PathEnrol, ErrorKey: errKey,
+		QRImage: template.URL(dataURI(e.QRPNG)), Secret: groupSecret(e.Secret), URI: e.URI,
+		NeedEnrolmentCode: needCode,
+	})
+}
+
+// EnrolSubmit saves the secret once the user proves a code from it; the
+// sign-in then completes with both factors.
+func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable enrolment form", err)
+		return
+	}
+	s, ok := f.firstDone(w, r)
+	if !ok {
+		return
+	}
+	if !checkCSRF(s, r) || f.o.Enrol == nil || s.EnrolID == "" {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch or no enrolment", nil)
+		return
+	}
+	allowed, needCode := f.o.Enrol.Allowed(ctx(r), *s.Identity, f.o.ClientAddr(r))
+	if !allowed {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment not allowed", nil)
+		return
+	}
+	now := f.o.Now()
+	good, err := f.o.Enrol.Finish(ctx(r), *s.Identity, s.EnrolID, r.PostFormValue("code"), r.PostFormValue("enrolment_code"), now)
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	if !good {
+		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "bad_code", Factor: "totp", RelyingParty: s.Pending.Realm})
+		s.Attempts++
+		if s.Attempts >= f.o.MaxCodeAttempts {
+			_ = f.sessions.end(ctx(r), w, s)
+			f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "too many wrong enrolment codes", nil)
+			return
+		}
+		if err := f.sessions.update(ctx(r), s); err != nil {
+			f.internal(w, r, err)
+			return
+		}
+		e, err := f.o.Enrol.Present(ctx(r), *s.Identity, s.EnrolID)
+		if err != nil {
+			f.internal(w, r, err)
+			return
+		}
+		f.showEnrol(w, r, s, e, needCode, http.StatusOK, "error.code")
+		return
+	}
+	f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Factor: "totp", RelyingParty: s.Pending.Realm})
+	s.EnrolID = ""
+	s.SecondAt = now
+	f.finish(w, r, s, true)
+}
+
+func dataURI(png []byte) string {
+	if len(png) == 0 {
+		return ""
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+}
+
+// groupSecret writes a secret as base32 in groups of four for reading aloud
+// or typing.
+func groupSecret(secret []byte) string {
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret)
+	var b strings.Builder
+	for i, c := range enc {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

@@ -1,0 +1,135 @@
+package login
+
+import (
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/templates"
+)
+
+// Options configure a Flow. Zero values mean the safe defaults.
+type Options struct {
+	Parties      sts.Parties
+	Issuer       TokenIssuer
+	Directory    Directory
+	Sessions     Sessions
+	SecondFactor SecondFactor // nil only when RequireSecondFactor is false
+	AppPasswords AppPasswords // nil: app passwords are not offered
+	Throttle     Throttle     // nil: no throttling (tests only)
+	Auditor      Auditor      // nil: events only in the log
+	Pages        *templates.Set
+	Logger       *slog.Logger
+
+	// ClaimTypes are the claim types to issue.
+	ClaimTypes []string
+	// RequireSecondFactor refuses to issue a token after the password alone.
+	RequireSecondFactor bool
+	// AppPasswordOnly refuses the domain password: only app passwords work.
+	AppPasswordOnly bool
+	// Enrol, when set, is offered to a user with no second factor.
+	Enrol Enroller
+
+	// SecureCookies marks cookies Secure (HTTPS deployments).
+	SecureCookies bool
+	// CookieName defaults to "__Host-claimgate" with SecureCookies,
+	// "claimgate" otherwise.
+	CookieName string
+	// SameSite defaults to Lax.
+	SameSite http.SameSite
+	// SessionLifetime bounds a whole sign-in and the single sign-on after
+	// it; default 8h.
+	SessionLifetime time.Duration
+	// MaxCodeAttempts ends a sign-in after this many wrong codes; default 5.
+	MaxCodeAttempts int
+
+	// ClientAddr returns the client address of r (proxy-aware).
+	ClientAddr func(r *http.Request) string
+	// RequestID returns the request id set by the server middleware.
+	RequestID func(r *http.Request) string
+	Now       func() time.Time
+	Rand      io.Reader
+}
+
+// Flow serves the sign-in pages. Build it with New.
+type Flow struct {
+	o        Options
+	sessions *sessionManager
+}
+
+// New checks the options and returns a Flow.
+func New(o Options) (*Flow, error) {
+	var errs []error
+	if o.Parties == nil {
+		errs = append(errs, errors.New("login: no relying parties"))
+	}
+	if o.Issuer == nil {
+		errs = append(errs, errors.New("login: no token issuer"))
+	}
+	if o.Directory == nil {
+		errs = append(errs, errors.New("login: no directory"))
+	}
+	if o.Sessions == nil {
+		errs = append(errs, errors.New("login: no session store"))
+	}
+	if o.Pages == nil {
+		errs = append(errs, errors.New("login: no templates"))
+	}
+	if o.RequireSecondFactor && o.SecondFactor == nil {
+		errs = append(errs, errors.New("login: a second factor is required but none is configured"))
+	}
+	if o.AppPasswordOnly && o.AppPasswords == nil {
+		errs = append(errs, errors.New("login: app passwords only, but no app password store"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.SessionLifetime <= 0 {
+		o.SessionLifetime = 8 * time.Hour
+	}
+	if o.MaxCodeAttempts <= 0 {
+		o.MaxCodeAttempts = 5
+	}
+	if o.SameSite == 0 {
+		o.SameSite = http.SameSiteLaxMode
+	}
+	if o.CookieName == "" {
+		o.CookieName = "claimgate"
+		if o.SecureCookies {
+			o.CookieName = "__Host-claimgate"
+		}
+	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	if o.RequestID == nil {
+		o.RequestID = func(*http.Request) string { return "" }
+	}
+	return &Flow{o: o, sessions: &sessionManager{
+		store: o.Sessions, cookie: o.CookieName, secure: o.SecureCookies,
+		sameSite: o.SameSite, lifetime: o.SessionLifetime, rand: o.Rand,
+	}}, nil
+}
+
+// Paths of the login pages.
+const (
+	PathWSFed = "/wsfed"
+	PathLogin = "/login"
+	PathCode  = "/login/code"
+	PathPick  = "/login/method"
+	PathSend  = "/login/resend"
+	PathEnrol = "/login/enrol"
+)

@@ -1,0 +1,60 @@
+package login
+
+import (
+	"net/http"
+
+	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/templates"
+)
+
+// finish marks the sign-in done (a new session id) and issues the token.
+func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second bool) {
+	s.Stage = stageDone
+	s.Method = ""
+	if !second {
+		s.SecondAt = s.FirstAt
+	}
+	if err := f.sessions.save(ctx(r), w, s); err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	f.issue(w, r, s)
+}
+
+// issue builds the token for the session's pending request and renders the
+// auto-POST page. A relying party removed from the configuration since the
+// request arrived gets nothing.
+func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
+	p := s.Pending
+	party, ok := f.o.Parties.Party(p.Realm)
+	if !ok {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.unknown_realm", "relying party vanished during sign-in", nil)
+		return
+	}
+	second := !s.SecondAt.IsZero() && s.SecondAt != s.FirstAt
+	req := &sts.Request{Action: sts.ActionSignIn, Party: party, Realm: p.Realm, Reply: party.ReplyURL, Context: p.Context, RequestedAuth: p.RequestedAuth}
+	method, satisfied := req.AuthenticationMethod(second)
+	if !satisfied {
+		f.o.Logger.Warn("requested authentication method cannot be satisfied; sending what was done",
+			"wauth", p.RequestedAuth, "sent", method, "request_id", f.o.RequestID(r))
+	}
+	facts := claims.Facts{SecondFactor: second, AuthnInstant: s.SecondAt}
+	id := *s.Identity
+	resp, err := f.o.Issuer.IssueWSFed(req, sts.Subject{NameID: claims.NameID(id)}, claims.Issue(id, facts, f.o.ClaimTypes), sts.Authn{Method: method, Instant: s.SecondAt})
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	// The pending request is answered; a later one starts afresh.
+	s.Pending = nil
+	if err := f.sessions.update(ctx(r), s); err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Realm, Factor: method})
+	f.render(w, r, http.StatusOK, templates.PageAutoPost, templates.AutoPostData{
+		Action: resp.ReplyURL,
+		Fields: []templates.Field{{Name: "wa", Value: resp.Wa}, {Name: "wresult", Value: resp.WResult}, {Name: "wctx", Value: resp.WCtx}},
+	})
+}

@@ -1,0 +1,161 @@
+package login
+
+import (
+	"time"
+
+	"net/http"
+	"strings"
+
+	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/templates"
+)
+
+// maxForm caps a login form body; a user name and a password are small.
+const maxForm = 8 << 10
+
+// LoginPage shows the user name and password form.
+func (f *Flow) LoginPage(w http.ResponseWriter, r *http.Request) {
+	s, err := f.sessions.load(r, f.o.Now())
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	if s == nil || s.Pending == nil {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.no_request", "login page without a sign-in request", nil)
+		return
+	}
+	if s.Stage == stageFirst {
+		http.Redirect(w, r, PathCode, http.StatusSeeOther)
+		return
+	}
+	f.showLogin(w, r, s, http.StatusOK, s.Pending.LoginHint, "")
+}
+
+func (f *Flow) showLogin(w http.ResponseWriter, r *http.Request, s *session, status int, username, errKey string) {
+	f.render(w, r, status, templates.PageLogin, templates.LoginData{
+		Common:   templates.Common{CSRF: s.CSRF, RequestID: f.o.RequestID(r)},
+		Action:   PathLogin,
+		Username: username, ErrorKey: errKey, AppPasswordsOnly: f.o.AppPasswordOnly,
+	})
+}
+
+// LoginSubmit checks the first factor.
+func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable login form", err)
+		return
+	}
+	now := f.o.Now()
+	s, err := f.sessions.load(r, now)
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	if s == nil || s.Pending == nil || s.Stage != stagePending {
+		f.expired(w, r)
+		return
+	}
+	if !checkCSRF(s, r) {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on login", nil)
+		return
+	}
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	password := r.PostFormValue("password")
+	if username == "" || password == "" || len(username) > 256 || len(password) > 1024 {
+		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
+		return
+	}
+	addr := f.o.ClientAddr(r)
+	key := ThrottleKey(username)
+	if f.o.Throttle != nil {
+		ok, err := f.o.Throttle.Allow(ctx(r), key, addr, now)
+		if err != nil {
+			f.internal(w, r, err)
+			return
+		}
+		if !ok {
+			// Locked: the page looks exactly like a wrong password.
+			f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: "locked_out", RelyingParty: s.Pending.Realm})
+			f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
+			return
+		}
+	}
+	id, method, reason, err := f.firstFactor(r, username, password, now)
+	if err != nil {
+		f.unavailable(w, r, err)
+		return
+	}
+	if reason != "" {
+		if f.o.Throttle != nil {
+			if err := f.o.Throttle.Failure(ctx(r), key, addr, now); err != nil {
+				f.o.Logger.Error("throttle: failure not recorded", "err", err)
+			}
+		}
+		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Realm})
+		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
+		return
+	}
+	f.audit(r, Event{Name: "first_factor_ok", User: id.Username, Factor: method, RelyingParty: s.Pending.Realm})
+	s.Stage, s.Identity, s.FirstFactor, s.FirstAt, s.Attempts = stageFirst, &id, method, now, 0
+	if err := f.sessions.save(ctx(r), w, s); err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, PathCode, http.StatusSeeOther)
+}
+
+// firstFactor checks the domain password and, failing that, the user's app
+// passwords. It returns a rejection reason, or an error when the directory
+// could not answer.
+func (f *Flow) firstFactor(r *http.Request, username, password string, now time.Time) (claims.Identity, string, claims.Reason, error) {
+	if !f.o.AppPasswordOnly {
+		id, err := f.o.Directory.Authenticate(ctx(r), username, password)
+		if err == nil {
+			return id, "password", "", nil
+		}
+		reason, rejected := claims.IsRejected(err)
+		if !rejected {
+			return claims.Identity{}, "", "", err
+		}
+		// Only a wrong password may be an app password instead; a
+		// disabled or locked account stays refused.
+		if f.o.AppPasswords == nil || reason != claims.ReasonBadPassword {
+			return claims.Identity{}, "", reason, nil
+		}
+	}
+	if f.o.AppPasswords == nil {
+		return claims.Identity{}, "", claims.ReasonBadPassword, nil
+	}
+	id, err := f.o.Directory.Lookup(ctx(r), username)
+	if err != nil {
+		if reason, ok := claims.IsRejected(err); ok {
+			return claims.Identity{}, "", reason, nil
+		}
+		return claims.Identity{}, "", "", err
+	}
+	ok, err := f.o.AppPasswords.CheckAppPassword(ctx(r), id.Username, password, now)
+	if err != nil {
+		return claims.Identity{}, "", "", err
+	}
+	if !ok {
+		return claims.Identity{}, "", claims.ReasonBadPassword, nil
+	}
+	return id, "app_password", "", nil
+}
+
+// ThrottleKey reduces the forms of one login name (alice, EXAMPLE\alice,
+// alice@example.com, ALICE) to one key, so an attacker cannot multiply the
+// allowed failures by switching forms, and an administrator unlocks
+// "alice" once. It assumes, as AD does by default, that the UPN prefix is
+// the sAMAccountName; where it is not, the forms are throttled apart.
+func ThrottleKey(username string) string {
+	k := strings.ToLower(strings.TrimSpace(username))
+	if i := strings.LastIndexByte(k, '\\'); i >= 0 {
+		k = k[i+1:]
+	}
+	if i := strings.IndexByte(k, '@'); i > 0 {
+		k = k[:i]
+	}
+	return k
+}

@@ -1,0 +1,167 @@
+package login
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/claimgate/claimgate/claims"
+)
+
+type stage string
+
+const (
+	stagePending stage = "pending" // protocol request received, no factor yet
+	stageFirst   stage = "first"   // password (or app password) accepted
+	stageDone    stage = "done"    // both factors accepted
+)
+
+// pending is the protocol request a sign-in will answer. The relying party
+// is looked up again by realm when the token is issued, so a party removed
+// from the configuration meanwhile gets nothing.
+type pending struct {
+	Realm         string `json:"realm"`
+	Context       string `json:"wctx"`
+	LoginHint     string `json:"login_hint,omitempty"`
+	RequestedAuth string `json:"wauth,omitempty"`
+}
+
+// session is the server-side state of one browser's sign-in.
+type session struct {
+	id string
+
+	Stage       stage            `json:"stage"`
+	CSRF        string           `json:"csrf"`
+	Pending     *pending         `json:"pending,omitempty"`
+	Identity    *claims.Identity `json:"identity,omitempty"`
+	FirstFactor string           `json:"first_factor,omitempty"` // password | app_password
+	FirstAt     time.Time        `json:"first_at,omitzero"`
+	SecondAt    time.Time        `json:"second_at,omitzero"`
+	Method      string           `json:"method,omitempty"` // chosen second factor id
+	Attempts    int              `json:"attempts,omitempty"`
+	EnrolID     string           `json:"enrol_id,omitempty"` // unconfirmed factor offered for enrolment
+	Created     time.Time        `json:"created"`
+	Expires     time.Time        `json:"expires"`
+}
+
+func newID(r io.Reader) (string, error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", fmt.Errorf("login: random id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// sessionManager loads and saves sessions and their cookie.
+type sessionManager struct {
+	store    Sessions
+	cookie   string
+	secure   bool
+	sameSite http.SameSite
+	lifetime time.Duration
+	rand     io.Reader
+}
+
+func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) {
+	c, err := r.Cookie(m.cookie)
+	if err != nil || c.Value == "" || len(c.Value) > 128 {
+		return nil, nil
+	}
+	data, ok, err := m.store.GetSession(r.Context(), c.Value, now)
+	if err != nil {
+		return nil, fmt.Errorf("login: load session: %w", err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	s := &session{}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, fmt.Errorf("login: decode session: %w", err)
+	}
+	if !now.Before(s.Expires) {
+		return nil, nil
+	}
+	s.id = c.Value
+	return s, nil
+}
+
+// start makes a new session; the caller saves it.
+func (m *sessionManager) start(now time.Time) (*session, error) {
+	csrf, err := newID(m.rand)
+	if err != nil {
+		return nil, err
+	}
+	return &session{Stage: stagePending, CSRF: csrf, Created: now, Expires: now.Add(m.lifetime)}, nil
+}
+
+// save stores s under a NEW id, deletes the old one and sets the cookie:
+// every change of stage rotates the id, so an id seen before a factor is
+// worthless after it.
+func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *session) error {
+	old := s.id
+	id, err := newID(m.rand)
+	if err != nil {
+		return err
+	}
+	csrf, err := newID(m.rand)
+	if err != nil {
+		return err
+	}
+	s.CSRF = csrf
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("login: encode session: %w", err)
+	}
+	if err := m.store.PutSession(ctx, id, data, s.Expires); err != nil {
+		return fmt.Errorf("login: save session: %w", err)
+	}
+	if old != "" {
+		if err := m.store.DeleteSession(ctx, old); err != nil {
+			return fmt.Errorf("login: delete old session: %w", err)
+		}
+	}
+	s.id = id
+	http.SetCookie(w, m.httpCookie(id, s.Expires))
+	return nil
+}
+
+// update stores s under its current id (no stage change).
+func (m *sessionManager) update(ctx context.Context, s *session) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("login: encode session: %w", err)
+	}
+	return m.store.PutSession(ctx, s.id, data, s.Expires)
+}
+
+func (m *sessionManager) end(ctx context.Context, w http.ResponseWriter, s *session) error {
+	http.SetCookie(w, m.httpCookie("", time.Unix(0, 0)))
+	if s == nil || s.id == "" {
+		return nil
+	}
+	return m.store.DeleteSession(ctx, s.id)
+}
+
+func (m *sessionManager) httpCookie(value string, expires time.Time) *http.Cookie {
+	c := &http.Cookie{Name: m.cookie, Value: value, Path: "/", HttpOnly: true, Secure: m.secure, SameSite: m.sameSite}
+	if value == "" {
+		c.MaxAge = -1
+	} else {
+		c.Expires = expires
+	}
+	return c
+}
+
+// checkCSRF compares the form token with the session's in constant time.
+func checkCSRF(s *session, r *http.Request) bool {
+	got := r.PostFormValue("csrf")
+	if s == nil || got == "" || s.CSRF == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) == 1
+}

@@ -1,0 +1,117 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/claimgate/claimgate/sts"
+)
+
+// maxQuery caps the whole query string or form body of a protocol request;
+// sts caps each parameter again.
+const maxQuery = 16 << 10
+
+// WSFed answers the WS-Federation passive endpoint, GET or POST.
+func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.RawQuery) > maxQuery {
+		f.fail(w, r, http.StatusRequestURITooLong, "error.title", "error.too_large", "query too large", nil)
+		return
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxQuery)
+	}
+	if err := r.ParseForm(); err != nil {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable request", err)
+		return
+	}
+	req, err := sts.ParseWSFed(r.Form, f.o.Parties)
+	if err != nil {
+		f.requestError(w, r, err)
+		return
+	}
+	now := f.o.Now()
+	s, err := f.sessions.load(r, now)
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	switch req.Action {
+	case sts.ActionSignOut, sts.ActionSignOutCleanup:
+		f.signOut(w, r, s, req)
+		return
+	}
+	// A finished sign-in answers at once (single sign-on) unless the
+	// relying party asked for a fresh one.
+	if s != nil && s.Stage == stageDone && !req.ForceLogin && s.Identity != nil {
+		s.Pending = pendingFrom(req)
+		f.issue(w, r, s)
+		return
+	}
+	if s != nil && s.Stage != stagePending {
+		_ = f.sessions.end(r.Context(), w, s)
+	}
+	s, err = f.sessions.start(now)
+	if err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	s.Pending = pendingFrom(req)
+	if err := f.sessions.save(r.Context(), w, s); err != nil {
+		f.internal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+}
+
+func pendingFrom(req *sts.Request) *pending {
+	return &pending{Realm: req.Realm, Context: req.Context, LoginHint: req.LoginHint, RequestedAuth: req.RequestedAuth}
+}
+
+func (f *Flow) signOut(w http.ResponseWriter, r *http.Request, s *session, req *sts.Request) {
+	if err := f.sessions.end(r.Context(), w, s); err != nil {
+		f.o.Logger.Error("sign-out: session not deleted", "err", err, "request_id", f.o.RequestID(r))
+	}
+	user := ""
+	if s != nil && s.Identity != nil {
+		user = s.Identity.Username
+	}
+	f.audit(r, Event{Name: "sign_out", User: user, RelyingParty: req.Realm})
+	if req.Action == sts.ActionSignOutCleanup {
+		// AD FS loads this in a hidden iframe: 200 and a tiny body, no
+		// redirect, and framing allowed (the server's header middleware
+		// reads this marker).
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set(HeaderAllowFraming, "1")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("signed out\n"))
+		return
+	}
+	if req.SignOutReply != "" {
+		http.Redirect(w, r, req.SignOutReply, http.StatusSeeOther)
+		return
+	}
+	f.page(w, r, http.StatusOK, pageSignedOut)
+}
+
+// HeaderAllowFraming is set by a handler whose response may be framed
+// (sign-out cleanup); the server middleware removes it and relaxes
+// frame-ancestors for that response only.
+const HeaderAllowFraming = "X-Claimgate-Allow-Framing"
+
+func (f *Flow) requestError(w http.ResponseWriter, r *http.Request, err error) {
+	var re *sts.RequestError
+	if !errors.As(err, &re) {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "bad protocol request", err)
+		return
+	}
+	key := "error.bad_request"
+	switch re.Code {
+	case sts.CodeUnknownRealm:
+		key = "error.unknown_realm"
+	case sts.CodeForeignReply:
+		key = "error.bad_reply"
+	case sts.CodeTooLarge:
+		key = "error.too_large"
+	}
+	f.fail(w, r, http.StatusBadRequest, "error.title", key, "protocol request refused: "+re.Code, err)
+}

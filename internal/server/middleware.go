@@ -1,0 +1,153 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/claimgate/claimgate/internal/login"
+)
+
+// requestContext sets the request id and the client address.
+func requestContext(clientAddr func(*http.Request) string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := newRequestID()
+			w.Header().Set("X-Request-Id", id)
+			r = withValue(r, keyRequestID, id)
+			r = withValue(r, keyClientAddr, clientAddr(r))
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// recoverer turns a panic into a generic 500 page and a log line with the
+// stack; the stack never reaches the browser.
+func recoverer(log *slog.Logger, fail func(http.ResponseWriter, *http.Request, int)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					log.Error("panic", "value", v, "request_id", RequestID(r), "stack", string(debug.Stack()))
+					fail(w, r, http.StatusInternalServerError)
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// headerPolicy holds the security headers for every response.
+type headerPolicy struct {
+	https        bool
+	formActions  []string // extra form-action sources (reply URLs)
+	frameSources []string // frame-ancestors allowed for sign-out cleanup
+}
+
+func (p headerPolicy) csp(framable bool) string {
+	forms := append([]string{"'self'"}, p.formActions...)
+	frames := "'none'"
+	if framable && len(p.frameSources) > 0 {
+		frames = strings.Join(p.frameSources, " ")
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"form-action " + strings.Join(forms, " ") + "; frame-ancestors " + frames + "; base-uri 'none'"
+}
+
+// securityHeaders sets the headers on every response. The sign-out cleanup
+// handler marks its response framable through login.HeaderAllowFraming,
+// which never reaches the client.
+func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
+	strict, framable := p.csp(false), p.csp(true)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hw := &headerWriter{ResponseWriter: w, apply: func(h http.Header) {
+				allow := h.Get(login.HeaderAllowFraming) != ""
+				h.Del(login.HeaderAllowFraming)
+				if allow {
+					h.Set("Content-Security-Policy", framable)
+				} else {
+					h.Set("Content-Security-Policy", strict)
+					h.Set("X-Frame-Options", "DENY")
+				}
+				h.Set("X-Content-Type-Options", "nosniff")
+				h.Set("Referrer-Policy", "no-referrer")
+				h.Set("Cross-Origin-Opener-Policy", "same-origin")
+				h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+				if h.Get("Cache-Control") == "" {
+					h.Set("Cache-Control", "no-store")
+				}
+				if p.https {
+					h.Set("Strict-Transport-Security", "max-age=31536000")
+				}
+			}}
+			next.ServeHTTP(hw, r)
+		})
+	}
+}
+
+// headerWriter applies headers just before the status line is written, so
+// handlers can still influence them.
+type headerWriter struct {
+	http.ResponseWriter
+	apply func(http.Header)
+	done  bool
+}
+
+func (w *headerWriter) WriteHeader(code int) {
+	if !w.done {
+		w.done = true
+		w.apply(w.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headerWriter) Write(b []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *headerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// statusWriter records the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// accessLog writes one line per request: never the query string, which
+// may carry wctx or login hints, only the path.
+func accessLog(log *slog.Logger, now func() time.Time) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := now()
+			sw := &statusWriter{ResponseWriter: w}
+			next.ServeHTTP(sw, r)
+			log.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"duration_ms", now().Sub(start).Milliseconds(), "client", ClientAddr(r), "request_id", RequestID(r))
+		})
+	}
+}

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/templates"
+)
+
+// MetadataPath is where AD FS fetches our federation metadata.
+const MetadataPath = "/FederationMetadata/2007-06/FederationMetadata.xml"
+
+// Options are what the server mounts.
+type Options struct {
+	Flow  *login.Flow
+	Pages *templates.Set
+	// Metadata returns the signed federation metadata (built once, cached
+	// by the caller).
+	Metadata func() []byte
+	// ReplyURLs are the relying parties' reply URLs; the auto-POST page may
+	// submit to them and AD FS may frame the sign-out cleanup.
+	ReplyURLs []string
+	// HTTPS turns on HSTS.
+	HTTPS bool
+	// Logo is served at /static/logo when set.
+	Logo []byte
+	// Mounts are extra handlers by path prefix (e.g. "/demo").
+	Mounts map[string]http.Handler
+	// Health reports readiness details for /healthz.
+	Health     func() (ok bool, detail string)
+	ClientAddr func(*http.Request) string
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// New builds the router.
+func New(o Options) (http.Handler, error) {
+	if o.Flow == nil || o.Pages == nil || o.Metadata == nil {
+		return nil, fmt.Errorf("server: flow, pages and metadata are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = func(r *http.Request) string { return hostOnly(r.RemoteAddr) }
+	}
+	pol := headerPolicy{https: o.HTTPS}
+	seen := map[string]bool{}
+	for _, u := range o.ReplyURLs {
+		pu, err := url.Parse(u)
+		if err != nil || pu.Host == "" {
+			return nil, fmt.Errorf("server: reply URL %q is not absolute", u)
+		}
+		origin := pu.Scheme + "://" + pu.Host
+		if !seen[origin] {
+			seen[origin] = true
+			pol.formActions = append(pol.formActions, u)
+			pol.frameSources = append(pol.frameSources, origin)
+		}
+	}
+	errPage := func(w http.ResponseWriter, r *http.Request, status int) {
+		key := map[int]string{404: "error.not_found", 405: "error.method"}[status]
+		if key == "" {
+			key = "error.internal"
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		_ = o.Pages.Render(w, templates.PageError, templates.ErrorData{
+			Common: templates.Common{RequestID: RequestID(r)}, Status: status, TitleKey: "error.title", MessageKey: key})
+	}
+
+	r := chi.NewRouter()
+	r.Use(requestContext(o.ClientAddr), accessLog(o.Logger, o.Now), securityHeaders(pol), recoverer(o.Logger, errPage))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { errPage(w, r, http.StatusNotFound) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { errPage(w, r, http.StatusMethodNotAllowed) })
+
+	f := o.Flow
+	r.Get(login.PathWSFed, f.WSFed)
+	r.Post(login.PathWSFed, f.WSFed)
+	r.Get(login.PathLogin, f.LoginPage)
+	r.Post(login.PathLogin, f.LoginSubmit)
+	r.Get(login.PathCode, f.CodePage)
+	r.Post(login.PathCode, f.CodeSubmit)
+	r.Get(login.PathPick, f.ChoosePage)
+	r.Post(login.PathPick, f.ChooseSubmit)
+	r.Post(login.PathSend, f.Resend)
+	r.Get(login.PathEnrol, f.EnrolPage)
+	r.Post(login.PathEnrol, f.EnrolSubmit)
+
+	r.Get(MetadataPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		_, _ = w.Write(o.Metadata())
+	})
+	r.Get("/static/brand.css", brandCSS(o.Pages.Branding()))
+	r.Get("/static/logo", func(w http.ResponseWriter, r *http.Request) {
+		if len(o.Logo) == 0 {
+			errPage(w, r, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", http.DetectContentType(o.Logo))
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		_, _ = w.Write(o.Logo)
+	})
+	r.Get("/static/{name}", func(w http.ResponseWriter, r *http.Request) {
+		name := chi.URLParam(r, "name")
+		b, err := o.Pages.Static(name)
+		if err != nil {
+			errPage(w, r, http.StatusNotFound)
+			return
+		}
+		ct := mime.TypeByExtension(path.Ext(name))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		_, _ = w.Write(b)
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		ok, detail := true, "ok"
+		if o.Health != nil {
+			ok, detail = o.Health()
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		_, _ = w.Write([]byte(detail + "\n"))
+	})
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, MetadataPath, http.StatusFound)
+	})
+	for prefix, h := range o.Mounts {
+		r.Mount(prefix, h)
+	}
+	return r, nil
+}
+
+func brandCSS(b templates.Branding) http.HandlerFunc {
+	css := fmt.Sprintf("button,.button{background:%s}\na{color:%s}\n", b.PrimaryColor, b.PrimaryColor)
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		_, _ = w.Write([]byte(css))
+	}
+}
+
+func hostOnly(remote string) string {
+	u := url.URL{Host: remote}
+	if h := u.Hostname(); h != "" {
+		return h
+	}
+	return remote
+}

@@ -1,0 +1,78 @@
+package sqlitestore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/claimgate/claimgate/internal/audit"
+	"github.com/claimgate/claimgate/internal/store"
+)
+
+// AppendAudit stores a record. It sanitises again: the store may be given a
+// record that did not come through an audit.Logger.
+func (s *DB) AppendAudit(ctx context.Context, rec audit.Record) error {
+	rec = rec.Sanitize()
+	detail := ""
+	if len(rec.Detail) > 0 {
+		b, err := json.Marshal(rec.Detail)
+		if err != nil {
+			return err
+		}
+		detail = string(b)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, event, outcome, user_name, client_addr, user_agent,
+		request_id, relying_party, reason, factor, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		unixNano(rec.Time), string(rec.Event), string(rec.Outcome), rec.User, rec.ClientAddr, rec.UserAgent,
+		rec.RequestID, rec.RelyingParty, rec.Reason, rec.Factor, detail)
+	if err != nil {
+		return fmt.Errorf("store: append audit: %w", err)
+	}
+	return nil
+}
+
+// ListAudit returns the newest f.Limit matching records, oldest first.
+func (s *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]audit.Record, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT at, event, outcome, user_name, client_addr, user_agent, request_id, relying_party, reason, factor, detail
+		FROM audit_log WHERE at >= ?`
+	args := []any{unixNano(f.Since)}
+	if f.User != "" {
+		q += ` AND user_name = ?`
+		args = append(args, f.User)
+	}
+	q += ` ORDER BY at DESC, id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Record
+	for rows.Next() {
+		var r audit.Record
+		var at int64
+		var event, outcome, detail string
+		if err := rows.Scan(&at, &event, &outcome, &r.User, &r.ClientAddr, &r.UserAgent, &r.RequestID,
+			&r.RelyingParty, &r.Reason, &r.Factor, &detail); err != nil {
+			return nil, err
+		}
+		r.Time, r.Event, r.Outcome = fromNano(at), audit.Event(event), audit.Outcome(outcome)
+		if detail != "" {
+			if err := json.Unmarshal([]byte(detail), &r.Detail); err != nil {
+				return nil, fmt.Errorf("store: audit detail: %w", err)
+			}
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/claimgate/claimgate/internal/store"
+)
+
+// RecordFailure is one upsert with RETURNING, so concurrent failures (from
+// this process or another) each see a distinct count.
+func (s *DB) RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
+	start := unixNano(now.Add(-window))
+	var count int
+	err := s.db.QueryRowContext(ctx, `INSERT INTO failures (lock_key, count, window_start) VALUES (?, 1, ?)
+		ON CONFLICT (lock_key) DO UPDATE SET
+			count = CASE WHEN failures.window_start <= ? THEN 1 ELSE failures.count + 1 END,
+			window_start = CASE WHEN failures.window_start <= ? THEN excluded.window_start ELSE failures.window_start END
+		RETURNING count`, key, unixNano(now), start, start).Scan(&count)
+	if err != nil {
+		return 0, fmt.Errorf("store: record failure: %w", err)
+	}
+	return count, nil
+}
+
+// ResetFailures forgets key's failure count.
+func (s *DB) ResetFailures(ctx context.Context, key string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM failures WHERE lock_key = ?`, key); err != nil {
+		return fmt.Errorf("store: reset failures: %w", err)
+	}
+	return nil
+}
+
+// SetLock creates or replaces key's lock record.
+func (s *DB) SetLock(ctx context.Context, key string, until time.Time, level int) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO locks (lock_key, until_at, level) VALUES (?, ?, ?)
+		ON CONFLICT (lock_key) DO UPDATE SET until_at = excluded.until_at, level = excluded.level`,
+		key, unixNano(until), level)
+	if err != nil {
+		return fmt.Errorf("store: set lock: %w", err)
+	}
+	return nil
+}
+
+// Lock returns key's lock record, expired or not; zero values when absent.
+func (s *DB) Lock(ctx context.Context, key string) (time.Time, int, error) {
+	var until int64
+	var level int
+	err := s.db.QueryRowContext(ctx, `SELECT until_at, level FROM locks WHERE lock_key = ?`, key).Scan(&until, &level)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, 0, nil
+	}
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("store: lock: %w", err)
+	}
+	return fromNano(until), level, nil
+}
+
+// Locks lists the locks in force at now, soonest to expire first.
+func (s *DB) Locks(ctx context.Context, now time.Time) ([]store.LockEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT lock_key, until_at, level FROM locks WHERE until_at > ? ORDER BY until_at, lock_key`,
+		unixNano(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: locks: %w", err)
+	}
+	defer rows.Close()
+	var out []store.LockEntry
+	for rows.Next() {
+		var e store.LockEntry
+		var until int64
+		if err := rows.Scan(&e.Key, &until, &e.Level); err != nil {
+			return nil, err
+		}
+		e.Until = fromNano(until)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Unlock deletes key's lock record and failure count.
+func (s *DB) Unlock(ctx context.Context, key string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM locks WHERE lock_key = ?`, key); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE lock_key = ?`, key)
+		return err
+	})
+}
+
+// UnlockPrefix compares with substr rather than LIKE so user names holding
+// '%' or '_' cannot widen the match.
+func (s *DB) UnlockPrefix(ctx context.Context, prefix string) (int64, error) {
+	if prefix == "" {
+		return 0, errors.New("store: unlock prefix must not be empty")
+	}
+	var total int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		total = 0
+		for _, q := range []string{
+			`DELETE FROM locks WHERE substr(lock_key, 1, length(?)) = ?`,
+			`DELETE FROM failures WHERE substr(lock_key, 1, length(?)) = ?`,
+		} {
+			res, err := tx.ExecContext(ctx, q, prefix, prefix)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: unlock prefix: %w", err)
+	}
+	return total, nil
+}

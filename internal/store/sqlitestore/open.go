@@ -1,0 +1,165 @@
+package sqlitestore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/claimgate/claimgate/internal/store"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// FileName is the database file's name inside the data directory.
+const FileName = "claimgate.db"
+
+// Options configures Open. Every field but Key is optional.
+type Options struct {
+	// Key is the 32-byte AES-256 key for secrets at rest. It may be nil only
+	// for a database that holds no encrypted data yet (and then AddFactor
+	// fails with store.ErrNoKey).
+	Key []byte
+	// BusyTimeout is how long a writer waits for another (process's) writer.
+	// Zero means 5 seconds.
+	BusyTimeout time.Duration
+	// Now stamps CreatedAt when the caller left it zero. Nil means time.Now.
+	Now func() time.Time
+	// Rand supplies nonces and IDs. Nil means crypto/rand.
+	Rand io.Reader
+}
+
+// DB is the SQLite store. It is safe for concurrent use.
+type DB struct {
+	db   *sql.DB
+	seal *sealer // nil without a key
+	now  func() time.Time
+	rand io.Reader
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at path, migrates it and checks
+// the encryption key. See the package documentation for the details.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("store: invalid database path %q", path)
+	}
+	s := &DB{now: opts.Now, rand: opts.Rand}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if opts.Key != nil {
+		seal, err := newSealer(opts.Key, s.rand)
+		if err != nil {
+			return nil, err
+		}
+		s.seal = seal
+	}
+	// Create the file ourselves so it is private from the first byte; SQLite
+	// gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	f.Close()
+
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"+
+		"&_pragma=synchronous(FULL)&_txlock=immediate", path, busy.Milliseconds())
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.db = db
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *DB) init(ctx context.Context) error {
+	var mode string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		return err
+	}
+	if err := s.migrate(ctx, ms); err != nil {
+		return err
+	}
+	return s.checkKey(ctx)
+}
+
+// Close closes the database; SQLite checkpoints the WAL on the last close.
+func (s *DB) Close() error { return s.db.Close() }
+
+// tx runs fn in a write (IMMEDIATE) transaction.
+func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// newID returns a random 128-bit identifier in hex.
+func (s *DB) newID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+		return "", fmt.Errorf("store: random id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// mapErr turns driver errors callers care about into store errors.
+func mapErr(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", store.ErrDuplicate, err)
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// affectedOne returns ErrNotFound unless the statement changed a row.
+func affectedOne(res sql.Result, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"time"
+
+	"github.com/claimgate/claimgate/internal/audit"
+)
+
+// Errors callers can match with errors.Is.
+var (
+	ErrNotFound  = errors.New("store: not found")
+	ErrDuplicate = errors.New("store: already exists")
+	// ErrConflict means a compare-and-set lost: someone else changed the row
+	// first (for example a concurrent submission of the same code).
+	ErrConflict = errors.New("store: concurrent update")
+	// ErrKeyMismatch: the configured encryption key is not the one the
+	// database was created with.
+	ErrKeyMismatch = errors.New("the encryption key does not match the one this database was created with")
+	// ErrKeyMissing: the database holds encrypted data but no key is configured.
+	ErrKeyMissing = errors.New("the database holds encrypted second-factor data but no encryption key is configured")
+	// ErrNoKey: an operation needs encryption but the store was opened without a key.
+	ErrNoKey = errors.New("store: no encryption key configured; cannot store second-factor secrets")
+	// ErrSchemaTooNew: the database was migrated by a newer claimgate.
+	ErrSchemaTooNew = errors.New("the database schema is newer than this claimgate supports; upgrade claimgate or use the matching database")
+)
+
+// Store is all of claimgate's durable state.
+type Store interface {
+	FactorStore
+	CodeStore
+	AppPasswordStore
+	EnrolmentStore
+	LockStore
+	SessionStore
+	AuditStore
+	// Cleanup deletes expired used-code records, sessions, enrolment codes,
+	// stale failure counters and expired lock records whose level no longer
+	// matters (older than keep). The server calls it periodically.
+	Cleanup(ctx context.Context, now time.Time, keep time.Duration) (deleted int64, err error)
+	Close() error
+}
+
+// HashID returns the SHA-256 of a secret identifier (a session ID, an
+// enrolment code) — the only form in which the store keeps such values.
+func HashID(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// Factor kinds.
+const (
+	KindTOTP = "totp"
+	KindHOTP = "hotp"
+	KindSMS  = "sms"
+)
+
+// Factor is one second-factor enrolment. Secret and Phone are plaintext in
+// this API and encrypted at rest.
+type Factor struct {
+	ID         string // empty on AddFactor: the store assigns one
+	User       string
+	Kind       string // KindTOTP, KindHOTP or KindSMS
+	Name       string // unique per user, e.g. "phone", "token 1"
+	Secret     []byte
+	Algorithm  string // "SHA1", "SHA256", "SHA512"
+	Digits     int
+	Period     time.Duration // TOTP step
+	Counter    uint64        // HOTP: the next counter value expected
+	LastStep   int64         // TOTP: the last accepted step (replay guard)
+	Phone      string        // SMS
+	SerialNo   string        // hardware token serial; unique across users when set
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	Confirmed  bool
+}
+
+// FactorUse is the use state of a factor that UpdateFactorUse compares and sets.
+type FactorUse struct {
+	Counter  uint64
+	LastStep int64
+}
+
+// FactorStore keeps second-factor enrolments.
+type FactorStore interface {
+	// AddFactor stores f, assigning ID (if empty) and CreatedAt (if zero), and
+	// returns the stored factor. ErrDuplicate if the user already has a factor
+	// with that name or the serial number is assigned.
+	AddFactor(ctx context.Context, f Factor) (Factor, error)
+	// Factors lists a user's factors, oldest first.
+	Factors(ctx context.Context, user string) ([]Factor, error)
+	// Factor returns one factor or ErrNotFound.
+	Factor(ctx context.Context, id string) (Factor, error)
+	// ConfirmFactor marks a factor as proven by a valid code.
+	ConfirmFactor(ctx context.Context, id string) error
+	// DeleteFactor removes a factor (ErrNotFound if absent).
+	DeleteFactor(ctx context.Context, id string) error
+	// UpdateFactorUse moves the factor from the use state the caller verified
+	// against (prev) to next and sets LastUsedAt, atomically. If the stored
+	// state is no longer prev, nothing changes and ErrConflict is returned:
+	// of two concurrent submissions of one code only one succeeds. next may
+	// not go backwards.
+	UpdateFactorUse(ctx context.Context, id string, prev, next FactorUse, when time.Time) error
+}
+
+// CodeStore keeps used-code records for replay protection.
+type CodeStore interface {
+	// UseCode records that fingerprint (e.g. "totp:<step>", or a hash of an
+	// SMS code) was used for the user's factor. fresh is true for exactly one
+	// caller, ever, while the record exists; expires is when Cleanup may drop
+	// it (choose it after the code can no longer verify).
+	UseCode(ctx context.Context, user, factorID, fingerprint string, expires time.Time) (fresh bool, err error)
+}
+
+// AppPassword is an app-specific password. Hash is an argon2id PHC string
+// made by the caller; the plaintext never reaches the store.
+type AppPassword struct {
+	ID         string // empty on create: the store assigns one
+	User       string
+	Name       string // unique per user among non-revoked passwords
+	Hash       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	Revoked    bool
+}
+
+// AppPasswordStore keeps app-specific passwords.
+type AppPasswordStore interface {
+	CreateAppPassword(ctx context.Context, p AppPassword) (AppPassword, error)
+	// AppPasswords lists a user's app passwords (revoked ones too), oldest first.
+	AppPasswords(ctx context.Context, user string) ([]AppPassword, error)
+	RevokeAppPassword(ctx context.Context, id string) error
+	TouchAppPassword(ctx context.Context, id string, when time.Time) error
+}
+
+// EnrolmentStore keeps one-time enrolment codes, as SHA-256 hashes (HashID).
+type EnrolmentStore interface {
+	// IssueEnrolmentCode stores hash (32 bytes) for user, replacing any code
+	// the user had, valid until expires.
+	IssueEnrolmentCode(ctx context.Context, user string, hash []byte, expires time.Time) error
+	// ConsumeEnrolmentCode deletes the user's matching unexpired code and
+	// reports whether there was one: each code works once.
+	ConsumeEnrolmentCode(ctx context.Context, user string, hash []byte, now time.Time) (bool, error)
+}
+
+// LockEntry is one lock record.
+type LockEntry struct {
+	Key   string
+	Until time.Time
+	Level int
+}
+
+// LockStore keeps failure counters and lock records, keyed by opaque strings.
+type LockStore interface {
+	// RecordFailure counts a failure for key in a fixed window that starts
+	// at the first failure; a failure after the window starts a new count.
+	// It returns the count including this failure.
+	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
+	// ResetFailures forgets key's failure count.
+	ResetFailures(ctx context.Context, key string) error
+	// SetLock records a lock on key until the given time with a level (how
+	// many times in a row it was locked, for growing lock periods).
+	SetLock(ctx context.Context, key string, until time.Time, level int) error
+	// Lock returns key's lock record; zero values if there is none. An
+	// expired lock is still returned (its level matters for the next one).
+	Lock(ctx context.Context, key string) (until time.Time, level int, err error)
+	// Locks lists lock records still in force at now.
+	Locks(ctx context.Context, now time.Time) ([]LockEntry, error)
+	// Unlock deletes key's lock record and failure count.
+	Unlock(ctx context.Context, key string) error
+	// UnlockPrefix deletes every lock record and failure count whose key
+	// starts with prefix and returns how many rows went.
+	UnlockPrefix(ctx context.Context, prefix string) (int64, error)
+}
+
+// SessionStore keeps sign-in sessions. IDs are stored as SHA-256 hashes and
+// data encrypted when the store has a key.
+type SessionStore interface {
+	// PutSession creates or replaces a session.
+	PutSession(ctx context.Context, id string, data []byte, expires time.Time) error
+	// GetSession returns the data of an unexpired session.
+	GetSession(ctx context.Context, id string, now time.Time) (data []byte, found bool, err error)
+	// DeleteSession removes a session; deleting an absent one is not an error.
+	DeleteSession(ctx context.Context, id string) error
+}
+
+// AuditFilter selects audit records. Zero fields do not filter; Limit 0 means
+// a default of 100.
+type AuditFilter struct {
+	User  string
+	Since time.Time
+	Limit int
+}
+
+// AuditStore keeps the audit trail.
+type AuditStore interface {
+	audit.Appender
+	// ListAudit returns the newest Limit matching records, oldest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]audit.Record, error)
+}

@@ -1,0 +1,249 @@
+package ldapsource
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// Mode says in which order the configured servers are tried.
+type Mode int
+
+const (
+	// InOrder tries the URLs in the configured order: the first is the
+	// preferred server, the others are fallbacks.
+	InOrder Mode = iota
+	// RoundRobin starts each new connection at the next URL, spreading
+	// connections over all servers.
+	RoundRobin
+)
+
+// LoginForm is one way a user may type their name.
+type LoginForm string
+
+// The accepted login-name forms.
+const (
+	// FormSAM is the bare sAMAccountName: alice.
+	FormSAM LoginForm = "sam"
+	// FormDomainSAM is the down-level logon name: EXAMPLE\alice.
+	FormDomainSAM LoginForm = "domain_sam"
+	// FormUPN is the userPrincipalName: alice@example.test.
+	FormUPN LoginForm = "upn"
+)
+
+// Defaults used when a Config field is left at its zero value.
+const (
+	DefaultUserFilter     = "(&(objectCategory=person)(objectClass=user))"
+	DefaultPhoneAttribute = "mobile"
+	DefaultConnectTimeout = 5 * time.Second
+	DefaultBindTimeout    = 5 * time.Second
+	DefaultSearchTimeout  = 10 * time.Second
+	DefaultPoolSize       = 8
+	// DefaultIdleTimeout is below AD's default MaxConnIdleTime (900 s), so
+	// claimgate drops idle connections before the DC does.
+	DefaultIdleTimeout = 5 * time.Minute
+	DefaultRetryAfter  = 30 * time.Second
+)
+
+// NoPooling as Config.PoolSize opens a new connection (TCP, TLS, bind) for
+// every operation and closes it afterwards. For comparison and debugging.
+const NoPooling = -1
+
+// Config is the runtime configuration of a Directory. Zero values mean the
+// documented defaults; New reports every problem at once.
+type Config struct {
+	// URLs are the domain controllers: ldaps://host[:636] or ldap://host[:389].
+	URLs []string
+	// Mode orders the URLs: InOrder (default) or RoundRobin.
+	Mode Mode
+	// StartTLS upgrades ldap:// URLs with the StartTLS extended operation.
+	StartTLS bool
+	// InsecurePlain allows ldap:// URLs without StartTLS: passwords then
+	// cross the network in clear text. Never for production.
+	InsecurePlain bool
+	// RootCAs verifies the servers' certificates; nil with an empty CAFile
+	// means the system roots. Verification is never switched off.
+	RootCAs *x509.CertPool
+	// CAFile is a PEM bundle of CA certificates, an alternative to RootCAs.
+	CAFile string
+	// BindDN and BindPassword are the read-only service account.
+	BindDN       string
+	BindPassword string
+	// BaseDN is where users are searched (subtree), e.g. DC=example,DC=test.
+	BaseDN string
+	// UserFilter selects user objects; the login-name match is ANDed to it:
+	// (&UserFilter(sAMAccountName=<escaped>)). It has no placeholders.
+	UserFilter string
+	// LoginForms are the accepted login-name forms; empty means all three.
+	LoginForms []LoginForm
+	// NetBIOSDomain is the down-level domain name (EXAMPLE) used for
+	// DOMAIN\user matching and windowsaccountname; empty means read it from
+	// CN=Partitions in the configuration partition.
+	NetBIOSDomain string
+	// ConnectTimeout bounds TCP connect plus TLS (or StartTLS) handshake.
+	ConnectTimeout time.Duration
+	// BindTimeout bounds one bind (service account or user).
+	BindTimeout time.Duration
+	// SearchTimeout bounds one search.
+	SearchTimeout time.Duration
+	// PoolSize is the most connections each pool (service, user bind) keeps
+	// open; 0 means DefaultPoolSize, NoPooling disables pooling.
+	PoolSize int
+	// IdleTimeout closes pooled connections unused for this long.
+	IdleTimeout time.Duration
+	// RetryAfter is how long a failed server is tried only as a last resort.
+	RetryAfter time.Duration
+	// Attributes maps extra LDAP attributes to claim type URIs; their
+	// values land in Identity.Extra.
+	Attributes map[string]string
+	// PhoneAttribute is the attribute read into Identity.Mobile.
+	PhoneAttribute string
+	// Now is the clock (account expiry, lockout, dead servers); nil = time.Now.
+	Now func() time.Time
+	// Logger receives detail (never passwords); nil = slog.Default().
+	Logger *slog.Logger
+}
+
+// normalize applies defaults and checks cfg, returning every problem.
+func (cfg Config) normalize() (Config, *x509.CertPool, error) {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
+	}
+	if len(cfg.URLs) == 0 {
+		bad("URLs", "at least one server URL is required")
+	}
+	for i, raw := range cfg.URLs {
+		field := fmt.Sprintf("URLs[%d]", i)
+		u, err := url.Parse(raw)
+		if err != nil {
+			bad(field, "%v", err)
+			continue
+		}
+		if u.Host == "" || u.Hostname() == "" {
+			bad(field, "%q has no host", raw)
+		}
+		if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			bad(field, "%q: only scheme, host and port are allowed", raw)
+		}
+		switch u.Scheme {
+		case "ldaps":
+			if cfg.StartTLS {
+				bad(field, "%q is ldaps://, StartTLS applies to ldap:// URLs only", raw)
+			}
+		case "ldap":
+			if !cfg.StartTLS && !cfg.InsecurePlain {
+				bad(field, "%q is plain LDAP: use ldaps://, set StartTLS, or (tests only) InsecurePlain", raw)
+			}
+		default:
+			bad(field, "%q: scheme must be ldaps or ldap", raw)
+		}
+	}
+	if cfg.Mode != InOrder && cfg.Mode != RoundRobin {
+		bad("Mode", "unknown mode %d", cfg.Mode)
+	}
+	roots := cfg.RootCAs
+	if cfg.CAFile != "" {
+		if roots != nil {
+			bad("CAFile", "set either RootCAs or CAFile, not both")
+		}
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			bad("CAFile", "%v", err)
+		} else {
+			roots = x509.NewCertPool()
+			if !roots.AppendCertsFromPEM(pem) {
+				bad("CAFile", "%s holds no PEM certificate", cfg.CAFile)
+			}
+		}
+	}
+	if cfg.BindDN == "" {
+		bad("BindDN", "a service account DN is required (anonymous search is not supported)")
+	} else if _, err := ldap.ParseDN(cfg.BindDN); err != nil {
+		bad("BindDN", "%v", err)
+	}
+	if cfg.BindPassword == "" {
+		bad("BindPassword", "required: an empty password would be an anonymous bind")
+	}
+	if cfg.BaseDN == "" {
+		bad("BaseDN", "required, e.g. DC=example,DC=test")
+	} else if _, err := ldap.ParseDN(cfg.BaseDN); err != nil {
+		bad("BaseDN", "%v", err)
+	}
+	if cfg.UserFilter == "" {
+		cfg.UserFilter = DefaultUserFilter
+	}
+	if _, err := ldap.CompileFilter(cfg.UserFilter); err != nil {
+		bad("UserFilter", "%v", err)
+	}
+	if len(cfg.LoginForms) == 0 {
+		cfg.LoginForms = []LoginForm{FormSAM, FormDomainSAM, FormUPN}
+	}
+	for i, f := range cfg.LoginForms {
+		if f != FormSAM && f != FormDomainSAM && f != FormUPN {
+			bad(fmt.Sprintf("LoginForms[%d]", i), "%q: must be sam, domain_sam or upn", f)
+		}
+	}
+	if strings.ContainsAny(cfg.NetBIOSDomain, `\/:*?"<>|. @`) {
+		bad("NetBIOSDomain", "%q is not a NetBIOS domain name (e.g. EXAMPLE)", cfg.NetBIOSDomain)
+	}
+	durations := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"ConnectTimeout", &cfg.ConnectTimeout, DefaultConnectTimeout},
+		{"BindTimeout", &cfg.BindTimeout, DefaultBindTimeout},
+		{"SearchTimeout", &cfg.SearchTimeout, DefaultSearchTimeout},
+		{"IdleTimeout", &cfg.IdleTimeout, DefaultIdleTimeout},
+		{"RetryAfter", &cfg.RetryAfter, DefaultRetryAfter},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.d < 0:
+			bad(d.name, "must not be negative")
+		case *d.d == 0:
+			*d.d = d.def
+		}
+	}
+	switch {
+	case cfg.PoolSize == 0:
+		cfg.PoolSize = DefaultPoolSize
+	case cfg.PoolSize < NoPooling:
+		bad("PoolSize", "must be positive, 0 (default) or NoPooling (-1)")
+	}
+	for attr, uri := range cfg.Attributes {
+		if attr == "" || strings.ContainsAny(attr, "()=*\\ ") {
+			bad("Attributes["+attr+"]", "not an LDAP attribute name")
+		}
+		if uri == "" {
+			bad("Attributes["+attr+"]", "claim type URI is empty")
+		}
+	}
+	if cfg.PhoneAttribute == "" {
+		cfg.PhoneAttribute = DefaultPhoneAttribute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg, roots, errors.Join(errs...)
+}
+
+func (cfg Config) allows(f LoginForm) bool {
+	for _, g := range cfg.LoginForms {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}

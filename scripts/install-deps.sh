@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what claimgate's tests need on a bare Debian 12 machine: the
+# independent XML verifiers (xmlsec1, xmllint), oathtool, Chromium for the
+# browser tests, OpenSSL, and the Go modules. The Samba AD DC is installed
+# by scripts/samba/setup.sh. Safe to run again: it installs only what is
+# missing.
+set -euo pipefail
+
+pkgs=(xmlsec1 libxml2-utils oathtool chromium openssl ca-certificates)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # Keep package scripts from starting system services on every interface.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v go >/dev/null; then
+  export PATH=$PATH:/usr/local/go/bin
+fi
+go mod download

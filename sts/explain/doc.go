@@ -1,0 +1,30 @@
+// Package explain tells an AD FS administrator, rule by rule, whether AD FS would
+// accept a token that a claims provider (claimgate or another) posted to it, and
+// which AD FS event / MSIS / WIF ID code each fault produces.
+//
+// Flow of Explain:
+//
+//	input ── decode: form POST body (wa=…&wresult=…&wctx=…), SAMLResponse=…, base64, or XML
+//	      ── well-formed: size cap, no DOCTYPE, xml-roundtrip-validator (sts/adfsmeta.ReadXML)
+//	      ── locate: RSTR (WS-Trust 2005/02 or a 1.3 collection) → saml:Assertion (SAML 1.1),
+//	         bare saml:Assertion, or samlp:Response → saml2:Assertion
+//	      ── rules (each a Check, in this order): rstr-shape, saml-version, assertion-id,
+//	         signature, cr-handling, signing-key, issuer, single-audience, audience,
+//	         applies-to, lifetime, authentication-statement, subjects, forbidden-elements
+//
+// The signature is verified exactly as AD FS sees it: the bytes are parsed (which
+// normalises CR LF to LF, XML 1.0 §2.11) and the enveloped signature is checked
+// with goxmldsig against the KeyInfo certificate. Trust in that certificate is a
+// separate rule (signing-key), so "the bytes were changed" and "signed by a key
+// AD FS does not know" are reported apart. When the digest fails and the input
+// holds a raw CR, the check is repeated with every raw CR written as &#13;; if
+// that verifies, the fault is the CR handling of the signer (the real AD FS token
+// in testdata shows it), not the signature itself.
+//
+// Codes: 364 is the AD FS Admin-log event that wraps every passive-request failure;
+// the inner exception is what tells faults apart (MSIS7012 wrapping a signature
+// error, ID4037 unresolvable key, event 371 unmatched token issuer, ID4175 issuer,
+// ID1038 audience, ID4148 lifetime, MSIS7000 malformed message). Codes for faults
+// AD FS has no dedicated message for are the closest documented ones; see
+// docs/adfs.md for which are confirmed.
+package explain

@@ -1,0 +1,202 @@
+package explain
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
+
+	"github.com/claimgate/claimgate/sts/adfsmeta"
+)
+
+// sigResult is what the signature, cr-handling and signing-key rules report from.
+type sigResult struct {
+	unsigned bool
+	cert     *x509.Certificate // KeyInfo certificate (or the trusted one that verified)
+	keyInfo  bool              // cert came from KeyInfo
+	err      error             // nil when the signature verified (possibly after CR escaping)
+	crFixed  bool              // verified only with raw CRs written as &#13;
+	rawCR    bool              // the input holds a raw CR byte
+	crClaims []string          // claim types whose values hold a CR once escaped
+	crErr    error             // the as-is error when crFixed
+}
+
+// verifySignature checks the assertion's enveloped signature as AD FS would
+// (parsed bytes), then, on failure with raw CRs present, as the signer meant it.
+func verifySignature(raw []byte, t *token, opts Options, maxBytes int64) sigResult {
+	var r sigResult
+	sig := kid(t.assertion, nsDSig, "Signature")
+	if sig == nil {
+		r.unsigned = true
+		return r
+	}
+	cands := keyInfoCerts(sig)
+	r.keyInfo = len(cands) > 0
+	if !r.keyInfo {
+		cands = opts.TrustedCerts
+	}
+	if len(cands) == 0 {
+		r.err = errors.New("the signature has no KeyInfo certificate and no trusted certificates were given")
+		return r
+	}
+	r.cert, r.err = validateWith(t, cands)
+	r.rawCR = bytes.IndexByte(raw, '\r') >= 0
+	if r.err == nil || !r.rawCR {
+		return r
+	}
+	// Re-parse with CRs preserved and try again.
+	d, err := adfsmeta.ReadXML(escapeCR(raw), maxBytes)
+	if err != nil {
+		return r
+	}
+	t2 := locate(d.Root())
+	if t2.assertion == nil {
+		return r
+	}
+	for _, c := range t2.claims() {
+		for _, v := range c.Values {
+			if strings.ContainsRune(v, '\r') {
+				r.crClaims = append(r.crClaims, c.Type)
+				break
+			}
+		}
+	}
+	if cert, err := validateWith(t2, cands); err == nil {
+		r.crErr, r.err, r.cert, r.crFixed = r.err, nil, cert, true
+	}
+	return r
+}
+
+// validateWith tries each candidate certificate; goxmldsig's clock is set inside
+// the certificate's validity because expiry is not what this rule is about.
+func validateWith(t *token, cands []*x509.Certificate) (*x509.Certificate, error) {
+	ctx, err := etreeutils.NSBuildParentContext(t.assertion)
+	if err != nil {
+		return nil, err
+	}
+	el, err := etreeutils.NSDetatch(ctx, t.assertion)
+	if err != nil {
+		return nil, err
+	}
+	var firstErr error
+	for _, c := range cands {
+		at := c.NotBefore.Add(c.NotAfter.Sub(c.NotBefore) / 2)
+		vc := &dsig.ValidationContext{
+			CertificateStore: &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}},
+			IdAttribute:      t.idAttr,
+			Clock:            dsig.NewFakeClockAt(at),
+		}
+		if _, err := vc.Validate(el); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		return c, nil
+	}
+	return cands[0], firstErr
+}
+
+func keyInfoCerts(sig *etree.Element) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, ki := range kids(sig, nsDSig, "KeyInfo") {
+		for _, xd := range kids(ki, nsDSig, "X509Data") {
+			for _, xc := range kids(xd, nsDSig, "X509Certificate") {
+				der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(xc.Text()), ""))
+				if err != nil {
+					continue
+				}
+				if c, err := x509.ParseCertificate(der); err == nil {
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// describeSigErr turns goxmldsig's messages into what the admin should read.
+func describeSigErr(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "verification error"):
+		return "SignatureValue does not match SignedInfo under the signing key (wrong key or SignedInfo changed)"
+	case msg == "Signature could not be verified":
+		return "digest mismatch: the signed content was changed after signing, or the signer canonicalised different bytes than were sent"
+	case errors.Is(err, dsig.ErrMissingSignature):
+		return "no signature references this assertion's ID"
+	}
+	return "signature does not verify: " + msg
+}
+
+func signatureChecks(r sigResult, opts Options) []Check {
+	const fixSig = "sign the assertion on its own with exclusive c14n, declare xmlns:saml on the Assertion, and never re-indent or re-serialise it after signing"
+	var out []Check
+	switch {
+	case r.unsigned:
+		out = append(out, fail(CheckSignature, "364/MSIS7012", "the assertion is not signed", "AD FS requires a signed assertion; sign it with the key on the claims provider trust"))
+	case r.err != nil:
+		out = append(out, fail(CheckSignature, "364/MSIS7012", describeSigErr(r.err), fixSig))
+	case r.crFixed:
+		out = append(out, pass(CheckSignature, "valid for the content the signer canonicalised once raw CRs are written as &#13; (see "+CheckCR+")"))
+	default:
+		out = append(out, pass(CheckSignature, "digest and signature value verify ("+subject(r.cert)+")"))
+	}
+
+	switch {
+	case !r.rawCR:
+		out = append(out, pass(CheckCR, "no raw carriage return in the token"))
+	case r.crFixed:
+		where := "a claim value"
+		if len(r.crClaims) > 0 {
+			where = "the value of " + strings.Join(r.crClaims, ", ")
+		}
+		out = append(out, fail(CheckCR, "364/MSIS7012",
+			where+" contains a raw CR. The signer canonicalised it as &#xD;, but AD FS's XML parser turns CR LF into LF before verifying (XML 1.0 §2.11), so the digest fails",
+			"write CR as &#13; when serialising (etree WriteSettings.CanonicalText/CanonicalAttrVal) or normalise CR LF to LF in claim values before signing"))
+	case r.err == nil:
+		out = append(out, pass(CheckCR, "raw CR present but outside signed values (the signature still verifies)"))
+	default:
+		out = append(out, fail(CheckCR, "364/MSIS7012", "raw CR present and the signature fails even with CRs escaped; the CR is not the only fault",
+			"fix the "+CheckSignature+" failure first, then write CR as &#13;"))
+	}
+
+	switch {
+	case r.unsigned:
+		out = append(out, skip(CheckSigningKey, "no signature"))
+	case r.cert == nil || (!r.keyInfo && r.err != nil):
+		out = append(out, fail(CheckSigningKey, "364/ID4037", "the key needed to verify the signature cannot be resolved (no KeyInfo X509Certificate)",
+			"include ds:KeyInfo/X509Data/X509Certificate with the signing certificate (leaf only)"))
+	case len(opts.TrustedCerts) == 0:
+		out = append(out, skip(CheckSigningKey, "no trusted certificates given; signed by "+subject(r.cert)))
+	case trusted(r.cert, opts.TrustedCerts):
+		out = append(out, pass(CheckSigningKey, "signed by "+subject(r.cert)+", which is on the claims provider trust"))
+	default:
+		out = append(out, fail(CheckSigningKey, "371/ID4037",
+			"signed by "+subject(r.cert)+", which is not a token-signing certificate of the claims provider trust (event 371 \"Unmatched Token Issuer\")",
+			"publish claimgate's current signing certificate in its metadata and run Update-AdfsClaimsProviderTrust, or sign with the certificate the trust holds"))
+	}
+	return out
+}
+
+func trusted(c *x509.Certificate, roots []*x509.Certificate) bool {
+	for _, r := range roots {
+		if r != nil && r.Equal(c) { // AD FS matches the certificate (thumbprint), not just the key
+			return true
+		}
+	}
+	return false
+}
+
+func subject(c *x509.Certificate) string {
+	if c == nil {
+		return "an unknown key"
+	}
+	return fmt.Sprintf("%s (SHA-1 %s)", c.Subject, adfsmeta.ThumbprintSHA1(c))
+}
