@@ -61,6 +61,14 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	}
 }
 
+func TestUserFilterWithNestedGroupRule(t *testing.T) {
+	c := validConfig()
+	c.UserFilter = "(&(objectCategory=person)(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:=CN=claimgate users,OU=Groups,DC=example,DC=test))"
+	if _, err := New(c); err != nil {
+		t.Fatalf("documented user_filter example rejected: %v", err)
+	}
+}
+
 func TestNewTLSModes(t *testing.T) {
 	c := validConfig()
 	c.URLs = []string{"ldap://dc1"}

@@ -111,7 +111,7 @@ func (d *Directory) find(ctx context.Context, username string) (*ldap.Entry, acc
 				claims.Rejected(claims.ReasonUnknownUser, fmt.Sprintf("domain %q is not %q", l.domain, want)))
 		}
 	}
-	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.DerefAlways,
+	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		2, int(d.cfg.SearchTimeout.Seconds()), false, l.filter(d.cfg.UserFilter), d.userAttributes(), nil)
 	res, err := d.search(ctx, req)
 	if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
