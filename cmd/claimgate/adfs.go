@@ -1,7 +1,10 @@
 package main
 
 import (
+	"slices"
+
 	"fmt"
+	"github.com/claimgate/claimgate/claims"
 	"io"
 	"os"
 	"strings"
@@ -9,7 +12,6 @@ import (
 
 	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/internal/adfsscript"
-	"github.com/claimgate/claimgate/internal/app"
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/sts/adfsmeta"
 	"github.com/claimgate/claimgate/sts/explain"
@@ -48,7 +50,7 @@ claimgate and pass authnmethodsreferences (MFA) on to the application.`)
 		TrustName: cfg.ADFS.ClaimsProviderName, ProtocolProfile: "WSFederation",
 		SignatureAlgorithm: cfg.Signing.SignatureAlgorithm, ClaimTypes: cfg.Claims.Issue,
 		RelyingParties: cfg.ADFS.RelyingPartyTrusts, OrganizationalAccountSuffix: cfg.ADFS.OrganizationalAccountSuffixes,
-		IncludeAMRIssuanceRule: len(cfg.ADFS.RelyingPartyTrusts) > 0,
+		IncludeAMRIssuanceRule: len(cfg.ADFS.RelyingPartyTrusts) > 0 && slices.Contains(cfg.Claims.Issue, claims.AuthnMethodsReferences),
 	}
 	if *name != "" {
 		o.TrustName = *name
@@ -94,7 +96,7 @@ configuration (--config) or from certificate files (--cert, repeatable).`)
 		if err != nil {
 			return fail(e, "%v", err)
 		}
-		keys, err := app.LoadKeys(cfg.Signing)
+		keys, err := cfg.LoadSigning()
 		if err != nil {
 			return fail(e, "%v", err)
 		}

@@ -34,7 +34,7 @@ claims claimgate would issue for them. Exit status 0 means all is well.`)
 	}
 	fmt.Fprintf(e.stdout, "configuration: ok (%s)\n", *cfgPath)
 	status := 0
-	keys, err := app.LoadKeys(cfg.Signing)
+	keys, err := cfg.LoadSigning()
 	if err != nil {
 		fmt.Fprintf(e.stdout, "signing keys: FAILED: %v\n", err)
 		status = 1

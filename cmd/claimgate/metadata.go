@@ -25,7 +25,7 @@ claimgate's URL.`)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
-	keys, err := app.LoadKeys(cfg.Signing)
+	keys, err := cfg.LoadSigning()
 	if err != nil {
 		return fail(e, "%v", err)
 	}

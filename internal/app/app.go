@@ -2,15 +2,12 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/claimgate/claimgate/certs"
@@ -72,7 +69,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 			_ = a.Close()
 		}
 	}()
-	if a.Keys, err = LoadKeys(cfg.Signing); err != nil {
+	if a.Keys, err = cfg.LoadSigning(); err != nil {
 		return nil, err
 	}
 	for _, w := range a.Keys.Warnings(o.Now()) {
@@ -90,7 +87,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if a.Pages, err = pages(cfg); err != nil {
 		return nil, err
 	}
-	key, err := encryptionKey(cfg.MFA.EncryptionKey)
+	key, err := encryptionKey(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +106,10 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	}
 	a.closers = append(a.closers, closeAudit)
 	auditor := &factors.Auditor{Log: auditLog, Logger: o.Logger}
-	parties := partyList(cfg)
+	parties, err := newRegistry(ctx, cfg, o.Logger)
+	if err != nil {
+		return nil, err
+	}
 	flowOpts := login.Options{
 		Parties: parties, Issuer: a.Issuer, Directory: dir, Sessions: a.Store, Auditor: auditor,
 		Pages: a.Pages, Logger: o.Logger, ClaimTypes: cfg.Claims.Issue,
@@ -149,13 +149,14 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	for p, mk := range o.Mounts {
 		mounts[p] = mk(a)
 	}
-	var replies []string
-	for _, p := range parties {
-		replies = append(replies, p.ReplyURL)
+	var dynamic func() []string
+	if len(parties.sourced) > 0 {
+		dynamic = parties.ReplyURLs
 	}
 	md := a.Metadata
 	a.Handler, err = server.New(server.Options{
-		Flow: flow, Pages: a.Pages, Metadata: func() []byte { return md }, ReplyURLs: replies,
+		Flow: flow, Pages: a.Pages, Metadata: func() []byte { return md }, ReplyURLs: parties.ReplyURLs(),
+		DynamicReplyURLs: dynamic, Health: parties.health,
 		HTTPS: cfg.BaseURL.Scheme == "https", Logo: logo, Mounts: mounts, Logger: o.Logger, Now: o.Now,
 		ClientAddr: clientAddr(cfg.Server.TrustedProxies),
 	})
@@ -177,17 +178,6 @@ func BuildMetadata(cfg *config.Config, keys *certs.Set) ([]byte, error) {
 	})
 }
 
-func partyList(cfg *config.Config) sts.PartyList {
-	var l sts.PartyList
-	for _, p := range cfg.RelyingParties {
-		if p.Identifier == "" {
-			continue // from metadata; added by the metadata source
-		}
-		l = append(l, sts.RelyingParty{Identifier: p.Identifier, ReplyURL: p.ReplyURL, SignatureAlgorithm: p.SignatureAlgorithm, TokenLifetime: p.TokenLifetime})
-	}
-	return l
-}
-
 func pages(cfg *config.Config) (*templates.Set, error) {
 	return templates.New(templates.Options{Dir: cfg.Branding.TemplateDir, Language: cfg.Branding.Language,
 		Branding: templates.Branding{ProductName: cfg.Branding.ProductName, PrimaryColor: cfg.Branding.PrimaryColor, HasLogo: cfg.Branding.LogoFile != ""}})
@@ -203,27 +193,23 @@ func issuerName(cfg *config.Config) string {
 	return "claimgate"
 }
 
-// encryptionKey decodes the 32-byte key for secrets at rest (hex or base64).
-func encryptionKey(s config.Secret) ([]byte, error) {
-	v := strings.TrimSpace(s.Value())
-	if v == "" {
+// encryptionKey is the key for secrets at rest; nil when none is
+// configured (the store then refuses to keep second-factor secrets).
+func encryptionKey(cfg *config.Config) ([]byte, error) {
+	if !cfg.MFA.EncryptionKey.IsSet() {
 		return nil, nil
 	}
-	if b, err := hex.DecodeString(v); err == nil && len(b) == 32 {
-		return b, nil
+	k, err := cfg.MFA.Key()
+	if err != nil {
+		return nil, fmt.Errorf("mfa.encryption_key: %w", err)
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(v); err == nil && len(b) == 32 {
-			return b, nil
-		}
-	}
-	return nil, errors.New("mfa.encryption_key: must be 32 bytes, written as 64 hex digits or base64")
+	return k, nil
 }
 
 // OpenStore opens the configured store with its encryption key, as the
 // server does; the admin CLI uses it while the server runs.
 func OpenStore(ctx context.Context, cfg *config.Config) (*sqlitestore.DB, error) {
-	key, err := encryptionKey(cfg.MFA.EncryptionKey)
+	key, err := encryptionKey(cfg)
 	if err != nil {
 		return nil, err
 	}

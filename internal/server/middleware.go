@@ -3,7 +3,9 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +49,38 @@ type headerPolicy struct {
 	https        bool
 	formActions  []string // extra form-action sources (reply URLs)
 	frameSources []string // frame-ancestors allowed for sign-out cleanup
+	// dynamic, when set, adds reply URLs known only at run time (relying
+	// parties configured from AD FS metadata); the CSP is then computed per
+	// response.
+	dynamic func() []string
+}
+
+// withDynamic returns the policy with the run-time reply URLs added.
+func (p headerPolicy) withDynamic() headerPolicy {
+	if p.dynamic == nil {
+		return p
+	}
+	q := p
+	q.formActions, q.frameSources = append([]string(nil), p.formActions...), append([]string(nil), p.frameSources...)
+	q.addReplies(p.dynamic())
+	return q
+}
+
+// addReplies allows posting tokens to the reply URLs and framing of the
+// sign-out cleanup by their origins.
+func (p *headerPolicy) addReplies(urls []string) {
+	for _, u := range urls {
+		pu, err := url.Parse(u)
+		if err != nil || pu.Host == "" || strings.ContainsAny(u, " ;,'") {
+			continue
+		}
+		if !slices.Contains(p.formActions, u) {
+			p.formActions = append(p.formActions, u)
+		}
+		if origin := pu.Scheme + "://" + pu.Host; !slices.Contains(p.frameSources, origin) {
+			p.frameSources = append(p.frameSources, origin)
+		}
+	}
 }
 
 func (p headerPolicy) csp(framable bool) string {
@@ -66,6 +100,11 @@ func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
 	strict, framable := p.csp(false), p.csp(true)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			strict, framable := strict, framable
+			if p.dynamic != nil {
+				q := p.withDynamic()
+				strict, framable = q.csp(false), q.csp(true)
+			}
 			hw := &headerWriter{ResponseWriter: w, apply: func(h http.Header) {
 				allow := h.Get(login.HeaderAllowFraming) != ""
 				h.Del(login.HeaderAllowFraming)

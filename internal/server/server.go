@@ -28,6 +28,9 @@ type Options struct {
 	// ReplyURLs are the relying parties' reply URLs; the auto-POST page may
 	// submit to them and AD FS may frame the sign-out cleanup.
 	ReplyURLs []string
+	// DynamicReplyURLs, when set, adds reply URLs that may change while
+	// running (relying parties configured from AD FS metadata).
+	DynamicReplyURLs func() []string
 	// HTTPS turns on HSTS.
 	HTTPS bool
 	// Logo is served at /static/logo when set.
@@ -55,20 +58,13 @@ func New(o Options) (http.Handler, error) {
 	if o.ClientAddr == nil {
 		o.ClientAddr = func(r *http.Request) string { return hostOnly(r.RemoteAddr) }
 	}
-	pol := headerPolicy{https: o.HTTPS}
-	seen := map[string]bool{}
+	pol := headerPolicy{https: o.HTTPS, dynamic: o.DynamicReplyURLs}
 	for _, u := range o.ReplyURLs {
-		pu, err := url.Parse(u)
-		if err != nil || pu.Host == "" {
+		if pu, err := url.Parse(u); err != nil || pu.Host == "" {
 			return nil, fmt.Errorf("server: reply URL %q is not absolute", u)
 		}
-		origin := pu.Scheme + "://" + pu.Host
-		if !seen[origin] {
-			seen[origin] = true
-			pol.formActions = append(pol.formActions, u)
-			pol.frameSources = append(pol.frameSources, origin)
-		}
 	}
+	pol.addReplies(o.ReplyURLs)
 	errPage := func(w http.ResponseWriter, r *http.Request, status int) {
 		key := map[int]string{404: "error.not_found", 405: "error.method"}[status]
 		if key == "" {
