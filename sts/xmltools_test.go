@@ -4,8 +4,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/claimgate/claimgate/internal/testutil"
 )
 
 // Helpers that run the independent XML tools (Debian xmlsec1 and
@@ -13,37 +14,18 @@ import (
 // project's install script puts them on PATH.
 
 const (
-	xmlsecAssertionID = "--id-attr:AssertionID urn:oasis:names:tc:SAML:1.0:assertion:Assertion"
-	xmlsecMetadataID  = "--id-attr:ID urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor"
+	xmlsecAssertionID = testutil.XMLSecAssertionID
+	xmlsecMetadataID  = testutil.XMLSecMetadataID
 )
 
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is not on PATH (install xmlsec1 and libxml2-utils): %v", name, err)
-	}
-	return p
-}
+func requireTool(t testing.TB, name string) string { return testutil.RequireTool(t, name) }
 
 func writeTemp(t testing.TB, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testutil.WriteTemp(t, name, data)
 }
 
-// xmlsecVerify runs `xmlsec1 --verify <idAttr> --pubkey-cert-pem certPEM`
-// on doc and returns its combined output and whether it verified.
 func xmlsecVerify(t testing.TB, doc []byte, idAttr, certPEM string) (string, bool) {
-	t.Helper()
-	bin := requireTool(t, "xmlsec1")
-	args := append([]string{"--verify"}, strings.Fields(idAttr)...)
-	args = append(args, "--pubkey-cert-pem", certPEM, writeTemp(t, "doc.xml", doc))
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	return string(out), err == nil
+	return testutil.XMLSecVerify(t, doc, idAttr, certPEM)
 }
 
 // xmllintValidate validates doc against a schema in testdata/schemas,
