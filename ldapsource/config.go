@@ -87,6 +87,9 @@ type Config struct {
 	// DOMAIN\user matching and windowsaccountname; empty means read it from
 	// CN=Partitions in the configuration partition.
 	NetBIOSDomain string
+	// UPNSuffixes, when not empty, are the only suffixes accepted in UPN
+	// logins (alice@suffix); others are unknown users without a search.
+	UPNSuffixes []string
 	// ConnectTimeout bounds TCP connect plus TLS (or StartTLS) handshake.
 	ConnectTimeout time.Duration
 	// BindTimeout bounds one bind (service account or user).
@@ -242,6 +245,20 @@ func (cfg Config) normalize() (Config, *x509.CertPool, error) {
 func (cfg Config) allows(f LoginForm) bool {
 	for _, g := range cfg.LoginForms {
 		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// upnSuffixAllowed reports whether the UPN's suffix is acceptable.
+func (cfg Config) upnSuffixAllowed(upn string) bool {
+	if len(cfg.UPNSuffixes) == 0 {
+		return true
+	}
+	_, suffix, _ := strings.Cut(upn, "@")
+	for _, s := range cfg.UPNSuffixes {
+		if strings.EqualFold(s, suffix) {
 			return true
 		}
 	}

@@ -101,6 +101,10 @@ func (d *Directory) find(ctx context.Context, username string) (*ldap.Entry, acc
 	if err != nil {
 		return nil, accountFacts{}, d.rejected(username, err)
 	}
+	if l.form == FormUPN && !d.cfg.upnSuffixAllowed(l.value) {
+		return nil, accountFacts{}, d.rejected(username,
+			claims.Rejected(claims.ReasonUnknownUser, "UPN suffix is not one of the configured upn_suffixes"))
+	}
 	if l.form == FormDomainSAM {
 		want, err := d.netbiosFor(ctx, dcSuffix(d.cfg.BaseDN))
 		if err != nil {

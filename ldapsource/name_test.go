@@ -116,3 +116,18 @@ func TestFilterShape(t *testing.T) {
 		t.Fatalf("filter = %s, want %s", got, want)
 	}
 }
+
+func TestUPNSuffixes(t *testing.T) {
+	cfg := Config{UPNSuffixes: []string{"example.test", "Corp.Example.org"}}
+	for upn, want := range map[string]bool{
+		"alice@example.test": true, "heidi@corp.example.ORG": true, "alice@evil.test": false,
+		"alice@example.test.evil": false, "alice@": false,
+	} {
+		if got := cfg.upnSuffixAllowed(upn); got != want {
+			t.Errorf("%s: allowed=%v, want %v", upn, got, want)
+		}
+	}
+	if !(Config{}).upnSuffixAllowed("anyone@anywhere") {
+		t.Error("no suffixes configured must accept any")
+	}
+}

@@ -79,8 +79,18 @@ func runUsers(e *env, args []string) int {
 	ttl := fs.Duration("ttl", 0, "validity of an enrolment code (default: mfa.enrolment.code_ttl)")
 	who := fs.String("user", "", "only records of this user (audit)")
 	limit := fs.Int("limit", 100, "how many records (audit)")
-	if code, done := fs.parse(args[1:]); done {
-		return code
+	// The usage writes the user before the options (users list alice
+	// --config F), but the flag package stops at the first non-flag: take
+	// each positional argument out and parse on after it.
+	var rest []string
+	for remaining := args[1:]; ; {
+		if code, done := fs.parse(remaining); done {
+			return code
+		}
+		if remaining = fs.Args(); len(remaining) == 0 {
+			break
+		}
+		rest, remaining = append(rest, remaining[0]), remaining[1:]
 	}
 	if *cfgPath == "" {
 		return fail(e, "users %s: --config FILE is required", action)
@@ -94,8 +104,19 @@ func runUsers(e *env, args []string) int {
 		return fail(e, "users: %v", err)
 	}
 	defer db.Close()
-	c := &usersCmd{e: e, cfg: cfg, db: db, now: time.Now(), audit: audit.New(audit.Options{Store: db})}
-	rest := fs.Args()
+	// Admin changes belong in the same audit log as the service's records,
+	// not only in the store; a log file is appended to (a stream such as
+	// stderr belongs to the service process and cannot be reached).
+	auditOpts := audit.Options{Store: db}
+	if l := cfg.Audit.Log; l != "" && l != "stderr" && l != "stdout" && l != "none" {
+		f, err := os.OpenFile(l, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fail(e, "audit.log: %v", err)
+		}
+		defer f.Close()
+		auditOpts.Writer = f
+	}
+	c := &usersCmd{e: e, cfg: cfg, db: db, now: time.Now(), audit: audit.New(auditOpts)}
 	user := ""
 	if len(rest) > 0 {
 		user = rest[0]

@@ -16,6 +16,7 @@ import (
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
 	"github.com/claimgate/claimgate/sts"
@@ -87,11 +88,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if a.Pages, err = pages(cfg); err != nil {
 		return nil, err
 	}
-	key, err := encryptionKey(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if a.Store, err = sqlitestore.Open(ctx, cfg.Store.Path, sqlitestore.Options{Key: key, Now: o.Now}); err != nil {
+	if a.Store, err = OpenStore(ctx, cfg); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Store.Close)
@@ -118,6 +115,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		SecureCookies:       cfg.BaseURL.Scheme == "https",
 		CookieName:          cfg.Server.Session.CookieName,
 		SessionLifetime:     cfg.Server.Session.Lifetime,
+		SessionIdleTimeout:  cfg.Server.Session.IdleTimeout,
 		ClientAddr:          server.ClientAddr,
 		RequestID:           server.RequestID,
 		Now:                 o.Now,
@@ -130,7 +128,8 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	}}
 	if cfg.MFA.Enrolment.SelfEnrolment {
 		flowOpts.Enrol = &factors.Enroller{Store: a.Store, Issuer: issuerName(cfg), Networks: cfg.MFA.Enrolment.AllowedNetworks,
-			RequireCode: cfg.MFA.Enrolment.RequireCode, SkewSteps: cfg.MFA.TOTP.SkewSteps}
+			RequireCode: cfg.MFA.Enrolment.RequireCode, SkewSteps: cfg.MFA.TOTP.SkewSteps,
+			Params: mfa.OATHParams{Algorithm: cfg.MFA.TOTP.Algorithm, Digits: cfg.MFA.TOTP.Digits, Period: cfg.MFA.TOTP.Period}}
 	}
 	if flowOpts.Throttle, err = newThrottle(cfg, a.Store, auditLog); err != nil {
 		return nil, err
@@ -212,6 +211,9 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*sqlitestore.DB, error)
 	key, err := encryptionKey(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Store.Driver != "" && cfg.Store.Driver != "sqlite" {
+		return nil, fmt.Errorf("store.driver: %q is not available in this version; use sqlite", cfg.Store.Driver)
 	}
 	return sqlitestore.Open(ctx, cfg.Store.Path, sqlitestore.Options{Key: key})
 }

@@ -41,7 +41,7 @@ func LDAPConfig(c *config.LDAP, log *slog.Logger) ldapsource.Config {
 	out := ldapsource.Config{
 		URLs: c.URLs, StartTLS: c.StartTLS, InsecurePlain: c.InsecurePlain, CAFile: c.CAFile,
 		BindDN: c.BindDN, BindPassword: c.BindPassword.Value(), BaseDN: c.BaseDN, UserFilter: c.UserFilter,
-		NetBIOSDomain: c.NetBIOSDomain, ConnectTimeout: c.Timeouts.Connect, BindTimeout: c.Timeouts.Bind,
+		NetBIOSDomain: c.NetBIOSDomain, UPNSuffixes: c.UPNSuffixes, ConnectTimeout: c.Timeouts.Connect, BindTimeout: c.Timeouts.Bind,
 		SearchTimeout: c.Timeouts.Search, PoolSize: c.Pool.Size, IdleTimeout: c.Pool.IdleTimeout,
 		RetryAfter: c.RetryAfter, Attributes: c.Attributes, PhoneAttribute: c.PhoneAttribute, Logger: log,
 	}

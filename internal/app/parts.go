@@ -50,6 +50,7 @@ func secondFactor(cfg *config.Config, db *sqlitestore.DB, files factors.FileSecr
 		}
 		o.SMS = g
 		o.SMSDigits, o.SMSTTL, o.SMSMaxSends, o.PhoneFromDirectory = cfg.SMS.CodeLength, cfg.SMS.CodeTTL, cfg.SMS.MaxResends+1, true
+		o.SMSRate, o.SMSRateMax, o.SMSRateWindow = db, cfg.SMS.RateLimit.Max, cfg.SMS.RateLimit.Window
 	}
 	return factors.NewVerifier(o)
 }

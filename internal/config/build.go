@@ -91,7 +91,6 @@ func (b *builder) server(f *fileConfig, c *Config) {
 			CookieName:  or(s.Session.CookieName, DefaultCookieName),
 			Lifetime:    b.dur("server.session.lifetime", s.Session.Lifetime, DefaultSessionLifetime),
 			IdleTimeout: b.dur("server.session.idle_timeout", s.Session.IdleTimeout, DefaultSessionIdle),
-			Key:         b.secret("server.session.key", s.Session.Key),
 		},
 	}
 	if s.TLS != nil {

@@ -72,9 +72,6 @@ type Session struct {
 	CookieName  string
 	Lifetime    time.Duration
 	IdleTimeout time.Duration
-	// Key signs/encrypts the session and CSRF tokens. Unset: the server
-	// makes a random one at start (sessions do not survive a restart).
-	Key Secret
 }
 
 // Signing is the token-signing key material. Keys[0] signs; all keys'

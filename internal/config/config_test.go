@@ -207,15 +207,15 @@ func TestSecretNeverPrinted(t *testing.T) {
 			t.Errorf("secret %q in error: %v", s, err)
 		}
 	}
-	c := mustLoad(t, strings.Replace(minimal, "server:\n", "server:\n  session: {key: "+s2+s2+"}\n", 1), nil)
-	c.Directory.LDAP = &LDAP{BindPassword: NewSecret(s2)}
+	c := mustLoad(t, minimal, nil)
+	c.Directory.LDAP = &LDAP{BindPassword: NewSecret(s2 + s2)}
 	js, _ := json.Marshal(c)
-	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", c, *c, c.Server.Session, c.Server.Session.Key), string(js), fmt.Sprint(c.Directory.LDAP)} {
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", c, *c, c.Directory.LDAP, c.Directory.LDAP.BindPassword), string(js), fmt.Sprint(c.Directory.LDAP)} {
 		if strings.Contains(out, s2) || strings.Contains(out, "00112233445566778899") {
 			t.Errorf("secret printed: %s", out)
 		}
 	}
-	if c.Server.Session.Key.Value() != s2+s2 || c.Server.Session.Key.Source() != "value" {
+	if c.Directory.LDAP.BindPassword.Value() != s2+s2 || c.Directory.LDAP.BindPassword.Source() != "value" {
 		t.Error("Value/Source")
 	}
 }

@@ -46,10 +46,9 @@ type fileTLS struct {
 }
 
 type fileSession struct {
-	CookieName  string     `yaml:"cookie_name"`
-	Lifetime    string     `yaml:"lifetime"`
-	IdleTimeout string     `yaml:"idle_timeout"`
-	Key         secretSpec `yaml:"key"`
+	CookieName  string `yaml:"cookie_name"`
+	Lifetime    string `yaml:"lifetime"`
+	IdleTimeout string `yaml:"idle_timeout"`
 }
 
 type fileSigning struct {

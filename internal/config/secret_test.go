@@ -13,8 +13,8 @@ func TestSecretsFromValueEnvAndFile(t *testing.T) {
 	os.WriteFile(keyFile, []byte(testKey+"\n"), 0o600)
 	crlf := filepath.Join(dir, "ldap.pw")
 	os.WriteFile(crlf, []byte("pa ss\n\r\n"), 0o600) // only the last line break goes
-	text := strings.Replace(minimal, "encryption_key: "+testKey, "encryption_key: {file: "+keyFile+"}", 1)
-	text = strings.Replace(text, "server:\n", "server:\n  session: {key: {env: SESSION_KEY}}\n", 1)
+	text := strings.Replace(minimal, "encryption_key: "+testKey, "encryption_key: {env: ENC_KEY}", 1)
+	text = strings.Replace(text, "keys: [{cert_file: s.crt, key_file: s.key}]", "keys: [{pkcs12_file: s.pfx, pkcs12_password: {file: "+keyFile+"}}]", 1)
 	text = strings.Replace(text, "directory:\n  users_file: {path: users.yaml}", `directory:
   ldap:
     urls: [ldaps://dc1.example.com]
@@ -23,17 +23,17 @@ func TestSecretsFromValueEnvAndFile(t *testing.T) {
     base_dn: DC=example,DC=com
     netbios_domain: EXAMPLE`, 1)
 	os.WriteFile(filepath.Join(dir, "claimgate.yaml"), []byte(text), 0o644)
-	c, err := Load(filepath.Join(dir, "claimgate.yaml"), envMap(map[string]string{"SESSION_KEY": strings.Repeat("k", 40)}))
+	c, err := Load(filepath.Join(dir, "claimgate.yaml"), envMap(map[string]string{"ENC_KEY": testKey}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.MFA.EncryptionKey; got.Value() != testKey || got.Source() != "file "+keyFile {
+	if got := c.Signing.Keys[0].PKCS12Password; got.Value() != testKey || got.Source() != "file "+keyFile {
 		t.Errorf("file secret: %q from %s", got.Value(), got.Source())
 	}
 	if got := c.Directory.LDAP.BindPassword; got.Value() != "pa ss\n" || got.Source() != "file "+crlf {
 		t.Errorf("relative file secret with CRLF: %q from %s", got.Value(), got.Source())
 	}
-	if got := c.Server.Session.Key; got.Value() != strings.Repeat("k", 40) || got.Source() != "env SESSION_KEY" {
+	if got := c.MFA.EncryptionKey; got.Value() != testKey || got.Source() != "env ENC_KEY" {
 		t.Errorf("env secret: %q from %s", got.Value(), got.Source())
 	}
 }

@@ -107,9 +107,6 @@ func (c *Config) validateServer(ps *problems) {
 	if s.Session.IdleTimeout > s.Session.Lifetime && s.Session.Lifetime > 0 {
 		ps.add("server.session.idle_timeout", "must not be longer than server.session.lifetime")
 	}
-	if s.Session.Key.IsSet() && len(s.Session.Key.Value()) < 32 {
-		ps.add("server.session.key", "must be at least 32 characters long")
-	}
 }
 
 func (c *Config) validateSigning(ps *problems) {

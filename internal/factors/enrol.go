@@ -38,7 +38,10 @@ type Enroller struct {
 	// RequireCode demands an administrator-issued enrolment code.
 	RequireCode bool
 	SkewSteps   int
-	Rand        io.Reader
+	// Params are the TOTP parameters of new secrets; zero means SHA-1, 6
+	// digits, 30 seconds (what every authenticator app supports).
+	Params mfa.OATHParams
+	Rand   io.Reader
 }
 
 var _ login.Enroller = (*Enroller)(nil)
@@ -88,8 +91,12 @@ func (e *Enroller) Begin(ctx context.Context, id claims.Identity) (*login.Enroll
 	if err != nil {
 		return nil, err
 	}
+	p, err := e.Params.Normalized()
+	if err != nil {
+		return nil, err
+	}
 	f, err := e.Store.AddFactor(ctx, store.Factor{User: id.Username, Kind: store.KindTOTP, Name: name, Secret: secret,
-		Algorithm: "SHA1", Digits: 6, Period: 30 * time.Second, LastStep: -1})
+		Algorithm: p.Algorithm, Digits: p.Digits, Period: p.Period, LastStep: -1})
 	if err != nil {
 		return nil, fmt.Errorf("factors: enrol: %w", err)
 	}

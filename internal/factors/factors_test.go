@@ -281,3 +281,25 @@ func TestEnrolment(t *testing.T) {
 		t.Fatal("enrolment code reused for sign-in")
 	}
 }
+
+func TestSMSRateLimitAcrossSignIns(t *testing.T) {
+	db := openStore(t)
+	gw := &recordingSMS{}
+	v, _ := NewVerifier(Options{Store: db, SMS: gw, PhoneFromDirectory: true, SMSRate: db, SMSRateMax: 2, SMSRateWindow: time.Hour})
+	ctx, now := context.Background(), time.Now()
+	m := method(t, v, directorySMSID)
+	for i := range 3 {
+		// Each sign-in starts a fresh code; only the hourly cap can refuse.
+		at := now.Add(time.Duration(i) * 10 * time.Minute)
+		err := v.Prepare(ctx, alice, m, at)
+		if want := i < 2; (err == nil) != want {
+			t.Fatalf("text %d: err=%v", i+1, err)
+		}
+	}
+	if len(gw.codes) != 2 {
+		t.Fatalf("%d texts sent, want 2", len(gw.codes))
+	}
+	if err := v.Prepare(ctx, alice, m, now.Add(2*time.Hour)); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}

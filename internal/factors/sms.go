@@ -39,14 +39,17 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 		return err
 	}
 	key := id.Username + "\x00" + m.ID
-	v.mu.Lock()
-	p := v.sms[key]
-	if p != nil && now.After(p.expires) {
-		p = nil
-	}
-	if p != nil && (p.sends >= v.o.SMSMaxSends || now.Sub(p.lastAt) < v.o.SMSMinInterval) {
-		v.mu.Unlock()
+	if !v.maySend(key, now) {
 		return ErrResendLimit
+	}
+	if v.o.SMSRate != nil && v.o.SMSRateMax > 0 {
+		n, err := v.o.SMSRate.RecordFailure(ctx, "sms-rate:"+id.Username, now, v.o.SMSRateWindow)
+		if err != nil {
+			return fmt.Errorf("factors: SMS rate: %w", err)
+		}
+		if n > v.o.SMSRateMax {
+			return ErrResendLimit
+		}
 	}
 	r := v.o.Rand
 	if r == nil {
@@ -54,18 +57,24 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 	}
 	code, err := mfa.NewNumericCode(r, v.o.SMSDigits)
 	if err != nil {
-		v.mu.Unlock()
 		return err
 	}
-	if p == nil {
-		p = &smsCode{}
+	v.mu.Lock()
+	if len(v.sms) > 256 {
+		for k, old := range v.sms {
+			if now.After(old.expires) {
+				delete(v.sms, k)
+			}
+		}
+	}
+	p := v.sms[key]
+	if p == nil || now.After(p.expires) {
+		// The expiry runs from the first send, so resends cannot keep a
+		// sign-in open forever.
+		p = &smsCode{expires: now.Add(v.o.SMSTTL)}
 		v.sms[key] = p
 	}
-	// A new code replaces the old one; the expiry runs from the first send
-	// so resends cannot keep a sign-in open forever.
-	if p.sends == 0 {
-		p.expires = now.Add(v.o.SMSTTL)
-	}
+	// A new code replaces the old one.
 	p.hash, p.sends, p.lastAt = fingerprint(id.Username, code), p.sends+1, now
 	v.mu.Unlock()
 	if err := v.o.SMS.SendCode(ctx, phone, code, fmt.Sprintf(v.o.SMSMessage, code)); err != nil {
@@ -73,6 +82,18 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 	}
 	v.o.Logger.Info("SMS code sent", "user", id.Username, "phone", maskPhone(phone))
 	return nil
+}
+
+// maySend applies the per-code limits: at most SMSMaxSends texts while a
+// code lives, at least SMSMinInterval apart.
+func (v *Verifier) maySend(key string, now time.Time) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	p := v.sms[key]
+	if p == nil || now.After(p.expires) {
+		return true
+	}
+	return p.sends < v.o.SMSMaxSends && now.Sub(p.lastAt) >= v.o.SMSMinInterval
 }
 
 func (v *Verifier) phone(ctx context.Context, id claims.Identity, m login.Method) (string, error) {

@@ -56,11 +56,23 @@ type Options struct {
 	SMSMinInterval time.Duration
 	// SMSMessage is the text, with %s for the code.
 	SMSMessage string
+	// SMSRate counts texts per user across sign-ins; with SMSRateMax > 0
+	// at most SMSRateMax are sent per user within SMSRateWindow, so a
+	// stolen password cannot run up a gateway bill or flood a phone.
+	SMSRate       RateCounter
+	SMSRateMax    int
+	SMSRateWindow time.Duration
 	// PhoneFromDirectory offers SMS to the identity's directory mobile
 	// number when the user has no SMS factor in the store.
 	PhoneFromDirectory bool
 	Rand               io.Reader
 	Logger             *slog.Logger
+}
+
+// RateCounter counts events per key in a window (the store's failure
+// counters serve).
+type RateCounter interface {
+	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
 }
 
 // fileFactorID names the users-file TOTP secret among a user's methods.

@@ -44,6 +44,9 @@ type Options struct {
 	// SessionLifetime bounds a whole sign-in and the single sign-on after
 	// it; default 8h.
 	SessionLifetime time.Duration
+	// SessionIdleTimeout ends a session unchanged for this long; 0 means
+	// only the lifetime applies.
+	SessionIdleTimeout time.Duration
 	// MaxCodeAttempts ends a sign-in after this many wrong codes; default 5.
 	MaxCodeAttempts int
 
@@ -120,7 +123,7 @@ func New(o Options) (*Flow, error) {
 	}
 	return &Flow{o: o, sessions: &sessionManager{
 		store: o.Sessions, cookie: o.CookieName, secure: o.SecureCookies,
-		sameSite: o.SameSite, lifetime: o.SessionLifetime, rand: o.Rand,
+		sameSite: o.SameSite, lifetime: o.SessionLifetime, idle: o.SessionIdleTimeout, rand: o.Rand, now: o.Now,
 	}}, nil
 }
 

@@ -46,6 +46,7 @@ type session struct {
 	Attempts    int              `json:"attempts,omitempty"`
 	EnrolID     string           `json:"enrol_id,omitempty"` // unconfirmed factor offered for enrolment
 	Created     time.Time        `json:"created"`
+	Seen        time.Time        `json:"seen"` // last change, for the idle timeout
 	Expires     time.Time        `json:"expires"`
 }
 
@@ -64,7 +65,9 @@ type sessionManager struct {
 	secure   bool
 	sameSite http.SameSite
 	lifetime time.Duration
+	idle     time.Duration // 0: no idle timeout
 	rand     io.Reader
+	now      func() time.Time
 }
 
 func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) {
@@ -83,7 +86,7 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if err := json.Unmarshal(data, s); err != nil {
 		return nil, fmt.Errorf("login: decode session: %w", err)
 	}
-	if !now.Before(s.Expires) {
+	if !now.Before(s.Expires) || (m.idle > 0 && !s.Seen.IsZero() && now.Sub(s.Seen) > m.idle) {
 		return nil, nil
 	}
 	s.id = c.Value
@@ -96,7 +99,7 @@ func (m *sessionManager) start(now time.Time) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{Stage: stagePending, CSRF: csrf, Created: now, Expires: now.Add(m.lifetime)}, nil
+	return &session{Stage: stagePending, CSRF: csrf, Created: now, Seen: now, Expires: now.Add(m.lifetime)}, nil
 }
 
 // save stores s under a NEW id, deletes the old one and sets the cookie:
@@ -112,7 +115,7 @@ func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *ses
 	if err != nil {
 		return err
 	}
-	s.CSRF = csrf
+	s.CSRF, s.Seen = csrf, m.now()
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("login: encode session: %w", err)
@@ -132,6 +135,7 @@ func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *ses
 
 // update stores s under its current id (no stage change).
 func (m *sessionManager) update(ctx context.Context, s *session) error {
+	s.Seen = m.now()
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("login: encode session: %w", err)

@@ -1,0 +1,267 @@
+package login_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"flag"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claimgate/claimgate/certs"
+	"github.com/claimgate/claimgate/internal/audit"
+	"github.com/claimgate/claimgate/internal/factors"
+	"github.com/claimgate/claimgate/internal/lockout"
+	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/mfa"
+	"github.com/claimgate/claimgate/internal/server"
+	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+	"github.com/claimgate/claimgate/internal/userfile"
+	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// The relying parties of every test: two AD FS farms on different origins
+// and a second party on the first farm's origin under another path, so
+// the form-action of the CSP has to name paths, not only origins.
+const (
+	realm    = "http://adfs.example.test/adfs/services/trust"
+	replyURL = "https://adfs.example.test/adfs/ls/"
+	realm2   = "urn:federation:other"
+	reply2   = "https://other.example.test:8443/adfs/ls/"
+	realm3   = "http://adfs.example.test/adfs/services/trust/alt"
+	reply3   = "https://adfs.example.test/alt/ls/"
+	entityID = "https://claimgate.example.test/"
+
+	alicePassword = "correct horse battery staple"
+	// aliceTOTP is RFC 6238's test seed ("12345678901234567890") in Base32.
+	aliceTOTP = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	aliceSID  = "S-1-5-21-1004336348-1177238915-682003330-1105"
+	bobSID    = "S-1-5-21-1004336348-1177238915-682003330-1106"
+)
+
+// t0 is the fixed start of every test clock.
+var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+
+// signingKey is made once per test binary: RSA key generation is slow and
+// the key's identity does not matter to these tests.
+var signingKey = sync.OnceValues(func() (*certs.KeyPair, error) {
+	return certs.Generate(certs.GenerateOptions{Now: func() time.Time { return t0 }})
+})
+
+// passwordHash is an argon2id hash as the users file holds them, made once.
+var passwordHash = sync.OnceValues(func() (string, error) { return mfa.HashPassword(alicePassword, nil) })
+
+// clock is a settable clock shared by the flow, the store and the issuer.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer collects log and audit output written from server goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// countingThrottle is the real lockout policy over the real store, with a
+// count of the calls so a test can see that no credential was checked.
+type countingThrottle struct {
+	l                     *lockout.Limiter
+	mu                    sync.Mutex
+	allow, fail, succeeds int
+}
+
+var _ login.Throttle = (*countingThrottle)(nil)
+
+func addr(s string) netip.Addr {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.IPv4Unspecified()
+	}
+	return a
+}
+
+func (c *countingThrottle) Allow(ctx context.Context, user, a string, now time.Time) (bool, error) {
+	c.mu.Lock()
+	c.allow++
+	c.mu.Unlock()
+	d, err := c.l.Check(ctx, user, addr(a), now)
+	return d.Allowed, err
+}
+
+func (c *countingThrottle) Failure(ctx context.Context, user, a string, now time.Time) error {
+	c.mu.Lock()
+	c.fail++
+	c.mu.Unlock()
+	_, err := c.l.Fail(ctx, user, addr(a), now)
+	return err
+}
+
+func (c *countingThrottle) Success(ctx context.Context, user, a string, now time.Time) error {
+	c.mu.Lock()
+	c.succeeds++
+	c.mu.Unlock()
+	return c.l.Succeed(ctx, user, addr(a), now)
+}
+
+func (c *countingThrottle) calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.allow + c.fail + c.succeeds
+}
+
+// setup varies the environment of one test.
+type setup struct {
+	secure        bool // HTTPS server, secure cookies, HSTS
+	requireSecond bool
+	maxCodes      int
+	// directory wraps the real users-file directory (e.g. to fail).
+	directory   func(login.Directory) login.Directory
+	templateDir string
+	mounts      map[string]http.Handler
+}
+
+// env is claimgate's HTTP face wired from real parts: the users file
+// directory, the SQLite store, the real issuer, second factor verifier,
+// lockout policy and audit log, behind server.New.
+type env struct {
+	t        *testing.T
+	s        setup
+	clk      *clock
+	srv      *httptest.Server
+	db       *sqlitestore.DB
+	key      *certs.KeyPair
+	throttle *countingThrottle
+	audit    *syncBuffer
+	log      *syncBuffer
+}
+
+func newEnv(t *testing.T, s setup) *env {
+	t.Helper()
+	key, err := signingKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, s: s, clk: &clock{t: t0}, key: key, audit: &syncBuffer{}, log: &syncBuffer{}}
+	ctx := context.Background()
+	e.db, err = sqlitestore.Open(ctx, filepath.Join(t.TempDir(), sqlitestore.FileName), sqlitestore.Options{Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.db.Close() })
+	users, err := userfile.New(&userfile.File{Domain: "EXAMPLE", Users: []userfile.User{
+		{Username: "alice", UPN: "alice@example.test", DisplayName: "Alice Ångström", SID: aliceSID,
+			GroupSIDs: []string{"S-1-5-21-1004336348-1177238915-682003330-513", "S-1-5-32-545"}, PasswordHash: hash, TOTPSecret: aliceTOTP},
+		{Username: "bob", UPN: "bob@example.test", SID: bobSID, PasswordHash: hash},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dir login.Directory = users
+	if s.directory != nil {
+		dir = s.directory(users)
+	}
+	second, err := factors.NewVerifier(factors.Options{Store: e.db, File: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := lockout.New(e.db, lockout.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.throttle = &countingThrottle{l: lim}
+	issuer, err := sts.NewIssuer(sts.IssuerConfig{EntityID: entityID, Signer: key.Key, Certificate: key.Certificate, Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := templates.New(templates.Options{Dir: s.templateDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	flow, err := login.New(login.Options{
+		Parties: sts.PartyList{
+			{Identifier: realm, ReplyURL: replyURL},
+			{Identifier: realm2, ReplyURL: reply2},
+			{Identifier: realm3, ReplyURL: reply3},
+		},
+		Issuer: issuer, Directory: dir, Sessions: e.db, SecondFactor: second, Throttle: e.throttle,
+		Auditor: &factors.Auditor{Log: audit.New(audit.Options{Writer: e.audit, Now: e.clk.Now}), Logger: logger},
+		Pages:   pages, Logger: logger, RequireSecondFactor: s.requireSecond, MaxCodeAttempts: s.maxCodes,
+		SecureCookies: s.secure, ClientAddr: server.ClientAddr, RequestID: server.RequestID, Now: e.clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Options{
+		Flow: flow, Pages: pages, Metadata: func() []byte { return []byte("<EntityDescriptor/>") },
+		ReplyURLs: []string{replyURL, reply2, reply3}, HTTPS: s.secure, Mounts: s.mounts, Logger: logger, Now: e.clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.secure {
+		e.srv = httptest.NewTLSServer(h)
+	} else {
+		e.srv = httptest.NewServer(h)
+	}
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// code is alice's TOTP code at the test clock, from oathtool (an
+// implementation independent of ours).
+func (e *env) code() string {
+	e.t.Helper()
+	return oathtool(e.t, e.clk.Now())
+}
+
+// auditLines counts the audit records written so far.
+func (e *env) auditLines() int { return strings.Count(e.audit.String(), "\n") }
+
+// transport returns a client transport for the server (trusting its TLS
+// certificate when it has one).
+func (e *env) transport() http.RoundTripper {
+	if e.srv.TLS != nil {
+		return e.srv.Client().Transport
+	}
+	return &http.Transport{TLSClientConfig: &tls.Config{}}
+}
