@@ -15,4 +15,4 @@ build:
 	go build -o bin/claimgate ./cmd/claimgate
 
 bench:
-	go test -run '^$$' -bench . -benchmem ./sts/ ./internal/mfa/ ./ldapsource/
+	go test -run '^$$' -bench . -benchmem ./sts/ ./internal/app/ ./internal/mfa/ ./internal/store/sqlitestore/ ./ldapsource/
