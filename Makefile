@@ -14,5 +14,7 @@ unit:
 build:
 	go build -o bin/claimgate ./cmd/claimgate
 
+# Benchmarks; the directory ones need the Samba AD DC (started here).
 bench:
-	go test -run '^$$' -bench . -benchmem ./sts/ ./internal/app/ ./internal/mfa/ ./internal/store/sqlitestore/ ./ldapsource/
+	bash scripts/samba/setup.sh >/dev/null
+	CLAIMGATE_SAMBA_ENV=$${CLAIMGATE_SAMBA_ENV:-/tmp/claimgate-samba/env} go test -run '^$$' -bench . -benchmem ./sts/ ./internal/app/ ./internal/mfa/ ./internal/store/sqlitestore/ ./ldapsource/
