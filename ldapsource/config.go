@@ -258,7 +258,7 @@ func (cfg Config) upnSuffixAllowed(upn string) bool {
 	}
 	_, suffix, _ := strings.Cut(upn, "@")
 	for _, s := range cfg.UPNSuffixes {
-		if strings.EqualFold(s, suffix) {
+		if strings.EqualFold(strings.TrimPrefix(s, "@"), suffix) {
 			return true
 		}
 	}

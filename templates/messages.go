@@ -2,6 +2,7 @@ package templates
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 )
@@ -18,14 +19,13 @@ func (c Catalog) T(key string) string {
 	return key
 }
 
-// missingAware returns a T that records a missing key as a start-up error.
-func (c Catalog) missingAware(errs *[]error, page string) func(string) string {
-	seen := map[string]bool{}
+// missingAware returns a T that reports a missing key (once per page and
+// key) as a start-up error.
+func (c Catalog) missingAware(page string, missing func(page, key string)) func(string) string {
 	return func(key string) string {
 		v, ok := c[key]
-		if !ok && !seen[key] {
-			seen[key] = true
-			*errs = append(*errs, fmt.Errorf("templates: html/%s uses message %q, which messages/*.json lacks", page, key))
+		if !ok {
+			missing(page, key)
 			return key
 		}
 		return v
@@ -33,20 +33,41 @@ func (c Catalog) missingAware(errs *[]error, page string) func(string) string {
 }
 
 // loadCatalog reads messages/en.json and then, for another language, its
-// own file on top, so a partial translation falls back to English.
+// own file on top, so a partial translation falls back to English. With
+// an override directory each file is read from the embedded set first and
+// from the directory on top, so an override only needs the messages it
+// changes (and keeps working when a release adds keys).
 func loadCatalog(files fs.FS, lang string) (Catalog, error) {
+	type layer struct {
+		fsys  fs.FS
+		where string // for error messages
+	}
+	layers := []layer{{files, ""}}
+	if o, ok := files.(overlay); ok {
+		layers = []layer{{o.base, ""}, {o.top, " (override directory)"}}
+	}
 	cat := Catalog{}
 	read := func(name string) error {
-		b, err := fs.ReadFile(files, "messages/"+name+".json")
-		if err != nil {
-			return fmt.Errorf("templates: messages/%s.json: %w", name, err)
+		found := false
+		for _, l := range layers {
+			b, err := fs.ReadFile(l.fsys, "messages/"+name+".json")
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("templates: messages/%s.json%s: %w", name, l.where, err)
+			}
+			var m map[string]string
+			if err := json.Unmarshal(b, &m); err != nil {
+				return fmt.Errorf("templates: messages/%s.json%s: %w", name, l.where, err)
+			}
+			for k, v := range m {
+				cat[k] = v
+			}
+			found = true
 		}
-		var m map[string]string
-		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("templates: messages/%s.json: %w", name, err)
-		}
-		for k, v := range m {
-			cat[k] = v
+		if !found {
+			return fmt.Errorf("templates: messages/%s.json: %w", name, fs.ErrNotExist)
 		}
 		return nil
 	}

@@ -41,7 +41,9 @@ type Branding struct {
 // Options configure a Set.
 type Options struct {
 	// Dir, when set, overrides embedded files by relative path:
-	// html/login.html, static/style.css, messages/en.json, ...
+	// html/login.html, static/style.css, messages/en.json, ... A messages
+	// file there is laid over the embedded one, so it need only hold the
+	// messages it changes.
 	Dir string
 	// Language selects messages/<Language>.json; default "en".
 	Language string
@@ -87,6 +89,13 @@ func New(opts Options) (*Set, error) {
 		return nil, fmt.Errorf("templates: html/layout.html: %w", err)
 	}
 	var errs []error
+	reported := map[[2]string]bool{}
+	missing := func(page, key string) {
+		if !reported[[2]string{page, key}] {
+			reported[[2]string{page, key}] = true
+			errs = append(errs, fmt.Errorf("templates: html/%s uses message %q, which messages/*.json lacks", page, key))
+		}
+	}
 	for _, name := range pageNames {
 		body, err := fs.ReadFile(files, path.Join("html", name))
 		if err != nil {
@@ -94,7 +103,7 @@ func New(opts Options) (*Set, error) {
 			continue
 		}
 		t := template.New(name).Funcs(template.FuncMap{
-			"T":     cat.missingAware(&errs, name),
+			"T":     cat.missingAware(name, missing),
 			"brand": func() Branding { return s.branding },
 		})
 		if _, err := t.Parse(string(layout)); err != nil {
@@ -104,6 +113,11 @@ func New(opts Options) (*Set, error) {
 		if _, err := t.Parse(string(body)); err != nil {
 			errs = append(errs, fmt.Errorf("templates: html/%s: %w", name, err))
 			continue
+		}
+		for _, k := range literalKeys(t) {
+			if _, ok := cat[k]; !ok {
+				missing(name, k)
+			}
 		}
 		s.pages[name] = t
 	}

@@ -19,7 +19,7 @@ import (
 
 func runADFS(e *env, args []string) int {
 	if len(args) == 0 || args[0] != "script" {
-		fmt.Fprint(e.stderr, "Usage: claimgate adfs script --config FILE [options]\n\nRun \"claimgate adfs script -h\" for the options.\n")
+		fmt.Fprint(helpOrErr(e, args), "Usage: claimgate adfs script --config FILE [options]\n\nRun \"claimgate adfs script -h\" for the options.\n")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
 		}

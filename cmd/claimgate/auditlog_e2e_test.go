@@ -80,3 +80,12 @@ func assertAbsent(t *testing.T, where, text string, secrets ...string) {
 		}
 	}
 }
+
+// auditText is the audit log as written, one record a line.
+func auditText(recs []auditLine) string {
+	var b strings.Builder
+	for _, r := range recs {
+		b.WriteString(r.raw + "\n")
+	}
+	return b.String()
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/claimgate/claimgate/sts"
@@ -45,6 +46,13 @@ func (s *session) fail(format string, args ...any) {
 // they lead to (after redirects).
 func (s *session) load(what string, steps ...chromedp.Action[chromedp.Void]) int64 {
 	s.t.Helper()
+	return s.response(what, steps...).Status
+}
+
+// response runs steps that navigate and returns the response of the page
+// they lead to.
+func (s *session) response(what string, steps ...chromedp.Action[chromedp.Void]) *network.Response {
+	s.t.Helper()
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, steps...)
@@ -54,7 +62,7 @@ func (s *session) load(what string, steps ...chromedp.Action[chromedp.Void]) int
 	if resp == nil {
 		s.fail("%s: no response", what)
 	}
-	return resp.Status
+	return resp
 }
 
 func (s *session) do(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -107,6 +115,19 @@ func (s *session) text(sel string) string {
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		s.fail("read %s: %v", sel, err)
+	}
+	return v
+}
+
+// textContent reads the text of an element even when it is hidden (in a
+// closed <details>).
+func (s *session) textContent(sel string) string {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
 	if err != nil {
 		s.fail("read %s: %v", sel, err)
 	}

@@ -9,7 +9,7 @@ import (
 
 func runCerts(e *env, args []string) int {
 	if len(args) == 0 || (args[0] != "new" && args[0] != "show") {
-		fmt.Fprint(e.stderr, `Usage: claimgate certs new --cert FILE --key FILE [--cn NAME] [--bits N] [--days N]
+		fmt.Fprint(helpOrErr(e, args), `Usage: claimgate certs new --cert FILE --key FILE [--cn NAME] [--bits N] [--days N]
        claimgate certs show --cert FILE
 
 "certs new" makes a self-signed RSA token-signing certificate (SHA-256) and

@@ -52,3 +52,12 @@ func fail(e *env, format string, args ...any) int {
 	fmt.Fprintf(e.stderr, "claimgate: "+format+"\n", args...)
 	return 1
 }
+
+// helpOrErr is where a command's own usage goes: stdout when asked for with
+// -h, stderr when the command line was wrong.
+func helpOrErr(e *env, args []string) io.Writer {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		return e.stdout
+	}
+	return e.stderr
+}

@@ -36,7 +36,7 @@ is never echoed or logged. Example:
 
 func runTOTP(e *env, args []string) int {
 	if len(args) == 0 || args[0] != "new" {
-		fmt.Fprint(e.stderr, "Usage: claimgate totp new --account NAME [--issuer NAME]\n")
+		fmt.Fprint(helpOrErr(e, args), "Usage: claimgate totp new --account NAME [--issuer NAME]\n")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
 		}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"net/netip"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/internal/login"
 	"os"
 	"strings"
 	"time"
@@ -38,6 +42,7 @@ service uses (it is safe to run while the service runs):
                                    create an app password (printed once, stored as a hash)
   app-password-revoke USER --id ID revoke an app password
   unlock USER                      lift every lockout of USER
+  unlock-address ADDR              lift the lock on a client address (password spraying)
   locks                            list the lockouts in force
   audit [--user USER] [--limit N]  print audit records as JSON lines
 
@@ -121,10 +126,19 @@ func runUsers(e *env, args []string) int {
 	if len(rest) > 0 {
 		user = rest[0]
 	}
-	needUser := map[string]bool{"list": true, "totp-add": true, "sms-add": true, "token-resync": true, "factor-remove": true,
-		"reset": true, "enrolment-code": true, "app-password-create": true, "app-password-revoke": true, "unlock": true}
-	if needUser[action] && user == "" {
-		return fail(e, "users %s: give the user name", action)
+	// Actions that give a user something need the user to exist in the
+	// directory; the others also work for names the directory no longer
+	// knows, so leftovers can be cleaned up.
+	giving := map[string]bool{"totp-add": true, "sms-add": true, "enrolment-code": true, "app-password-create": true}
+	needUser := map[string]bool{"list": true, "token-resync": true, "factor-remove": true, "reset": true,
+		"app-password-revoke": true, "unlock": true}
+	if needUser[action] || giving[action] {
+		if user == "" {
+			return fail(e, "users %s: give the user name", action)
+		}
+		if user, err = c.resolve(user, giving[action]); err != nil {
+			return fail(e, "users %s: %v", action, err)
+		}
 	}
 	switch action {
 	case "list":
@@ -152,6 +166,11 @@ func runUsers(e *env, args []string) int {
 		err = c.appPasswordRevoke(user, *id)
 	case "unlock":
 		err = c.unlock(user)
+	case "unlock-address":
+		if user == "" {
+			return fail(e, "users unlock-address: give the address")
+		}
+		err = c.unlockAddress(user)
 	case "locks":
 		err = c.locks()
 	case "audit":
@@ -167,6 +186,29 @@ func runUsers(e *env, args []string) int {
 }
 
 func (c *usersCmd) ctx() context.Context { return c.e.ctx }
+
+// resolve turns what the admin typed (alice, EXAMPLE\alice, alice@...) into
+// the user name sign-in uses, by asking the directory. A name the
+// directory does not know is an error when the action would give that
+// user something, and is used as typed otherwise.
+func (c *usersCmd) resolve(name string, mustExist bool) (string, error) {
+	dir, _, closeDir, err := app.Directory(c.cfg, newLogger(c.e, config.Logging{Level: "error", Format: "text"}))
+	if err != nil {
+		return "", err
+	}
+	defer closeDir()
+	id, err := dir.Lookup(c.ctx(), name)
+	if err == nil {
+		return id.Username, nil
+	}
+	if reason, ok := claims.IsRejected(err); ok {
+		if mustExist {
+			return "", fmt.Errorf("%q is not a usable user in the directory (%s)", name, reason)
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("directory: %w", err)
+}
 
 func (c *usersCmd) record(ev audit.Event, user, detail string) {
 	r := audit.Record{Event: ev, Outcome: audit.OutcomeInfo, User: user, Reason: "admin_cli"}
@@ -316,6 +358,21 @@ func (c *usersCmd) tokenImport(file, pskHex, passFile string, assign []string) e
 		}
 		owners[serial] = user
 	}
+	inFile := map[string]bool{}
+	for _, k := range keys {
+		inFile[k.SerialNo] = true
+		inFile[k.ID] = true
+	}
+	for serial, user := range owners {
+		if !inFile[serial] {
+			return fmt.Errorf("no token with serial %s in %s; nothing imported", serial, file)
+		}
+		canonical, err := c.resolve(user, true)
+		if err != nil {
+			return fmt.Errorf("--assign %s=%s: %w; nothing imported", serial, user, err)
+		}
+		owners[serial] = canonical
+	}
 	imported := 0
 	for _, k := range keys {
 		serial := k.SerialNo
@@ -333,13 +390,9 @@ func (c *usersCmd) tokenImport(file, pskHex, passFile string, assign []string) e
 		if err != nil {
 			return fmt.Errorf("token %s: %w", serial, err)
 		}
-		delete(owners, serial)
 		imported++
 		c.record(audit.EventEnrolment, user, k.Algorithm+" token "+serial)
 		fmt.Fprintf(c.e.stdout, "token %s (%s, %d digits) assigned to %s as factor %s\n", serial, k.Algorithm, k.Digits, user, got.ID)
-	}
-	for serial := range owners {
-		return fmt.Errorf("no token with serial %s in %s", serial, file)
 	}
 	fmt.Fprintf(c.e.stdout, "%d token(s) imported\n", imported)
 	return nil
@@ -417,7 +470,7 @@ func (c *usersCmd) enrolmentCode(user string, ttl time.Duration) error {
 		return err
 	}
 	until := c.now.Add(ttl)
-	if err := c.db.IssueEnrolmentCode(c.ctx(), user, store.HashID(code), until); err != nil {
+	if err := c.db.IssueEnrolmentCode(c.ctx(), user, store.HashID(mfa.NormalizeAppPassword(code)), until); err != nil {
 		return err
 	}
 	c.record(audit.EventEnrolmentCodeIssued, user, "valid until "+until.UTC().Format(time.RFC3339))
@@ -469,11 +522,28 @@ func (c *usersCmd) unlock(user string) error {
 	if err != nil {
 		return err
 	}
-	if err := l.Unlock(c.ctx(), strings.ToLower(user)); err != nil {
+	if err := l.Unlock(c.ctx(), login.ThrottleKey(user)); err != nil {
 		return err
 	}
 	c.record(audit.EventUnlock, user, "")
 	fmt.Fprintf(c.e.stdout, "%s unlocked\n", user)
+	return nil
+}
+
+func (c *usersCmd) unlockAddress(addr string) error {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not an IP address", addr)
+	}
+	l, err := lockout.New(c.db, lockout.DefaultPolicy())
+	if err != nil {
+		return err
+	}
+	if err := l.UnlockAddr(c.ctx(), a); err != nil {
+		return err
+	}
+	c.record(audit.EventUnlock, "", "address "+a.String())
+	fmt.Fprintf(c.e.stdout, "address %s unlocked\n", a)
 	return nil
 }
 

@@ -124,7 +124,9 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		return nil, err
 	}
 	flowOpts.AppPasswords = &factors.AppPasswords{Store: a.Store, Used: func(ctx context.Context, user, name string) {
-		_ = auditLog.Log(ctx, audit.Record{Event: audit.EventAppPasswordUsed, Outcome: audit.OutcomeSuccess, User: user, Detail: map[string]string{"name": name}})
+		id, addr, ua := server.RequestInfo(ctx)
+		_ = auditLog.Log(ctx, audit.Record{Event: audit.EventAppPasswordUsed, Outcome: audit.OutcomeSuccess, User: user,
+			ClientAddr: addr, UserAgent: ua, RequestID: id, Detail: map[string]string{"name": name}})
 	}}
 	if cfg.MFA.Enrolment.SelfEnrolment {
 		flowOpts.Enrol = &factors.Enroller{Store: a.Store, Issuer: issuerName(cfg), Networks: cfg.MFA.Enrolment.AllowedNetworks,

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"context"
 	"net/http"
 	"net/netip"
@@ -12,6 +13,7 @@ import (
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/lockout"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/server"
 )
 
 // throttleAdapter fits lockout.Limiter to login.Throttle and audits every
@@ -35,8 +37,10 @@ func newThrottle(cfg *config.Config, c lockout.Counters, a *audit.Logger) (*thro
 	if lc.MaxLockout > 0 {
 		p.MaxLockout = lc.MaxLockout
 	}
-	if lc.PerAddressMaxFailures > 0 {
-		p.PerAddressMaxFailures = lc.PerAddressMaxFailures
+	// 0 means no per-address limit: one beyond any count reached.
+	p.PerAddressMaxFailures = lc.PerAddressMaxFailures
+	if p.PerAddressMaxFailures == 0 {
+		p.PerAddressMaxFailures = math.MaxInt32
 	}
 	if lc.Window > 0 {
 		p.Window = lc.Window
@@ -63,9 +67,10 @@ func (t *throttleAdapter) Allow(ctx context.Context, user, addr string, now time
 
 func (t *throttleAdapter) Failure(ctx context.Context, user, addr string, now time.Time) error {
 	locks, err := t.l.Fail(ctx, user, addrOf(addr), now)
+	id, _, ua := server.RequestInfo(ctx)
 	for _, lk := range locks {
 		_ = t.audit.Log(ctx, audit.Record{Event: audit.EventLockout, Outcome: audit.OutcomeInfo, User: user, ClientAddr: addr,
-			Reason: string(lk.Scope), Detail: map[string]string{"until": lk.Until.UTC().Format(time.RFC3339), "level": strconv.Itoa(lk.Level)}})
+			UserAgent: ua, RequestID: id, Reason: string(lk.Scope), Detail: map[string]string{"until": lk.Until.UTC().Format(time.RFC3339), "level": strconv.Itoa(lk.Level)}})
 	}
 	return err
 }

@@ -156,8 +156,8 @@ func (c *Config) validateLockout(ps *problems) {
 	if l.MaxLockout < l.BaseLockout {
 		ps.add("lockout.max_lockout", "must not be shorter than lockout.base_lockout")
 	}
-	if l.PerAddressMaxFailures < 0 {
-		ps.add("lockout.per_address_max_failures", "must be 0 (no limit) or more")
+	if l.PerAddressMaxFailures < 0 || (l.PerAddressMaxFailures > 0 && l.PerAddressMaxFailures < l.MaxFailures) {
+		ps.add("lockout.per_address_max_failures", "must be 0 (no limit) or at least lockout.max_failures")
 	}
 	positive(ps, "lockout.window", l.Window, 0)
 }

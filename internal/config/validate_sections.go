@@ -59,10 +59,15 @@ func (c *Config) validateRelyingParties(ps *problems) {
 			case m.URL != "":
 				if msg := webURL(m.URL); msg != "" {
 					ps.add(mp+".url", "%s", msg)
+				} else if !strings.HasPrefix(m.URL, "https://") {
+					ps.add(mp+".url", "must be https: AD FS publishes its metadata over HTTPS, and plain HTTP could be altered on the way")
 				}
 				if m.RefreshInterval < time.Minute {
 					ps.add(mp+".refresh_interval", "must be at least 1m")
 				}
+			}
+			if len(m.SigningThumbprints) == 0 {
+				ps.add(mp+".signing_thumbprints", "required: the SHA-1 or SHA-256 thumbprint(s) of AD FS's token-signing certificate (Get-AdfsCertificate -CertificateType Token-Signing), so that only metadata signed by AD FS is believed")
 			}
 		}
 	}

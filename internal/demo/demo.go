@@ -54,7 +54,7 @@ func Handler(o Options) http.Handler {
 }
 
 func (o Options) start(w http.ResponseWriter, r *http.Request) {
-	o.render(w, templates.PageDemo, templates.DemoData{StartURL: "/demo/begin", Realm: o.Realm, Users: o.Users})
+	o.render(w, http.StatusOK, templates.PageDemo, templates.DemoData{StartURL: "/demo/begin", Realm: o.Realm, Users: o.Users})
 }
 
 // begin plays AD FS redirecting to a claims provider: a fresh wctx, kept in
@@ -78,7 +78,7 @@ func (o Options) receive(w http.ResponseWriter, r *http.Request) {
 	d := templates.DemoTokenData{StartURL: "/demo/"}
 	if err := r.ParseForm(); err != nil {
 		d.Checks = append(d.Checks, templates.DemoCheck{Name: "form", Detail: "the POST could not be read"})
-		o.render(w, templates.PageDemoToken, d)
+		o.render(w, http.StatusBadRequest, templates.PageDemoToken, d)
 		return
 	}
 	wa, wresult, wctx := r.PostFormValue("wa"), r.PostFormValue("wresult"), r.PostFormValue("wctx")
@@ -107,13 +107,12 @@ func (o Options) receive(w http.ResponseWriter, r *http.Request) {
 	if !d.Accepted {
 		status = http.StatusForbidden
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_ = o.Pages.Render(w, templates.PageDemoToken, d)
+	o.render(w, status, templates.PageDemoToken, d)
 }
 
-func (o Options) render(w http.ResponseWriter, page string, data any) {
+func (o Options) render(w http.ResponseWriter, status int, page string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	if err := o.Pages.Render(w, page, data); err != nil {
 		o.Logger.Error("demo: render", "err", err)
 	}

@@ -144,7 +144,7 @@ func (e *Enroller) Finish(ctx context.Context, id claims.Identity, factorID, cod
 		return false, nil
 	}
 	if e.RequireCode {
-		ok, err := e.Store.ConsumeEnrolmentCode(ctx, id.Username, store.HashID(enrolmentCode), now)
+		ok, err := e.Store.ConsumeEnrolmentCode(ctx, id.Username, store.HashID(mfa.NormalizeAppPassword(enrolmentCode)), now)
 		if err != nil {
 			return false, fmt.Errorf("factors: enrolment code: %w", err)
 		}

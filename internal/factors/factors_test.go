@@ -262,14 +262,15 @@ func TestEnrolment(t *testing.T) {
 		t.Fatalf("unconfirmed factor offered: %+v", ms)
 	}
 	code := mfa.TOTPAt(en.Secret, now, mfa.OATHParams{})
-	db.IssueEnrolmentCode(ctx, "alice", store.HashID("ENROL-1"), now.Add(time.Hour))
+	db.IssueEnrolmentCode(ctx, "alice", store.HashID(mfa.NormalizeAppPassword("ENROL-1")), now.Add(time.Hour))
 	if ok, _ := e.Finish(ctx, alice, en.ID, code, "WRONG", now); ok {
 		t.Fatal("wrong enrolment code accepted")
 	}
 	if ok, _ := e.Finish(ctx, alice, en.ID, "000000", "ENROL-1", now); ok && code != "000000" {
 		t.Fatal("wrong TOTP code accepted")
 	}
-	if ok, err := e.Finish(ctx, alice, en.ID, code, "ENROL-1", now); !ok || err != nil {
+	// Typed with other case and separators, as users do.
+	if ok, err := e.Finish(ctx, alice, en.ID, code, " enrol 1 ", now); !ok || err != nil {
 		t.Fatalf("enrolment refused: %v", err)
 	}
 	ms, _ := v.Methods(ctx, alice)

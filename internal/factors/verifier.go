@@ -42,9 +42,11 @@ type SMSSender interface {
 type Options struct {
 	Store Store
 	File  FileSecrets // may be nil
-	// TOTPSkewSteps is the tolerance either side of now; default 1.
+	// TOTPSkewSteps is the tolerance either side of now (0: the current
+	// step only; negative: the default of 1).
 	TOTPSkewSteps int
-	// HOTPLookAhead is how many counters ahead a code may be; default 10.
+	// HOTPLookAhead is how many counters ahead a code may be (0: only the
+	// next one; negative: the default of 10).
 	HOTPLookAhead int
 	// SMS sends codes; nil disables SMS methods.
 	SMS SMSSender
@@ -95,10 +97,10 @@ func NewVerifier(o Options) (*Verifier, error) {
 	if o.Store == nil {
 		return nil, errors.New("factors: a store is required")
 	}
-	if o.TOTPSkewSteps <= 0 {
+	if o.TOTPSkewSteps < 0 {
 		o.TOTPSkewSteps = 1
 	}
-	if o.HOTPLookAhead <= 0 {
+	if o.HOTPLookAhead < 0 {
 		o.HOTPLookAhead = 10
 	}
 	if o.SMSDigits == 0 {

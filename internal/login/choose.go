@@ -34,7 +34,7 @@ func (f *Flow) ChoosePage(w http.ResponseWriter, r *http.Request) {
 func (f *Flow) ChooseSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable method form", err)
+		f.formError(w, r, "unparsable method form", err)
 		return
 	}
 	s, ok := f.firstDone(w, r)
@@ -72,7 +72,7 @@ func (f *Flow) ChooseSubmit(w http.ResponseWriter, r *http.Request) {
 func (f *Flow) Resend(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable resend form", err)
+		f.formError(w, r, "unparsable resend form", err)
 		return
 	}
 	s, ok := f.firstDone(w, r)

@@ -110,7 +110,7 @@ func (f *Flow) noFactor(w http.ResponseWriter, r *http.Request, s *session) {
 func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable code form", err)
+		f.formError(w, r, "unparsable code form", err)
 		return
 	}
 	s, ok := f.firstDone(w, r)

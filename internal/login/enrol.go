@@ -98,7 +98,7 @@ func (f *Flow) showEnrol(w http.ResponseWriter, r *http.Request, s *session, e *
 func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable enrolment form", err)
+		f.formError(w, r, "unparsable enrolment form", err)
 		return
 	}
 	s, ok := f.firstDone(w, r)
@@ -115,12 +115,31 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := f.o.Now()
+	key, addr := ThrottleKey(s.Identity.Username), f.o.ClientAddr(r)
+	if f.o.Throttle != nil {
+		allowed, err := f.o.Throttle.Allow(ctx(r), key, addr, now)
+		if err != nil {
+			f.internal(w, r, err)
+			return
+		}
+		if !allowed {
+			f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "locked_out", Factor: "totp", RelyingParty: s.Pending.Realm})
+			f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "enrolment while locked out", nil)
+			return
+		}
+	}
 	good, err := f.o.Enrol.Finish(ctx(r), *s.Identity, s.EnrolID, r.PostFormValue("code"), r.PostFormValue("enrolment_code"), now)
 	if err != nil {
 		f.internal(w, r, err)
 		return
 	}
 	if !good {
+		// A wrong code here is a failed second factor like any other.
+		if f.o.Throttle != nil {
+			if err := f.o.Throttle.Failure(ctx(r), key, addr, now); err != nil {
+				f.o.Logger.Error("throttle: failure not recorded", "err", err)
+			}
+		}
 		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "bad_code", Factor: "totp", RelyingParty: s.Pending.Realm})
 		s.Attempts++
 		if s.Attempts >= f.o.MaxCodeAttempts {

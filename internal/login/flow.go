@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/templates"
 )
@@ -25,7 +27,9 @@ type Options struct {
 	Pages        *templates.Set
 	Logger       *slog.Logger
 
-	// ClaimTypes are the claim types to issue.
+	// ClaimTypes are the claim types to issue; empty means
+	// claims.DefaultTypes (a token without upn, primarysid or amr is of
+	// no use to AD FS).
 	ClaimTypes []string
 	// RequireSecondFactor refuses to issue a token after the password alone.
 	RequireSecondFactor bool
@@ -36,8 +40,8 @@ type Options struct {
 
 	// SecureCookies marks cookies Secure (HTTPS deployments).
 	SecureCookies bool
-	// CookieName defaults to "__Host-claimgate" with SecureCookies,
-	// "claimgate" otherwise.
+	// CookieName defaults to "claimgate"; with SecureCookies it always
+	// carries the __Host- prefix.
 	CookieName string
 	// SameSite defaults to Lax.
 	SameSite http.SameSite
@@ -106,14 +110,20 @@ func New(o Options) (*Flow, error) {
 	if o.MaxCodeAttempts <= 0 {
 		o.MaxCodeAttempts = 5
 	}
+	if len(o.ClaimTypes) == 0 {
+		o.ClaimTypes = claims.DefaultTypes()
+	}
 	if o.SameSite == 0 {
 		o.SameSite = http.SameSiteLaxMode
 	}
 	if o.CookieName == "" {
 		o.CookieName = "claimgate"
-		if o.SecureCookies {
-			o.CookieName = "__Host-claimgate"
-		}
+	}
+	// Over HTTPS the __Host- prefix makes the browser refuse the cookie
+	// unless it is Secure, host-only and for path /: no subdomain can set
+	// or shadow it.
+	if o.SecureCookies && !strings.HasPrefix(o.CookieName, "__Host-") {
+		o.CookieName = "__Host-" + o.CookieName
 	}
 	if o.ClientAddr == nil {
 		o.ClientAddr = func(r *http.Request) string { return r.RemoteAddr }

@@ -49,8 +49,10 @@ const (
 	bobSID    = "S-1-5-21-1004336348-1177238915-682003330-1106"
 )
 
-// t0 is the fixed start of every test clock.
-var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+// t0 is where every test clock starts: the real time, so cookie expiry
+// dates make sense to the client's cookie jar, on a whole minute, so TOTP
+// steps start with it.
+var t0 = time.Now().UTC().Truncate(time.Minute)
 
 // signingKey is made once per test binary: RSA key generation is slow and
 // the key's identity does not matter to these tests.
@@ -159,7 +161,8 @@ type setup struct {
 // directory, the SQLite store, the real issuer, second factor verifier,
 // lockout policy and audit log, behind server.New.
 type env struct {
-	t        *testing.T
+	t        testing.TB
+	h        http.Handler
 	s        setup
 	clk      *clock
 	srv      *httptest.Server
@@ -170,7 +173,7 @@ type env struct {
 	log      *syncBuffer
 }
 
-func newEnv(t *testing.T, s setup) *env {
+func newEnv(t testing.TB, s setup) *env {
 	t.Helper()
 	key, err := signingKey()
 	if err != nil {
@@ -238,6 +241,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.h = h
 	if s.secure {
 		e.srv = httptest.NewTLSServer(h)
 	} else {

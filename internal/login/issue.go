@@ -12,6 +12,7 @@ import (
 func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second bool) {
 	s.Stage = stageDone
 	s.Method = ""
+	s.Second = second
 	if !second {
 		s.SecondAt = s.FirstAt
 	}
@@ -32,7 +33,7 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 		f.fail(w, r, http.StatusBadRequest, "error.title", "error.unknown_realm", "relying party vanished during sign-in", nil)
 		return
 	}
-	second := !s.SecondAt.IsZero() && s.SecondAt != s.FirstAt
+	second := s.Second
 	req := &sts.Request{Action: sts.ActionSignIn, Party: party, Realm: p.Realm, Reply: party.ReplyURL, Context: p.Context, RequestedAuth: p.RequestedAuth}
 	method, satisfied := req.AuthenticationMethod(second)
 	if !satisfied {

@@ -1,7 +1,9 @@
 package login
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/claimgate/claimgate/templates"
@@ -9,15 +11,40 @@ import (
 
 const pageSignedOut = "signedout"
 
-// render writes a page; a template failure is logged and becomes a bare
-// 500 (the page itself could not be trusted to render).
+// render writes a page. The page is rendered before the status goes out,
+// so a template failure is logged and becomes the generic 500 page (or a
+// bare 500 when that fails too), never a half page under the first status.
 func (f *Flow) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if err := f.o.Pages.Render(w, page, data); err != nil {
+	var buf bytes.Buffer
+	err := f.o.Pages.Render(&buf, page, data)
+	if err != nil {
 		f.o.Logger.Error("render failed", "page", page, "err", err, "request_id", f.o.RequestID(r))
+		status = http.StatusInternalServerError
+		buf.Reset()
+		err = f.o.Pages.Render(&buf, templates.PageError, templates.ErrorData{Common: templates.Common{RequestID: f.o.RequestID(r)},
+			Status: status, TitleKey: "error.title", MessageKey: "error.internal"})
 	}
+	w.Header().Set("Cache-Control", "no-store")
+	if err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte("Internal Server Error\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// formError answers a form or query that could not be read: 413 when it
+// was over its size cap, 400 otherwise.
+func (f *Flow) formError(w http.ResponseWriter, r *http.Request, logMsg string, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		f.fail(w, r, http.StatusRequestEntityTooLarge, "error.title", "error.too_large", logMsg, err)
+		return
+	}
+	f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", logMsg, err)
 }
 
 func (f *Flow) page(w http.ResponseWriter, r *http.Request, status int, which string) {

@@ -43,7 +43,7 @@ func (f *Flow) showLogin(w http.ResponseWriter, r *http.Request, s *session, sta
 func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable login form", err)
+		f.formError(w, r, "unparsable login form", err)
 		return
 	}
 	now := f.o.Now()
@@ -120,7 +120,15 @@ func (f *Flow) firstFactor(r *http.Request, username, password string, now time.
 		}
 		// Only a wrong password may be an app password instead; a
 		// disabled or locked account stays refused.
-		if f.o.AppPasswords == nil || reason != claims.ReasonBadPassword {
+		if f.o.AppPasswords == nil {
+			return claims.Identity{}, "", reason, nil
+		}
+		if reason != claims.ReasonBadPassword {
+			// An unknown, disabled or locked account would otherwise answer
+			// faster than a wrong password (which goes on to the app
+			// passwords' argon2id), and the time would tell which names
+			// exist. Spend the same work; the result does not matter.
+			_, _ = f.o.AppPasswords.CheckAppPassword(ctx(r), username, password, now)
 			return claims.Identity{}, "", reason, nil
 		}
 	}

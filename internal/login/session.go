@@ -42,6 +42,7 @@ type session struct {
 	FirstFactor string           `json:"first_factor,omitempty"` // password | app_password
 	FirstAt     time.Time        `json:"first_at,omitzero"`
 	SecondAt    time.Time        `json:"second_at,omitzero"`
+	Second      bool             `json:"second,omitempty"` // a second factor was proved (the times may be equal)
 	Method      string           `json:"method,omitempty"` // chosen second factor id
 	Attempts    int              `json:"attempts,omitempty"`
 	EnrolID     string           `json:"enrol_id,omitempty"` // unconfirmed factor offered for enrolment

@@ -21,7 +21,7 @@ func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxQuery)
 	}
 	if err := r.ParseForm(); err != nil {
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "unparsable request", err)
+		f.formError(w, r, "unparsable request", err)
 		return
 	}
 	req, err := sts.ParseWSFed(r.Form, f.o.Parties)
@@ -47,14 +47,19 @@ func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
 		f.issue(w, r, s)
 		return
 	}
-	if s != nil && s.Stage != stagePending {
-		_ = f.sessions.end(r.Context(), w, s)
+	// The new sign-in replaces whatever this browser had (a pending or
+	// half-done sign-in, or the SSO session a forced login ends): save
+	// deletes the old id, so it stops working.
+	old := ""
+	if s != nil {
+		old = s.id
 	}
 	s, err = f.sessions.start(now)
 	if err != nil {
 		f.internal(w, r, err)
 		return
 	}
+	s.id = old
 	s.Pending = pendingFrom(req)
 	if err := f.sessions.save(r.Context(), w, s); err != nil {
 		f.internal(w, r, err)

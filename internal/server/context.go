@@ -12,7 +12,18 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyClientAddr
+	keyUserAgent
 )
+
+// RequestInfo returns what the middleware recorded about the request ctx
+// belongs to, for code handed only the context: audit records written
+// below the handlers (lockouts, app password use) need them too.
+func RequestInfo(ctx context.Context) (requestID, clientAddr, userAgent string) {
+	requestID, _ = ctx.Value(keyRequestID).(string)
+	clientAddr, _ = ctx.Value(keyClientAddr).(string)
+	userAgent, _ = ctx.Value(keyUserAgent).(string)
+	return requestID, clientAddr, userAgent
+}
 
 // RequestID returns the id the middleware gave r, or "".
 func RequestID(r *http.Request) string {

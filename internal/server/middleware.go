@@ -20,6 +20,7 @@ func requestContext(clientAddr func(*http.Request) string) func(http.Handler) ht
 			w.Header().Set("X-Request-Id", id)
 			r = withValue(r, keyRequestID, id)
 			r = withValue(r, keyClientAddr, clientAddr(r))
+			r = withValue(r, keyUserAgent, r.UserAgent())
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -126,6 +127,11 @@ func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
 				}
 			}}
 			next.ServeHTTP(hw, r)
+			if !hw.done {
+				// Nothing was written: net/http would send the bare
+				// headers; send ours with them.
+				hw.WriteHeader(http.StatusOK)
+			}
 		})
 	}
 }

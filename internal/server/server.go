@@ -70,7 +70,9 @@ func New(o Options) (http.Handler, error) {
 		if key == "" {
 			key = "error.internal"
 		}
+		// A handler may have set its own caching before it failed.
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(status)
 		_ = o.Pages.Render(w, templates.PageError, templates.ErrorData{
 			Common: templates.Common{RequestID: RequestID(r)}, Status: status, TitleKey: "error.title", MessageKey: key})
