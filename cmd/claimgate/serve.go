@@ -101,11 +101,19 @@ func cleanup(ctx context.Context, a *app.App, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := a.Store.Cleanup(ctx, time.Now(), 30*24*time.Hour)
+		now := time.Now()
+		n, err := a.Store.Cleanup(ctx, now, 30*24*time.Hour)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("store cleanup failed", "err", err)
 		} else if n > 0 {
 			log.Info("store cleanup", "deleted", n)
+		}
+		if r := a.Config.Audit.Retention; r > 0 {
+			if n, err := a.Store.PruneAudit(ctx, now.Add(-r)); err != nil && ctx.Err() == nil {
+				log.Warn("audit retention failed", "err", err)
+			} else if n > 0 {
+				log.Info("audit records past retention deleted", "deleted", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

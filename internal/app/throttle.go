@@ -1,8 +1,8 @@
 package app
 
 import (
-	"math"
 	"context"
+	"math"
 	"net/http"
 	"net/netip"
 	"strconv"

@@ -52,7 +52,8 @@ func (b *builder) build(f *fileConfig) *Config {
 	b.sms(f, c)
 	b.lockout(f, c)
 	b.store(f, c)
-	c.Audit = Audit{Log: or(f.Audit.Log, DefaultAuditLog), Store: boolOr(f.Audit.Store, true)}
+	c.Audit = Audit{Log: or(f.Audit.Log, DefaultAuditLog), Store: boolOr(f.Audit.Store, true),
+		Retention: b.dur("audit.retention", f.Audit.Retention, DefaultAuditRetention)}
 	if !isStream(c.Audit.Log) {
 		c.Audit.Log = b.path(c.Audit.Log)
 	}

@@ -256,6 +256,8 @@ type Store struct {
 type Audit struct {
 	Log   string // "stderr", "stdout", "none" or an absolute file path
 	Store bool
+	// Retention is how long records stay in the store; 0 keeps them forever.
+	Retention time.Duration
 }
 
 // Branding of the sign-in pages.

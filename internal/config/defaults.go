@@ -49,6 +49,7 @@ const (
 	DefaultStoreDriver        = "sqlite"
 	DefaultStoreFile          = "claimgate.db" // inside data_dir
 	DefaultAuditLog           = "stderr"
+	DefaultAuditRetention     = 400 * 24 * time.Hour
 	DefaultProductName        = "claimgate"
 	DefaultPrimaryColor       = "#1f5fa8"
 	DefaultLanguage           = "en"

@@ -200,8 +200,9 @@ type fileStore struct {
 }
 
 type fileAudit struct {
-	Log   string `yaml:"log"`
-	Store *bool  `yaml:"store"`
+	Log       string `yaml:"log"`
+	Store     *bool  `yaml:"store"`
+	Retention string `yaml:"retention"`
 }
 
 type fileBranding struct {

@@ -192,6 +192,9 @@ func (c *Config) validateRest(ps *problems) {
 	if c.Audit.Log == "" {
 		ps.add("audit.log", "required: stderr, stdout, none or a file path")
 	}
+	if c.Audit.Retention < 0 || (c.Audit.Retention > 0 && c.Audit.Retention < 24*time.Hour) {
+		ps.add("audit.retention", "must be 0 (keep forever) or at least 24h")
+	}
 	b := c.Branding
 	if b.ProductName == "" {
 		ps.add("branding.product_name", "required")

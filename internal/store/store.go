@@ -199,4 +199,6 @@ type AuditStore interface {
 	audit.Appender
 	// ListAudit returns the newest Limit matching records, oldest first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]audit.Record, error)
+	// PruneAudit deletes records older than before (the retention period).
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/claimgate/claimgate/internal/audit"
 	"github.com/claimgate/claimgate/internal/store"
@@ -75,4 +76,13 @@ func (s *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]audit.Record
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
+}
+
+// PruneAudit deletes records older than before.
+func (s *DB) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE at < ?`, unixNano(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune audit: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -188,4 +188,13 @@ func TestAuditAppendList(t *testing.T) {
 	if len(last2) != 2 || last2[0].RequestID != "r3" || last2[1].RequestID != "r4" {
 		t.Errorf("limit 2 = %+v", last2)
 	}
+	// Retention: records older than the cut are deleted, the rest stay.
+	n, err := s.PruneAudit(ctx, t0.Add(2*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("PruneAudit deleted %d, %v; want 2", n, err)
+	}
+	left, _ := s.ListAudit(ctx, store.AuditFilter{})
+	if len(left) != 3 || left[0].RequestID != "r2" {
+		t.Errorf("after pruning: %+v", left)
+	}
 }
