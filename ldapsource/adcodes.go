@@ -5,8 +5,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/claimgate/claimgate/claims"
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // adDataCode finds AD's sub-code in a bind error's diagnostic message:

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/claimgate/claimgate/claims"
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // Directory is Active Directory over LDAP. It is safe for concurrent use.

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/claimgate/claimgate/claims"
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // userAttributes are read in the user search.

@@ -4,8 +4,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/claimgate/claimgate/claims"
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // maxLoginLen caps what is sent to the directory: a UPN is at most 1024

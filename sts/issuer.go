@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/claimgate/claimgate/claims"
 	"github.com/google/uuid"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // Issuer defaults.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
 	"github.com/claimgate/claimgate/claims"
 )
 

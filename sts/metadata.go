@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/claimgate/claimgate/claims"
 	"github.com/google/uuid"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // Metadata namespaces.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
 	"github.com/claimgate/claimgate/claims"
 )
 

@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/claimgate/claimgate/claims"
 	validator "github.com/mattermost/xml-roundtrip-validator"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // MaxTokenSize caps what the verifier parses. AD FS tokens are a few KiB;

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
 	"github.com/claimgate/claimgate/claims"
 )
 

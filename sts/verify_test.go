@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
 	"github.com/claimgate/claimgate/claims"
 )
 

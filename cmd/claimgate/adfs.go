@@ -1,16 +1,15 @@
 package main
 
 import (
-	"slices"
-
 	"fmt"
-	"github.com/claimgate/claimgate/claims"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/claimgate/claimgate/certs"
+	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/adfsscript"
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/sts/adfsmeta"

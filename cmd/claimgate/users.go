@@ -1,23 +1,22 @@
 package main
 
 import (
-	"net/netip"
-
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/claimgate/claimgate/claims"
-	"github.com/claimgate/claimgate/internal/login"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/app"
 	"github.com/claimgate/claimgate/internal/audit"
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/lockout"
+	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/store"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"

@@ -135,19 +135,14 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	now := f.o.Now()
 	user := s.Identity.Username
-	addr := f.o.ClientAddr(r)
-	key := ThrottleKey(user)
-	if f.o.Throttle != nil {
-		allowed, err := f.o.Throttle.Allow(ctx(r), key, addr, now)
-		if err != nil {
-			f.internal(w, r, err)
-			return
-		}
-		if !allowed {
-			f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "locked_out", Factor: m.Kind, RelyingParty: s.Pending.Realm})
-			f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
-			return
-		}
+	try := f.attempt(r, user, now)
+	if ok, err := f.allowed(r, try); err != nil {
+		f.internal(w, r, err)
+		return
+	} else if !ok {
+		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "locked_out", Factor: m.Kind, RelyingParty: s.Pending.Realm})
+		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
+		return
 	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	good := false
@@ -160,11 +155,7 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !good {
-		if f.o.Throttle != nil {
-			if err := f.o.Throttle.Failure(ctx(r), key, addr, now); err != nil {
-				f.o.Logger.Error("throttle: failure not recorded", "err", err)
-			}
-		}
+		f.failed(r, try)
 		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "bad_code", Factor: m.Kind, RelyingParty: s.Pending.Realm})
 		s.Attempts++
 		if s.Attempts >= f.o.MaxCodeAttempts {
@@ -179,11 +170,7 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
 		return
 	}
-	if f.o.Throttle != nil {
-		if err := f.o.Throttle.Success(ctx(r), key, addr, now); err != nil {
-			f.o.Logger.Error("throttle: success not recorded", "err", err)
-		}
-	}
+	f.succeeded(r, try)
 	f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: s.Pending.Realm})
 	s.SecondAt = now
 	f.finish(w, r, s, true)

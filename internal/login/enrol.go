@@ -115,18 +115,14 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := f.o.Now()
-	key, addr := ThrottleKey(s.Identity.Username), f.o.ClientAddr(r)
-	if f.o.Throttle != nil {
-		allowed, err := f.o.Throttle.Allow(ctx(r), key, addr, now)
-		if err != nil {
-			f.internal(w, r, err)
-			return
-		}
-		if !allowed {
-			f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "locked_out", Factor: "totp", RelyingParty: s.Pending.Realm})
-			f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "enrolment while locked out", nil)
-			return
-		}
+	try := f.attempt(r, s.Identity.Username, now)
+	if ok, err := f.allowed(r, try); err != nil {
+		f.internal(w, r, err)
+		return
+	} else if !ok {
+		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "locked_out", Factor: "totp", RelyingParty: s.Pending.Realm})
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "enrolment while locked out", nil)
+		return
 	}
 	good, err := f.o.Enrol.Finish(ctx(r), *s.Identity, s.EnrolID, r.PostFormValue("code"), r.PostFormValue("enrolment_code"), now)
 	if err != nil {
@@ -135,11 +131,7 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if !good {
 		// A wrong code here is a failed second factor like any other.
-		if f.o.Throttle != nil {
-			if err := f.o.Throttle.Failure(ctx(r), key, addr, now); err != nil {
-				f.o.Logger.Error("throttle: failure not recorded", "err", err)
-			}
-		}
+		f.failed(r, try)
 		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "bad_code", Factor: "totp", RelyingParty: s.Pending.Realm})
 		s.Attempts++
 		if s.Attempts >= f.o.MaxCodeAttempts {

@@ -1,10 +1,9 @@
 package login
 
 import (
-	"time"
-
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/templates"
@@ -66,20 +65,15 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return
 	}
-	addr := f.o.ClientAddr(r)
-	key := ThrottleKey(username)
-	if f.o.Throttle != nil {
-		ok, err := f.o.Throttle.Allow(ctx(r), key, addr, now)
-		if err != nil {
-			f.internal(w, r, err)
-			return
-		}
-		if !ok {
-			// Locked: the page looks exactly like a wrong password.
-			f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: "locked_out", RelyingParty: s.Pending.Realm})
-			f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
-			return
-		}
+	try := f.attempt(r, username, now)
+	if ok, err := f.allowed(r, try); err != nil {
+		f.internal(w, r, err)
+		return
+	} else if !ok {
+		// Locked: the page looks exactly like a wrong password.
+		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: "locked_out", RelyingParty: s.Pending.Realm})
+		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
+		return
 	}
 	id, method, reason, err := f.firstFactor(r, username, password, now)
 	if err != nil {
@@ -87,11 +81,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if reason != "" {
-		if f.o.Throttle != nil {
-			if err := f.o.Throttle.Failure(ctx(r), key, addr, now); err != nil {
-				f.o.Logger.Error("throttle: failure not recorded", "err", err)
-			}
-		}
+		f.failed(r, try)
 		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Realm})
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return
@@ -150,20 +140,4 @@ func (f *Flow) firstFactor(r *http.Request, username, password string, now time.
 		return claims.Identity{}, "", claims.ReasonBadPassword, nil
 	}
 	return id, "app_password", "", nil
-}
-
-// ThrottleKey reduces the forms of one login name (alice, EXAMPLE\alice,
-// alice@example.com, ALICE) to one key, so an attacker cannot multiply the
-// allowed failures by switching forms, and an administrator unlocks
-// "alice" once. It assumes, as AD does by default, that the UPN prefix is
-// the sAMAccountName; where it is not, the forms are throttled apart.
-func ThrottleKey(username string) string {
-	k := strings.ToLower(strings.TrimSpace(username))
-	if i := strings.LastIndexByte(k, '\\'); i >= 0 {
-		k = k[i+1:]
-	}
-	if i := strings.IndexByte(k, '@'); i > 0 {
-		k = k[:i]
-	}
-	return k
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/sts/adfsmeta"
 )
 
@@ -90,10 +91,10 @@ func (s *Source) install(md *adfsmeta.Metadata, fromCache bool) {
 func learnedPins(md *adfsmeta.Metadata) []string {
 	var pins []string
 	for _, c := range md.SigningCerts {
-		pins = append(pins, adfsmeta.ThumbprintSHA256(c))
+		pins = append(pins, certs.ThumbprintSHA256(c))
 	}
 	if md.SignedBy != nil {
-		pins = append(pins, adfsmeta.ThumbprintSHA256(md.SignedBy))
+		pins = append(pins, certs.ThumbprintSHA256(md.SignedBy))
 	}
 	return pins
 }
@@ -101,7 +102,7 @@ func learnedPins(md *adfsmeta.Metadata) []string {
 func thumbprints(md *adfsmeta.Metadata) []string {
 	out := make([]string, 0, len(md.SigningCerts))
 	for _, c := range md.SigningCerts {
-		out = append(out, adfsmeta.ThumbprintSHA1(c))
+		out = append(out, certs.ThumbprintSHA1(c))
 	}
 	return out
 }

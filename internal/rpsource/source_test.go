@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/sts/adfsmeta"
 )
 
@@ -97,7 +98,7 @@ func newSource(t *testing.T, srv *adfsServer, cache string, logs *syncBuffer) *S
 	}
 }
 
-func signer(md *adfsmeta.Metadata) string { return adfsmeta.ThumbprintSHA1(md.SigningCerts[0]) }
+func signer(md *adfsmeta.Metadata) string { return certs.ThumbprintSHA1(md.SigningCerts[0]) }
 
 func TestRefreshPicksUpNewSigningCertificate(t *testing.T) {
 	srv := newADFS(t, fixture(t, "adfs-v3-metadata.xml"))

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/mfa"
-	"golang.org/x/crypto/bcrypt"
 )
 
 const (

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claimgate/claimgate/certs"
 )
 
 // The three fixtures are real AD FS 2.0 / 2012 R2 / 2016 metadata; provenance and
@@ -67,13 +69,13 @@ func TestRealADFSMetadata(t *testing.T) {
 				if md.PassiveEndpoint != f.passive {
 					t.Errorf("PassiveEndpoint = %q, want %q", md.PassiveEndpoint, f.passive)
 				}
-				if len(md.SigningCerts) != 1 || ThumbprintSHA1(md.SigningCerts[0]) != f.signSHA1 || md.SigningCerts[0].Subject.String() != f.signCN {
+				if len(md.SigningCerts) != 1 || certs.ThumbprintSHA1(md.SigningCerts[0]) != f.signSHA1 || md.SigningCerts[0].Subject.String() != f.signCN {
 					t.Errorf("SigningCerts = %v", md.SigningCerts)
 				}
-				if md.SignedBy == nil || ThumbprintSHA1(md.SignedBy) != f.signSHA1 {
+				if md.SignedBy == nil || certs.ThumbprintSHA1(md.SignedBy) != f.signSHA1 {
 					t.Errorf("SignedBy = %v", md.SignedBy)
 				}
-				if md.EncryptionCert == nil || md.EncryptionCert.Subject.String() != f.encCN || !strings.HasPrefix(ThumbprintSHA1(md.EncryptionCert), f.encSHA1Prefix) {
+				if md.EncryptionCert == nil || md.EncryptionCert.Subject.String() != f.encCN || !strings.HasPrefix(certs.ThumbprintSHA1(md.EncryptionCert), f.encSHA1Prefix) {
 					t.Errorf("EncryptionCert = %v", md.EncryptionCert)
 				}
 				want := []Endpoint{

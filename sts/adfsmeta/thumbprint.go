@@ -1,27 +1,14 @@
 package adfsmeta
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/claimgate/claimgate/certs"
 )
-
-// ThumbprintSHA1 returns the SHA-1 thumbprint of cert as upper-case hex without
-// separators: the form AD FS shows (Get-AdfsCertificate, the MMC).
-func ThumbprintSHA1(cert *x509.Certificate) string {
-	s := sha1.Sum(cert.Raw)
-	return strings.ToUpper(hex.EncodeToString(s[:]))
-}
-
-// ThumbprintSHA256 returns the SHA-256 thumbprint of cert as upper-case hex.
-func ThumbprintSHA256(cert *x509.Certificate) string {
-	s := sha256.Sum256(cert.Raw)
-	return strings.ToUpper(hex.EncodeToString(s[:]))
-}
 
 // NormalizeThumbprint strips colons and spaces, upper-cases, and checks that the
 // result is a SHA-1 (40) or SHA-256 (64) hex thumbprint.
@@ -40,7 +27,7 @@ func NormalizeThumbprint(s string) (string, error) {
 // is constant-time per pin out of habit: thumbprints are public, but the project
 // rule is that no trust decision uses an early-exit compare.
 func pinned(cert *x509.Certificate, pins []string) bool {
-	s1, s256 := ThumbprintSHA1(cert), ThumbprintSHA256(cert)
+	s1, s256 := certs.ThumbprintSHA1(cert), certs.ThumbprintSHA256(cert)
 	ok := 0
 	for _, p := range pins {
 		want := s1

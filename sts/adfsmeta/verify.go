@@ -10,6 +10,8 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/claimgate/claimgate/certs"
 )
 
 // verify checks the enveloped signature on root and returns the element that was
@@ -48,10 +50,10 @@ func verify(root *etree.Element, pins []string, opts Options, now time.Time, md 
 	case trusted(signer, opts.TrustedCerts):
 	case opts.InsecureTrustOnFirstUse:
 		md.Warnings = append(md.Warnings, fmt.Sprintf(
-			"metadata signer %s is not pinned; trusted on first use (pin SHA-256 %s)", signer.Subject, ThumbprintSHA256(signer)))
+			"metadata signer %s is not pinned; trusted on first use (pin SHA-256 %s)", signer.Subject, certs.ThumbprintSHA256(signer)))
 	default:
 		return nil, fmt.Errorf("metadata is signed by %s (SHA-1 %s, SHA-256 %s), which is neither pinned nor trusted",
-			signer.Subject, ThumbprintSHA1(signer), ThumbprintSHA256(signer))
+			signer.Subject, certs.ThumbprintSHA1(signer), certs.ThumbprintSHA256(signer))
 	}
 
 	// goxmldsig refuses certificates outside their validity period. Trust here

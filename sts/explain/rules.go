@@ -6,10 +6,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
-
-	"github.com/beevik/etree"
 )
 
 func versionCheck(t *token) Check {

@@ -12,6 +12,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 
+	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/sts/adfsmeta"
 )
 
@@ -198,5 +199,5 @@ func subject(c *x509.Certificate) string {
 	if c == nil {
 		return "an unknown key"
 	}
-	return fmt.Sprintf("%s (SHA-1 %s)", c.Subject, adfsmeta.ThumbprintSHA1(c))
+	return fmt.Sprintf("%s (SHA-1 %s)", c.Subject, certs.ThumbprintSHA1(c))
 }

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/argon2"
+
 	"github.com/claimgate/claimgate/internal/audit"
 	"github.com/claimgate/claimgate/internal/store"
-	"golang.org/x/crypto/argon2"
 )
 
 // TestNoSecretsInDatabaseFile greps the raw database and WAL bytes for the

@@ -12,9 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/claimgate/claimgate/internal/store"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/claimgate/claimgate/internal/store"
 )
 
 // FileName is the database file's name inside the data directory.

@@ -2,12 +2,11 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
-
-	"database/sql"
 
 	"github.com/claimgate/claimgate/internal/store"
 )
