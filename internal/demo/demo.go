@@ -89,6 +89,10 @@ func (o Options) receive(w http.ResponseWriter, r *http.Request) {
 		want, _ = url.QueryUnescape(c.Value)
 	}
 	ctxOK := want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(wctx)) == 1
+	// The context answers one sign-in only, as AD FS's own does: a replayed
+	// POST of the same token finds no cookie.
+	http.SetCookie(w, &http.Cookie{Name: ctxCookie, Value: "", Path: "/demo/", MaxAge: -1, HttpOnly: true,
+		Secure: o.SecureCookie, SameSite: http.SameSiteLaxMode})
 	d.Checks = append(d.Checks, templates.DemoCheck{Name: "wctx returned unchanged", OK: ctxOK})
 	tok, err := sts.VerifyWSFedResult([]byte(wresult), sts.VerifyOptions{TrustedCerts: o.Trusted, Audience: o.Realm, Now: o.Now})
 	if err != nil {

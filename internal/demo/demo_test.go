@@ -166,6 +166,10 @@ func TestReceive(t *testing.T) {
 			t.Errorf("accepted page does not show %q", want)
 		}
 	}
+	// The context works once: the same POST again finds no wctx cookie.
+	if status, body := p.receive(c, form("wsignin1.0", good, wctx)); status != http.StatusForbidden || !strings.Contains(body, rejected) {
+		t.Fatalf("replayed POST: %d", status)
+	}
 
 	for _, c := range []struct {
 		name string
