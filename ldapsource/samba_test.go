@@ -1,18 +1,18 @@
 package ldapsource
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/claimgate/claimgate/internal/testutil"
 )
 
 // The integration tests run against the real Samba AD DC that
@@ -24,35 +24,9 @@ type sambaEnv map[string]string
 
 func samba(t testing.TB) sambaEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test against Samba AD; -short runs unit tests only")
-	}
-	path := os.Getenv("CLAIMGATE_SAMBA_ENV")
-	if path == "" {
-		t.Fatal("CLAIMGATE_SAMBA_ENV is not set. Start the test domain controller with " +
-			"`sudo scripts/samba/setup.sh` (or run `make test`) and set CLAIMGATE_SAMBA_ENV to the env file it prints " +
-			"(default /tmp/claimgate-samba/env); use `go test -short` for unit tests only")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("CLAIMGATE_SAMBA_ENV: %v (run scripts/samba/setup.sh)", err)
-	}
-	defer f.Close()
-	env := sambaEnv{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	for _, k := range []string{"CLAIMGATE_TEST_LDAP_URL", "CLAIMGATE_TEST_LDAP_STARTTLS_URL", "CLAIMGATE_TEST_LDAP_CA_FILE",
+	return testutil.SambaEnv(t, "CLAIMGATE_TEST_LDAP_URL", "CLAIMGATE_TEST_LDAP_STARTTLS_URL", "CLAIMGATE_TEST_LDAP_CA_FILE",
 		"CLAIMGATE_TEST_LDAP_BIND_DN", "CLAIMGATE_TEST_LDAP_BIND_PASSWORD", "CLAIMGATE_TEST_LDAP_BASE_DN",
-		"CLAIMGATE_TEST_LDAP_USER_PASSWORD", "CLAIMGATE_SAMBA_SMBCONF"} {
-		if env[k] == "" {
-			t.Fatalf("%s: %s missing; rerun scripts/samba/setup.sh", path, k)
-		}
-	}
-	return env
+		"CLAIMGATE_TEST_LDAP_USER_PASSWORD", "CLAIMGATE_SAMBA_SMBCONF")
 }
 
 func (e sambaEnv) password() string { return e["CLAIMGATE_TEST_LDAP_USER_PASSWORD"] }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -27,35 +25,9 @@ type sambaEnv map[string]string
 
 func samba(t *testing.T) sambaEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test against Samba AD; -short runs unit tests only")
-	}
-	path := os.Getenv("CLAIMGATE_SAMBA_ENV")
-	if path == "" {
-		t.Fatal("CLAIMGATE_SAMBA_ENV is not set. Start the test domain controller with " +
-			"`sudo scripts/samba/setup.sh` (or run `make test`) and set CLAIMGATE_SAMBA_ENV to the env file it prints " +
-			"(default /tmp/claimgate-samba/env); use `go test -short` to leave out end-to-end tests")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("CLAIMGATE_SAMBA_ENV: %v (run scripts/samba/setup.sh)", err)
-	}
-	defer f.Close()
-	env := sambaEnv{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	for _, k := range []string{"CLAIMGATE_TEST_LDAP_URL", "CLAIMGATE_TEST_LDAP_CA_FILE", "CLAIMGATE_TEST_LDAP_BIND_DN",
+	return testutil.SambaEnv(t, "CLAIMGATE_TEST_LDAP_URL", "CLAIMGATE_TEST_LDAP_CA_FILE", "CLAIMGATE_TEST_LDAP_BIND_DN",
 		"CLAIMGATE_TEST_LDAP_BIND_PASSWORD", "CLAIMGATE_TEST_LDAP_BASE_DN", "CLAIMGATE_TEST_LDAP_NETBIOS",
-		"CLAIMGATE_TEST_LDAP_USER_PASSWORD", "CLAIMGATE_SAMBA_SMBCONF"} {
-		if env[k] == "" {
-			t.Fatalf("%s: %s missing; rerun scripts/samba/setup.sh", path, k)
-		}
-	}
-	return env
+		"CLAIMGATE_TEST_LDAP_USER_PASSWORD", "CLAIMGATE_SAMBA_SMBCONF")
 }
 
 // ldapYAML is the directory section for the test DC at urls. The service

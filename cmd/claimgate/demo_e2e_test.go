@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -17,49 +16,6 @@ import (
 	"github.com/claimgate/claimgate/internal/userfile"
 )
 
-// browse runs chromedp actions with a per-step timeout.
-func browse(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(sctx, steps...); err != nil {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-		t.Fatalf("browser step failed at %s: %v\npage text: %s", loc, err, body)
-	}
-}
-
-func text(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-		t.Fatalf("read %s: %v\npage: %s", sel, err, body)
-	}
-	return s
-}
-
-// password fills the first step.
-func password(t *testing.T, ctx context.Context, user, pw string) {
-	browse(t, ctx,
-		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SetValue(chromedp.CSS("#username"), user),
-		chromedp.SendKeys(chromedp.CSS("#password"), pw),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-	)
-}
-
-// code fills the second step.
-func code(t *testing.T, ctx context.Context, c string) {
-	browse(t, ctx,
-		chromedp.WaitVisible(chromedp.CSS("#code")),
-		chromedp.SendKeys(chromedp.CSS("#code"), c),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-	)
-}
-
 // freshStep waits until at least 12 s remain in the current 30 s TOTP step,
 // so a code used twice in a test is still inside its own time window the
 // second time: only replay protection can refuse it then.
@@ -69,18 +25,30 @@ func freshStep() {
 	}
 }
 
-// claimValues reads the claims table of the demo relying party.
-func claimValues(t *testing.T, ctx context.Context, typ string) []string {
-	t.Helper()
-	var vals []string
+// claimValues reads the demo relying party's claims table.
+func (s *session) claimValues(typ string) []string {
+	s.t.Helper()
 	js := `Array.from(document.querySelectorAll('td[data-claim="` + typ + `"]')).map(e => e.textContent)`
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	vals, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](js))
+	vals, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]string](js))
 	if err != nil {
-		t.Fatalf("read claim %s: %v", typ, err)
+		s.fail("read claim %s: %v", typ, err)
 	}
 	return vals
+}
+
+// demoBegin starts a sign-in at the demo relying party.
+func (s *session) demoBegin(d *runningDemo) {
+	s.t.Helper()
+	if st := s.load("open the demo relying party", chromedp.Navigate(d.base+"/demo/begin")); st != 200 {
+		s.fail("demo start answered %d", st)
+	}
+}
+
+// demoVerdict waits for the demo relying party's page and returns its verdict.
+func (s *session) demoVerdict() string {
+	s.t.Helper()
+	s.do("relying party page", chromedp.WaitVisible(chromedp.CSS("#verdict")))
+	return s.text("#verdict")
 }
 
 func TestDemoEndToEndInChromium(t *testing.T) {
@@ -88,7 +56,7 @@ func TestDemoEndToEndInChromium(t *testing.T) {
 		t.Skip("browser test; run without -short (make test)")
 	}
 	d := startDemo(t, t.TempDir())
-	alice := d.users["alice"]
+	alice, bob := d.users["alice"], d.users["bob"]
 	users, err := userfile.ReadFile(filepath.Join(d.dir, "users.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,74 +67,72 @@ func TestDemoEndToEndInChromium(t *testing.T) {
 			aliceSID = u.SID
 		}
 	}
+	browser := testutil.Browser(t)
 
-	ctx := testutil.Browser(t)
 	freshStep()
 	usedCode := testutil.TOTP(t, alice.Secret)
 	t.Run("sign in with password and oathtool code", func(t *testing.T) {
-		browse(t, ctx, chromedp.Navigate(d.base+"/demo/"), chromedp.Click(chromedp.CSS("#start")))
-		password(t, ctx, "alice", alice.Password)
-		code(t, ctx, usedCode)
-		browse(t, ctx, chromedp.WaitVisible(chromedp.CSS("#verdict")))
-		if v := text(t, ctx, "#verdict"); !strings.Contains(v, "valid") {
-			t.Fatalf("relying party verdict %q", v)
+		s := newSession(t, browser)
+		s.load("demo start page", chromedp.Navigate(d.base+"/demo/"))
+		s.load("start sign-in", chromedp.Click(chromedp.CSS("#start")))
+		if st := s.password("alice", alice.Password); st != 200 || s.heading() != titleCode {
+			s.fail("after the password: %d %q", st, s.heading())
 		}
-		if got := claimValues(t, ctx, claims.PrimarySID); len(got) != 1 || got[0] != aliceSID {
+		s.code(usedCode)
+		if v := s.demoVerdict(); !strings.Contains(v, "valid") {
+			s.fail("relying party verdict %q", v)
+		}
+		if got := s.claimValues(claims.PrimarySID); len(got) != 1 || got[0] != aliceSID {
 			t.Errorf("primarysid = %v, want %s", got, aliceSID)
 		}
-		amr := strings.Join(claimValues(t, ctx, claims.AuthnMethodsReferences), " ")
+		amr := strings.Join(s.claimValues(claims.AuthnMethodsReferences), " ")
 		if !strings.Contains(amr, claims.MultipleAuthn) || !strings.Contains(amr, claims.AMRPassword) {
 			t.Errorf("authnmethodsreferences = %q, want password and multipleauthn", amr)
 		}
-		if got := claimValues(t, ctx, claims.UPN); len(got) != 1 || got[0] != "alice@demo.example" {
+		if got := s.claimValues(claims.UPN); len(got) != 1 || got[0] != "alice@demo.example" {
 			t.Errorf("upn = %v", got)
 		}
-		if got := claimValues(t, ctx, "authenticationmethod"); len(got) != 1 || got[0] != claims.MultipleAuthn {
+		if got := s.claimValues("authenticationmethod"); len(got) != 1 || got[0] != claims.MultipleAuthn {
 			t.Errorf("AuthenticationMethod = %v, want multipleauthn", got)
 		}
-		if got := claimValues(t, ctx, claims.WindowsAccountName); len(got) != 1 || got[0] != `DEMO\alice` {
+		if got := s.claimValues(claims.WindowsAccountName); len(got) != 1 || got[0] != `DEMO\alice` {
 			t.Errorf("windowsaccountname = %v", got)
 		}
-		if len(claimValues(t, ctx, claims.GroupSID)) != 3 {
-			t.Errorf("groupsid values = %v, want 3", claimValues(t, ctx, claims.GroupSID))
+		if got := s.claimValues(claims.GroupSID); len(got) != 3 {
+			t.Errorf("groupsid values = %v, want 3", got)
 		}
 	})
 
 	t.Run("replayed code is refused", func(t *testing.T) {
-		ctx2 := testutil.Browser(t) // a new browser: no single sign-on session
-		browse(t, ctx2, chromedp.Navigate(d.base+"/demo/begin"))
-		password(t, ctx2, "alice", alice.Password)
-		code(t, ctx2, usedCode)
-		if msg := text(t, ctx2, ".error"); !strings.Contains(msg, "code is not valid") {
-			t.Fatalf("replayed code: page says %q", msg)
-		}
+		s := newSession(t, browser) // its own cookies: no single sign-on
+		s.demoBegin(d)
+		s.password("alice", alice.Password)
+		s.code(usedCode)
+		s.expectError(msgBadCode)
 	})
 
 	t.Run("wrong password and unknown user look the same", func(t *testing.T) {
-		ctx2 := testutil.Browser(t)
-		browse(t, ctx2, chromedp.Navigate(d.base+"/demo/begin"))
-		password(t, ctx2, "bob", "not-the-password")
-		wrong := text(t, ctx2, ".error")
-		password(t, ctx2, "mallory", "not-the-password")
-		unknown := text(t, ctx2, ".error")
-		if wrong != unknown || !strings.Contains(wrong, "incorrect") {
+		s := newSession(t, browser)
+		s.demoBegin(d)
+		s.password("bob", "not-the-password")
+		wrong := s.text(".error")
+		s.password("mallory", "not-the-password")
+		unknown := s.text(".error")
+		if wrong != unknown || !strings.Contains(wrong, msgCredentials) {
 			t.Fatalf("wrong password says %q, unknown user says %q", wrong, unknown)
 		}
 	})
 
 	t.Run("wrong code is refused", func(t *testing.T) {
-		ctx2 := testutil.Browser(t)
-		browse(t, ctx2, chromedp.Navigate(d.base+"/demo/begin"))
-		password(t, ctx2, "bob", d.users["bob"].Password)
-		good := testutil.TOTP(t, d.users["bob"].Secret)
+		s := newSession(t, browser)
+		s.demoBegin(d)
+		s.password("bob", bob.Password)
 		bad := "000000"
-		if good == bad {
+		if testutil.TOTP(t, bob.Secret) == bad {
 			bad = "111111"
 		}
-		code(t, ctx2, bad)
-		if msg := text(t, ctx2, ".error"); !strings.Contains(msg, "code is not valid") {
-			t.Fatalf("wrong code: page says %q", msg)
-		}
+		s.code(bad)
+		s.expectError(msgBadCode)
 	})
 
 	realm := d.base + demo.RealmPath
@@ -176,31 +142,30 @@ func TestDemoEndToEndInChromium(t *testing.T) {
 		{"no wa", "wtrealm=" + url.QueryEscape(realm), "not valid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx2 := testutil.Browser(t)
-			browse(t, ctx2, chromedp.Navigate(d.base+"/wsfed?"+tc.query))
-			if msg := text(t, ctx2, ".error"); !strings.Contains(msg, tc.want) {
-				t.Fatalf("page says %q, want %q", msg, tc.want)
+			s := newSession(t, browser)
+			if st := s.load("bad request", chromedp.Navigate(d.base+"/wsfed?"+tc.query)); st != 400 {
+				s.fail("status %d, want 400", st)
 			}
-			if loc, _ := chromedp.Run(ctx2, chromedp.Location()); !strings.HasPrefix(loc, d.base+"/wsfed") {
-				t.Fatalf("browser was sent to %s", loc)
+			s.expectError(tc.want)
+			if loc, _ := chromedp.Run(s.ctx, chromedp.Location()); !strings.HasPrefix(loc, d.base+"/wsfed") {
+				s.fail("browser was sent to %s", loc)
 			}
 		})
 	}
 
 	t.Run("tampered wctx is caught by the relying party", func(t *testing.T) {
-		ctx2 := testutil.Browser(t)
-		freshStep()
-		browse(t, ctx2, chromedp.Navigate(d.base+"/demo/begin")) // sets the relying party's wctx cookie
+		s := newSession(t, browser)
+		s.demoBegin(d) // sets the relying party's wctx cookie
 		q := url.Values{"wa": {"wsignin1.0"}, "wtrealm": {realm}, "wctx": {"rm=0&id=passive&ru=%2fevil%2f"}}
-		browse(t, ctx2, chromedp.Navigate(d.base+"/wsfed?"+q.Encode()))
-		password(t, ctx2, "bob", d.users["bob"].Password)
-		code(t, ctx2, testutil.TOTP(t, d.users["bob"].Secret))
-		if v := text(t, ctx2, "#verdict"); !strings.Contains(v, "rejected") {
-			t.Fatalf("verdict %q, want rejected", v)
+		s.load("tampered request", chromedp.Navigate(d.base+"/wsfed?"+q.Encode()))
+		s.password("bob", bob.Password)
+		s.code(testutil.TOTP(t, bob.Secret))
+		if v := s.demoVerdict(); !strings.Contains(v, "rejected") {
+			s.fail("verdict %q, want rejected", v)
 		}
-		checks := text(t, ctx2, ".checks")
+		checks := s.text(".checks")
 		if !strings.Contains(checks, "✘ wctx returned unchanged") || !strings.Contains(checks, "✔ signature") {
-			t.Fatalf("checks: %s", checks)
+			s.fail("checks: %s", checks)
 		}
 	})
 }
@@ -212,18 +177,18 @@ func TestAutoPostWithoutJavaScript(t *testing.T) {
 		t.Skip("browser test; run without -short (make test)")
 	}
 	d := startDemo(t, t.TempDir())
-	ctx := testutil.Browser(t)
-	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+	s := newSession(t, testutil.Browser(t))
+	if _, err := chromedp.Call(s.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatal(err)
 	}
-	browse(t, ctx, chromedp.Navigate(d.base+"/demo/begin"))
-	password(t, ctx, "alice", d.users["alice"].Password)
-	code(t, ctx, testutil.TOTP(t, d.users["alice"].Secret))
-	if msg := text(t, ctx, "noscript, form#autopost"); !strings.Contains(msg, "Continue") {
-		t.Fatalf("token page: %q", msg)
+	s.demoBegin(d)
+	s.password("alice", d.users["alice"].Password)
+	s.code(testutil.TOTP(t, d.users["alice"].Secret))
+	if msg := s.text("form#autopost"); !strings.Contains(msg, "Continue") {
+		s.fail("token page: %q", msg)
 	}
-	browse(t, ctx, chromedp.Click(chromedp.CSS("form#autopost button")), chromedp.WaitVisible(chromedp.CSS("#verdict")))
-	if v := text(t, ctx, "#verdict"); !strings.Contains(v, "valid") {
-		t.Fatalf("verdict %q", v)
+	s.load("press Continue", chromedp.Click(chromedp.CSS("form#autopost button")))
+	if v := s.demoVerdict(); !strings.Contains(v, "valid") {
+		s.fail("verdict %q", v)
 	}
 }

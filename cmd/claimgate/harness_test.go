@@ -1,34 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/claimgate/claimgate/internal/testutil"
 )
 
-// syncBuffer is a bytes.Buffer safe for the command's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from the server's goroutines.
+type syncBuffer = testutil.SyncBuffer
 
 // runCmd runs the real command line in-process and returns its exit code
 // and output.

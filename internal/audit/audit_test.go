@@ -16,21 +16,13 @@ import (
 	"github.com/claimgate/claimgate/internal/audit"
 	"github.com/claimgate/claimgate/internal/store"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+	"github.com/claimgate/claimgate/internal/testutil"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
 
-// syncBuffer is a bytes.Buffer safe for the concurrent test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+// syncBuffer collects output written from the server's goroutines.
+type syncBuffer = testutil.SyncBuffer
 
 func openStore(t *testing.T) *sqlitestore.DB {
 	t.Helper()
@@ -181,7 +173,7 @@ func TestLoggerConcurrentLinesStayWhole(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := len(lines(t, buf.b.Bytes())); n != 50 {
+	if n := len(lines(t, []byte(buf.String()))); n != 50 {
 		t.Fatalf("%d whole lines, want 50", n)
 	}
 }

@@ -1,7 +1,6 @@
 package login_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"flag"
@@ -23,6 +22,7 @@ import (
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+	"github.com/claimgate/claimgate/internal/testutil"
 	"github.com/claimgate/claimgate/internal/userfile"
 	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/templates"
@@ -81,23 +81,8 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects log and audit output written from server goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from the server's goroutines.
+type syncBuffer = testutil.SyncBuffer
 
 // countingThrottle is the real lockout policy over the real store, with a
 // count of the calls so a test can see that no credential was checked.

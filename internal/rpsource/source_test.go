@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/claimgate/claimgate/certs"
+	"github.com/claimgate/claimgate/internal/testutil"
 	"github.com/claimgate/claimgate/sts/adfsmeta"
 )
 
@@ -73,18 +73,8 @@ func (s *adfsServer) metadataURL() string {
 	return s.URL + "/FederationMetadata/2007-06/FederationMetadata.xml"
 }
 
-// syncBuffer collects log output from the refresh goroutine safely.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+// syncBuffer collects output written from the server's goroutines.
+type syncBuffer = testutil.SyncBuffer
 
 func newSource(t *testing.T, srv *adfsServer, cache string, logs *syncBuffer) *Source {
 	return &Source{

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+	"github.com/claimgate/claimgate/internal/testutil"
 	"github.com/claimgate/claimgate/internal/userfile"
 	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/templates"
@@ -35,23 +35,8 @@ var (
 	userHash   = sync.OnceValues(func() (string, error) { return mfa.HashPassword("pw", nil) })
 )
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from the server's goroutines.
+type syncBuffer = testutil.SyncBuffer
 
 // parts are the real pieces server.New mounts: a sign-in flow over the
 // users file, the SQLite store and the real issuer, and the pages.
