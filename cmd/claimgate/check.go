@@ -32,6 +32,9 @@ claims claimgate would issue for them. Exit status 0 means all is well.`)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
+	if ps := cfg.CheckFiles(); len(ps) > 0 {
+		return fail(e, "%v", &config.ValidationError{File: *cfgPath, Problems: ps})
+	}
 	fmt.Fprintf(e.stdout, "configuration: ok (%s)\n", *cfgPath)
 	status := 0
 	keys, err := cfg.LoadSigning()

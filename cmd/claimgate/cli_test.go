@@ -270,3 +270,22 @@ func TestExplainCommand(t *testing.T) {
 		t.Fatalf("wrong audience: exit %d\n%s", code, out)
 	}
 }
+
+// TestMissingFilesNamedWithTheirPaths: files the configuration names but
+// that do not exist are all reported, each with its configuration path.
+func TestMissingFilesNamedWithTheirPaths(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, filepath.Join(dir, "nope.crt"), filepath.Join(dir, "nope.key"))
+	os.Remove(filepath.Join(dir, "users.yaml"))
+	for _, cmd := range []string{"check", "serve"} {
+		code, _, errOut := runCmd(t, "", nil, cmd, "--config", cfg)
+		if code == 0 {
+			t.Fatalf("%s: exit 0 with missing files", cmd)
+		}
+		for _, want := range []string{"signing.keys[0].cert_file", "signing.keys[0].key_file", "directory.users_file.path"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%s: %q not named:\n%s", cmd, want, errOut)
+			}
+		}
+	}
+}

@@ -70,6 +70,11 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 			_ = a.Close()
 		}
 	}()
+	// Every missing file at once, with its configuration path, before any
+	// of them is opened.
+	if ps := cfg.CheckFiles(); len(ps) > 0 {
+		return nil, &config.ValidationError{Problems: ps}
+	}
 	if a.Keys, err = cfg.LoadSigning(); err != nil {
 		return nil, err
 	}
