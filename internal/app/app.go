@@ -75,6 +75,9 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if ps := cfg.CheckFiles(); len(ps) > 0 {
 		return nil, &config.ValidationError{Problems: ps}
 	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
 	if a.Keys, err = cfg.LoadSigning(); err != nil {
 		return nil, err
 	}

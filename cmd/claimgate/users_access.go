@@ -1,0 +1,98 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/claimgate/claimgate/internal/audit"
+	"github.com/claimgate/claimgate/internal/lockout"
+	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/mfa"
+	"github.com/claimgate/claimgate/internal/store"
+)
+
+func (c *usersCmd) appPasswordCreate(user, name string) error {
+	if name == "" {
+		return errors.New("--name is required, e.g. --name \"iPhone Lync\"")
+	}
+	pw, err := mfa.NewAppPassword(rand.Reader)
+	if err != nil {
+		return err
+	}
+	h, err := mfa.HashPassword(mfa.NormalizeAppPassword(pw), rand.Reader)
+	if err != nil {
+		return err
+	}
+	p, err := c.db.CreateAppPassword(c.ctx(), store.AppPassword{User: user, Name: name, Hash: h})
+	if err != nil {
+		return err
+	}
+	c.record(audit.EventAppPasswordCreated, user, name)
+	fmt.Fprintf(c.e.stdout, "app password %s %q for %s (shown once; use it instead of the domain password):\n%s\n", p.ID, name, user, pw)
+	return nil
+}
+
+func (c *usersCmd) appPasswordRevoke(user, id string) error {
+	list, err := c.db.AppPasswords(c.ctx(), user)
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		if p.ID == id {
+			if err := c.db.RevokeAppPassword(c.ctx(), id); err != nil {
+				return err
+			}
+			c.record(audit.EventAppPasswordRevoked, user, p.Name)
+			fmt.Fprintf(c.e.stdout, "app password %s revoked\n", id)
+			return nil
+		}
+	}
+	return fmt.Errorf("%s has no app password %s", user, id)
+}
+
+func (c *usersCmd) unlock(user string) error {
+	l, err := lockout.New(c.db, lockout.DefaultPolicy())
+	if err != nil {
+		return err
+	}
+	if err := l.Unlock(c.ctx(), login.ThrottleKey(user)); err != nil {
+		return err
+	}
+	c.record(audit.EventUnlock, user, "")
+	fmt.Fprintf(c.e.stdout, "%s unlocked\n", user)
+	return nil
+}
+
+func (c *usersCmd) unlockAddress(addr string) error {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not an IP address", addr)
+	}
+	l, err := lockout.New(c.db, lockout.DefaultPolicy())
+	if err != nil {
+		return err
+	}
+	if err := l.UnlockAddr(c.ctx(), a); err != nil {
+		return err
+	}
+	c.record(audit.EventUnlock, "", "address "+a.String())
+	fmt.Fprintf(c.e.stdout, "address %s unlocked\n", a)
+	return nil
+}
+
+func (c *usersCmd) locks() error {
+	ls, err := lockout.Locks(c.ctx(), c.db, c.now)
+	if err != nil {
+		return err
+	}
+	if len(ls) == 0 {
+		fmt.Fprintln(c.e.stdout, "no lockouts in force")
+	}
+	for _, l := range ls {
+		fmt.Fprintf(c.e.stdout, "%s user=%s addr=%s until %s (level %d)\n", l.Scope, l.User, l.Addr, l.Until.UTC().Format(time.RFC3339), l.Level)
+	}
+	return nil
+}
