@@ -113,10 +113,12 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 		f.formError(w, r, "unparsable code form", err)
 		return
 	}
+	defer f.serialize(r, "")()
 	s, ok := f.firstDone(w, r)
 	if !ok {
 		return
 	}
+	defer f.locks.lock("user\x00" + ThrottleKey(s.Identity.Username))()
 	if !checkCSRF(s, r) {
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on code", nil)
 		return
@@ -170,8 +172,7 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
 		return
 	}
-	f.succeeded(r, try)
 	f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: s.Pending.Realm})
-	s.SecondAt = now
+	s.SecondAt, s.SecondKind = now, m.Kind
 	f.finish(w, r, s, true)
 }

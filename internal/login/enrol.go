@@ -45,7 +45,40 @@ func (f *Flow) enrolStart(w http.ResponseWriter, r *http.Request, s *session) {
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "user has no second factor and may not enrol here", nil)
 		return
 	}
+	s.EnrolOffered = true
+	if err := f.sessions.update(ctx(r), s); err != nil {
+		f.internal(w, r, err)
+		return
+	}
 	http.Redirect(w, r, PathEnrol, http.StatusSeeOther)
+}
+
+// mayEnrol decides whether this sign-in may set up a factor: only one
+// that the code step sent here because the user has no second factor at
+// all, and only while that is still so. Otherwise a stolen password could
+// add the thief's authenticator to an account that already has one. It
+// has answered when it returns false.
+func (f *Flow) mayEnrol(w http.ResponseWriter, r *http.Request, s *session) (needCode, ok bool) {
+	if f.o.Enrol == nil || f.o.SecondFactor == nil || !s.EnrolOffered {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment not offered to this sign-in", nil)
+		return false, false
+	}
+	ms, err := f.o.SecondFactor.Methods(ctx(r), *s.Identity)
+	if err != nil {
+		f.internal(w, r, err)
+		return false, false
+	}
+	if len(ms) > 0 {
+		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "has_factor", RelyingParty: s.Pending.Realm})
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment refused: the user already has a second factor", nil)
+		return false, false
+	}
+	allowed, needCode := f.o.Enrol.Allowed(ctx(r), *s.Identity, f.o.ClientAddr(r))
+	if !allowed {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment not allowed", nil)
+		return false, false
+	}
+	return needCode, true
 }
 
 // EnrolPage shows a new authenticator secret.
@@ -54,13 +87,8 @@ func (f *Flow) EnrolPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if f.o.Enrol == nil {
-		f.expired(w, r)
-		return
-	}
-	allowed, needCode := f.o.Enrol.Allowed(ctx(r), *s.Identity, f.o.ClientAddr(r))
-	if !allowed {
-		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment not allowed", nil)
+	needCode, ok := f.mayEnrol(w, r, s)
+	if !ok {
 		return
 	}
 	e, err := f.enrolment(r, s)
@@ -101,17 +129,18 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 		f.formError(w, r, "unparsable enrolment form", err)
 		return
 	}
+	defer f.serialize(r, "")()
 	s, ok := f.firstDone(w, r)
 	if !ok {
 		return
 	}
-	if !checkCSRF(s, r) || f.o.Enrol == nil || s.EnrolID == "" {
+	defer f.locks.lock("user\x00" + ThrottleKey(s.Identity.Username))()
+	if !checkCSRF(s, r) || s.EnrolID == "" {
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch or no enrolment", nil)
 		return
 	}
-	allowed, needCode := f.o.Enrol.Allowed(ctx(r), *s.Identity, f.o.ClientAddr(r))
-	if !allowed {
-		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment not allowed", nil)
+	needCode, ok := f.mayEnrol(w, r, s)
+	if !ok {
 		return
 	}
 	now := f.o.Now()
@@ -153,7 +182,7 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Factor: "totp", RelyingParty: s.Pending.Realm})
 	s.EnrolID = ""
-	s.SecondAt = now
+	s.SecondAt, s.SecondKind = now, "totp"
 	f.finish(w, r, s, true)
 }
 

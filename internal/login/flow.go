@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -66,6 +67,7 @@ type Options struct {
 type Flow struct {
 	o        Options
 	sessions *sessionManager
+	locks    keyedMutex
 }
 
 // New checks the options and returns a Flow.
@@ -126,7 +128,14 @@ func New(o Options) (*Flow, error) {
 		o.CookieName = "__Host-" + o.CookieName
 	}
 	if o.ClientAddr == nil {
-		o.ClientAddr = func(r *http.Request) string { return r.RemoteAddr }
+		// The peer's address without its port: throttling counts per
+		// client, not per connection.
+		o.ClientAddr = func(r *http.Request) string {
+			if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+				return host
+			}
+			return r.RemoteAddr
+		}
 	}
 	if o.RequestID == nil {
 		o.RequestID = func(*http.Request) string { return "" }

@@ -140,6 +140,11 @@ type setup struct {
 	directory   func(login.Directory) login.Directory
 	templateDir string
 	mounts      map[string]http.Handler
+	// enrol offers self-enrolment from loopback.
+	enrol bool
+	// db, when set, is the store of an earlier env: the same state under
+	// a new configuration, as after a restart.
+	db *sqlitestore.DB
 }
 
 // env is claimgate's HTTP face wired from real parts: the users file
@@ -170,11 +175,13 @@ func newEnv(t testing.TB, s setup) *env {
 	}
 	e := &env{t: t, s: s, clk: &clock{t: t0}, key: key, audit: &syncBuffer{}, log: &syncBuffer{}}
 	ctx := context.Background()
-	e.db, err = sqlitestore.Open(ctx, filepath.Join(t.TempDir(), sqlitestore.FileName), sqlitestore.Options{Now: e.clk.Now})
-	if err != nil {
-		t.Fatal(err)
+	if e.db = s.db; e.db == nil {
+		e.db, err = sqlitestore.Open(ctx, filepath.Join(t.TempDir(), sqlitestore.FileName), sqlitestore.Options{Now: e.clk.Now, Key: testStoreKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.db.Close() })
 	}
-	t.Cleanup(func() { e.db.Close() })
 	users, err := userfile.New(&userfile.File{Domain: "EXAMPLE", Users: []userfile.User{
 		{Username: "alice", UPN: "alice@example.test", DisplayName: "Alice Ångström", SID: aliceSID,
 			GroupSIDs: []string{"S-1-5-21-1004336348-1177238915-682003330-513", "S-1-5-32-545"}, PasswordHash: hash, TOTPSecret: aliceTOTP},
@@ -215,6 +222,7 @@ func newEnv(t testing.TB, s setup) *env {
 		Auditor: &factors.Auditor{Log: audit.New(audit.Options{Writer: e.audit, Now: e.clk.Now}), Logger: logger},
 		Pages:   pages, Logger: logger, RequireSecondFactor: s.requireSecond, MaxCodeAttempts: s.maxCodes,
 		SecureCookies: s.secure, ClientAddr: server.ClientAddr, RequestID: server.RequestID, Now: e.clk.Now,
+		Enrol: enroller(s, e),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -254,3 +262,15 @@ func (e *env) transport() http.RoundTripper {
 	}
 	return &http.Transport{TLSClientConfig: &tls.Config{}}
 }
+
+// enroller is the real self-enrolment over the test store, from loopback
+// only, when the setup asks for it.
+func enroller(s setup, e *env) login.Enroller {
+	if !s.enrol {
+		return nil
+	}
+	return &factors.Enroller{Store: e.db, Issuer: "claimgate test", Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+}
+
+// testStoreKey encrypts second-factor secrets in the test store.
+var testStoreKey = []byte("0123456789abcdef0123456789abcdef")

@@ -9,7 +9,10 @@ import (
 )
 
 // finish marks the sign-in done (a new session id) and issues the token.
+// Every way of finishing clears the failure count and lets the throttle
+// remember this address as one the user signs in from.
 func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second bool) {
+	f.succeeded(r, f.attempt(r, s.Identity.Username, f.o.Now()))
 	s.Stage = stageDone
 	s.Method = ""
 	s.Second = second
@@ -53,9 +56,18 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 		f.internal(w, r, err)
 		return
 	}
-	f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Realm, Factor: method})
+	f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Realm, Factor: factorsUsed(s)})
 	f.render(w, r, http.StatusOK, templates.PageAutoPost, templates.AutoPostData{
 		Action: resp.ReplyURL,
 		Fields: []templates.Field{{Name: "wa", Value: resp.Wa}, {Name: "wresult", Value: resp.WResult}, {Name: "wctx", Value: resp.WCtx}},
 	})
+}
+
+// factorsUsed names what the user proved, for the audit trail:
+// "password+totp", "app_password+sms", or just "password".
+func factorsUsed(s *session) string {
+	if s.Second && s.SecondKind != "" {
+		return s.FirstFactor + "+" + s.SecondKind
+	}
+	return s.FirstFactor
 }

@@ -88,11 +88,15 @@ func (f *Flow) audit(r *http.Request, e Event) {
 	e.UserAgent = r.UserAgent()
 	e.RequestID = f.o.RequestID(r)
 	if f.o.Auditor != nil {
-		f.o.Auditor.Audit(r.Context(), e)
+		f.o.Auditor.Audit(ctx(r), e)
 		return
 	}
 	f.o.Logger.Info("audit", "event", e.Name, "user", e.User, "client", e.ClientAddr, "reason", e.Reason, "relying_party", e.RelyingParty, "request_id", e.RequestID)
 }
 
-// ctx is a short name used by handlers.
-func ctx(r *http.Request) context.Context { return r.Context() }
+// ctx is the context for the work a request starts. It is not cancelled
+// when the client goes away: a client that half-closes its connection
+// after sending a password must not be able to skip the failure count, the
+// audit record or the session write (the directory and store have their
+// own timeouts).
+func ctx(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }

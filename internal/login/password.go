@@ -45,6 +45,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		f.formError(w, r, "unparsable login form", err)
 		return
 	}
+	defer f.serialize(r, strings.TrimSpace(r.PostFormValue("username")))()
 	now := f.o.Now()
 	s, err := f.sessions.load(r, now)
 	if err != nil {
@@ -128,6 +129,8 @@ func (f *Flow) firstFactor(r *http.Request, username, password string, now time.
 	id, err := f.o.Directory.Lookup(ctx(r), username)
 	if err != nil {
 		if reason, ok := claims.IsRejected(err); ok {
+			// As above: an unknown name must cost what a known one does.
+			_, _ = f.o.AppPasswords.CheckAppPassword(ctx(r), username, password, now)
 			return claims.Identity{}, "", reason, nil
 		}
 		return claims.Identity{}, "", "", err

@@ -46,9 +46,14 @@ type session struct {
 	Method      string           `json:"method,omitempty"` // chosen second factor id
 	Attempts    int              `json:"attempts,omitempty"`
 	EnrolID     string           `json:"enrol_id,omitempty"` // unconfirmed factor offered for enrolment
-	Created     time.Time        `json:"created"`
-	Seen        time.Time        `json:"seen"` // last change, for the idle timeout
-	Expires     time.Time        `json:"expires"`
+	// SecondKind is the kind of second factor used (totp, hotp, sms).
+	SecondKind string `json:"second_kind,omitempty"`
+	// EnrolOffered is set when the code step found no factor and sent the
+	// user to enrol; only then may this sign-in enrol one.
+	EnrolOffered bool      `json:"enrol_offered,omitempty"`
+	Created      time.Time `json:"created"`
+	Seen         time.Time `json:"seen"` // last change, for the idle timeout
+	Expires      time.Time `json:"expires"`
 }
 
 func newID(r io.Reader) (string, error) {
@@ -76,7 +81,7 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return nil, nil
 	}
-	data, ok, err := m.store.GetSession(r.Context(), c.Value, now)
+	data, ok, err := m.store.GetSession(ctx(r), c.Value, now)
 	if err != nil {
 		return nil, fmt.Errorf("login: load session: %w", err)
 	}

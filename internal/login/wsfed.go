@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/sts"
 )
 
@@ -42,9 +43,12 @@ func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
 	}
 	// A finished sign-in answers at once (single sign-on) unless the
 	// relying party asked for a fresh one.
-	if s != nil && s.Stage == stageDone && !req.ForceLogin && s.Identity != nil {
-		s.Pending = pendingFrom(req)
-		f.issue(w, r, s)
+	if s != nil && s.Stage == stageDone && !req.ForceLogin && s.Identity != nil &&
+		(s.Second || !f.o.RequireSecondFactor) {
+		if f.stillValid(w, r, s) {
+			s.Pending = pendingFrom(req)
+			f.issue(w, r, s)
+		}
 		return
 	}
 	// The new sign-in replaces whatever this browser had (a pending or
@@ -61,11 +65,31 @@ func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
 	}
 	s.id = old
 	s.Pending = pendingFrom(req)
-	if err := f.sessions.save(r.Context(), w, s); err != nil {
+	if err := f.sessions.save(ctx(r), w, s); err != nil {
 		f.internal(w, r, err)
 		return
 	}
 	http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+}
+
+// stillValid asks the directory again before single sign-on hands out a
+// token: an account disabled, locked or expired since the sign-in gets
+// nothing more, and group changes reach the next token. It has answered
+// (with an error page, or by starting a new sign-in) when it returns false.
+func (f *Flow) stillValid(w http.ResponseWriter, r *http.Request, s *session) bool {
+	id, err := f.o.Directory.Lookup(ctx(r), s.Identity.Username)
+	if err != nil {
+		if reason, ok := claims.IsRejected(err); ok {
+			f.audit(r, Event{Name: "sign_out", User: s.Identity.Username, Reason: "account_" + string(reason)})
+			_ = f.sessions.end(ctx(r), w, s)
+			f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "single sign-on refused: account no longer usable", err)
+			return false
+		}
+		f.unavailable(w, r, err)
+		return false
+	}
+	s.Identity = &id
+	return true
 }
 
 func pendingFrom(req *sts.Request) *pending {
@@ -73,7 +97,7 @@ func pendingFrom(req *sts.Request) *pending {
 }
 
 func (f *Flow) signOut(w http.ResponseWriter, r *http.Request, s *session, req *sts.Request) {
-	if err := f.sessions.end(r.Context(), w, s); err != nil {
+	if err := f.sessions.end(ctx(r), w, s); err != nil {
 		f.o.Logger.Error("sign-out: session not deleted", "err", err, "request_id", f.o.RequestID(r))
 	}
 	user := ""
