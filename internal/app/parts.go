@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/claimgate/claimgate/internal/audit"
 	"github.com/claimgate/claimgate/internal/config"
@@ -55,14 +54,9 @@ func secondFactor(cfg *config.Config, db *sqlitestore.DB, files factors.FileSecr
 	return factors.NewVerifier(o)
 }
 
-// smsGateway fills the gateway token into the URL and header values, so
-// the token stays out of the YAML as a {{.Token}} placeholder.
+// smsGateway is the configured gateway; its templates see the token as
+// {{.Token}}, so the token itself stays out of the YAML.
 func smsGateway(g config.Gateway) *mfa.Gateway {
-	tok := g.Token.Value()
-	fill := func(s string) string { return strings.ReplaceAll(s, "{{.Token}}", tok) }
-	h := map[string]string{}
-	for k, v := range g.Headers {
-		h[k] = fill(v)
-	}
-	return &mfa.Gateway{URL: fill(g.URL), Method: g.Method, Headers: h, BodyTemplate: fill(g.BodyTemplate), Timeout: g.Timeout}
+	return &mfa.Gateway{URL: g.URL, Method: g.Method, Headers: g.Headers, BodyTemplate: g.BodyTemplate,
+		Token: g.Token.Value(), Timeout: g.Timeout}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/claimgate/claimgate/internal/mfa"
 )
 
 func (c *Config) validateMFA(ps *problems) {
@@ -125,14 +127,14 @@ const sampleCode = "90817263"
 // render executes a gateway template with fixed sample data (nothing
 // secret) and missing keys as errors.
 func render(text string) (string, error) {
-	t, err := template.New("gateway").Option("missingkey=error").Parse(text)
+	t, err := template.New("gateway").Funcs(mfa.GatewayFuncs()).Option("missingkey=error").Parse(text)
 	if err != nil {
 		return "", errors.New("not a valid template: " + strings.TrimSpace(strings.TrimPrefix(err.Error(), "template: gateway:")))
 	}
 	var b strings.Builder
-	data := struct{ Phone, Code, Token string }{"+15550100", sampleCode, "token"}
+	data := mfa.GatewayData{Phone: "+15550100", Code: sampleCode, Message: "Your sign-in code is " + sampleCode, Token: "token"}
 	if err := t.Execute(&b, data); err != nil {
-		return "", errors.New("template fails: use only {{.Phone}}, {{.Code}} and {{.Token}}")
+		return "", errors.New("template fails: use only {{.Phone}}, {{.Code}}, {{.Message}} and {{.Token}}, with the functions json, form and xml")
 	}
 	return b.String(), nil
 }

@@ -194,7 +194,7 @@ func TestSMSRules(t *testing.T) {
 `), nil)
 	ps := problemsOf(t, err)
 	for _, w := range [][2]string{
-		{"sms.gateway.headers.X-Key", "use only {{.Phone}}, {{.Code}} and {{.Token}}"},
+		{"sms.gateway.headers.X-Key", "use only {{.Phone}}, {{.Code}}, {{.Message}} and {{.Token}}"},
 		{"sms.gateway", "the code is sent nowhere"},
 		{"sms.code_length", "between 4 and 10"},
 		{"sms.rate_limit.window", "positive"},

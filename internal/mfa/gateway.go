@@ -19,12 +19,12 @@ import (
 // described entirely by configuration, so any provider with an HTTP API
 // fits without code. It is an HTTP client only.
 //
-// BodyTemplate is a text/template executed with .Phone, .Code and .Message.
-// Nothing is escaped implicitly: use the function that matches the
-// Content-Type header you configure:
+// URL, every header value and BodyTemplate are text/templates executed
+// with GatewayData: .Phone, .Code, .Message and .Token. Nothing is escaped
+// implicitly: use the function that matches where the value goes:
 //
 //	{{json .Message}}     a JSON string literal, quotes included
-//	{{form .Phone}}       application/x-www-form-urlencoded value (also {{urlquery .Phone}})
+//	{{form .Phone}}       a URL query or application/x-www-form-urlencoded value (also {{urlquery .Phone}})
 //	{{xml .Message}}      XML character data / attribute value
 //
 // Header values (often an API token) and the body are never logged and
@@ -34,15 +34,31 @@ type Gateway struct {
 	Method       string // default POST
 	Headers      map[string]string
 	BodyTemplate string
+	// Token is the gateway's API secret, available to the templates as
+	// {{.Token}} so it need not be written in the configuration.
+	Token string
 	// Client is the HTTP client; nil means a new client per gateway with no
 	// shared state.
 	Client *http.Client
 	// Timeout bounds one Send; 0 means 10 seconds.
 	Timeout time.Duration
+
+	// compiled is set by Validate so sends do not parse templates again.
+	compiled *gatewayTemplates
 }
 
-// gatewayFuncs are the escaping helpers offered to body templates.
-func gatewayFuncs() template.FuncMap {
+// GatewayData is what the gateway's templates see.
+type GatewayData struct{ Phone, Code, Message, Token string }
+
+type gatewayTemplates struct {
+	url     *template.Template
+	headers map[string]*template.Template
+	body    *template.Template
+}
+
+// GatewayFuncs are the escaping helpers offered to gateway templates;
+// configuration validation uses the same ones.
+func GatewayFuncs() template.FuncMap {
 	return template.FuncMap{
 		"json": func(s string) (string, error) {
 			b, err := json.Marshal(s)
@@ -57,34 +73,64 @@ func gatewayFuncs() template.FuncMap {
 	}
 }
 
-// Validate checks the URL, method and template once, at start-up, so a bad
-// gateway configuration is reported before the first user needs a code.
+// Validate checks the method and parses the templates once, at start-up,
+// so a bad gateway configuration is reported before the first user needs
+// a code, and sends do not parse again. Call it before the first send.
 func (g *Gateway) Validate() error {
-	_, _, err := g.prepare()
-	return err
+	c, err := g.compile()
+	if err != nil {
+		return err
+	}
+	g.compiled = c
+	return nil
 }
 
-func (g *Gateway) prepare() (*url.URL, *template.Template, error) {
-	u, err := url.Parse(g.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		// The URL may carry a token in its query: do not echo it.
-		return nil, nil, errors.New("sms gateway: url must be an absolute http(s) URL")
-	}
+func (g *Gateway) compile() (*gatewayTemplates, error) {
 	switch g.method() {
 	case http.MethodGet, http.MethodPost, http.MethodPut:
 	default:
-		return nil, nil, fmt.Errorf("sms gateway: unsupported method %q", g.Method)
+		return nil, fmt.Errorf("sms gateway: unsupported method %q", g.Method)
 	}
-	for k := range g.Headers {
+	parse := func(name, text string) (*template.Template, error) {
+		t, err := template.New(name).Funcs(GatewayFuncs()).Option("missingkey=error").Parse(text)
+		if err != nil {
+			// The text may hold a token: name the part, not its content.
+			return nil, fmt.Errorf("sms gateway: %s is not a valid template", name)
+		}
+		return t, nil
+	}
+	c := &gatewayTemplates{headers: map[string]*template.Template{}}
+	var err error
+	if c.url, err = parse("url", g.URL); err != nil {
+		return nil, err
+	}
+	// The URL must be absolute once filled in; try it with sample data.
+	u, err := execute(c.url, GatewayData{Phone: "+15550100", Code: "000000", Message: "m", Token: "t"})
+	if pu, perr := url.Parse(u); err != nil || perr != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+		// The URL may carry a token in its query: do not echo it.
+		return nil, errors.New("sms gateway: url must be an absolute http(s) URL")
+	}
+	for k, v := range g.Headers {
 		if k == "" || strings.ContainsAny(k, " :\r\n") {
-			return nil, nil, fmt.Errorf("sms gateway: invalid header name %q", k)
+			return nil, fmt.Errorf("sms gateway: invalid header name %q", k)
+		}
+		if c.headers[k], err = parse("header "+k, v); err != nil {
+			return nil, err
 		}
 	}
-	t, err := template.New("body").Funcs(gatewayFuncs()).Option("missingkey=error").Parse(g.BodyTemplate)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sms gateway: body template: %w", err)
+	if c.body, err = parse("body template", g.BodyTemplate); err != nil {
+		return nil, err
 	}
-	return u, t, nil
+	return c, nil
+}
+
+func execute(t *template.Template, d GatewayData) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, d); err != nil {
+		// text/template errors can quote the data; keep only that it failed.
+		return "", fmt.Errorf("sms gateway: %s template failed to execute", t.Name())
+	}
+	return b.String(), nil
 }
 
 func (g *Gateway) method() string {
@@ -103,16 +149,23 @@ func (g *Gateway) Send(ctx context.Context, phone, message string) error {
 // non-2xx answer is an error carrying only the status. Errors never carry
 // the code, the message, the body or header values.
 func (g *Gateway) SendCode(ctx context.Context, phone, code, message string) error {
-	u, t, err := g.prepare()
+	c := g.compiled
+	if c == nil {
+		var err error
+		if c, err = g.compile(); err != nil {
+			return err
+		}
+	}
+	data := GatewayData{Phone: phone, Code: code, Message: message, Token: g.Token}
+	u, err := execute(c.url, data)
 	if err != nil {
 		return err
 	}
-	var body bytes.Buffer
-	data := struct{ Phone, Code, Message string }{phone, code, message}
-	if err := t.Execute(&body, data); err != nil {
-		// text/template errors can quote the data; keep only that it failed.
-		return errors.New("sms gateway: body template failed to execute")
+	text, err := execute(c.body, data)
+	if err != nil {
+		return err
 	}
+	body := bytes.NewBufferString(text)
 	timeout := g.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -121,13 +174,20 @@ func (g *Gateway) SendCode(ctx context.Context, phone, code, message string) err
 	defer cancel()
 	var rd io.Reader
 	if g.method() != http.MethodGet || body.Len() > 0 {
-		rd = &body
+		rd = body
 	}
-	req, err := http.NewRequestWithContext(ctx, g.method(), u.String(), rd)
+	req, err := http.NewRequestWithContext(ctx, g.method(), u, rd)
 	if err != nil {
 		return errors.New("sms gateway: cannot build request")
 	}
-	for k, v := range g.Headers {
+	for k, t := range c.headers {
+		v, err := execute(t, data)
+		if err != nil {
+			return err
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return fmt.Errorf("sms gateway: header %s would contain a line break", k)
+		}
 		req.Header.Set(k, v)
 	}
 	client := g.Client

@@ -163,3 +163,40 @@ func TestGatewayValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestGatewayURLAndHeaderTemplates: a GET gateway that takes the number
+// and code in its query string, and the token in a header, receives them
+// filled in and escaped as the template says.
+func TestGatewayURLAndHeaderTemplates(t *testing.T) {
+	rec := &smsGateway{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	g := &Gateway{
+		Method:  "GET",
+		URL:     srv.URL + "/send?to={{form .Phone}}&text={{form .Message}}",
+		Headers: map[string]string{"Authorization": "Bearer {{.Token}}"},
+		Token:   "tok-SECRET",
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SendCode(context.Background(), "+15550100", "424242", "code 424242 & more"); err != nil {
+		t.Fatal(err)
+	}
+	r := rec.got[0]
+	q, err := url.ParseQuery(strings.TrimPrefix(r.path, "/send?"))
+	if err != nil || q.Get("to") != "+15550100" || q.Get("text") != "code 424242 & more" {
+		t.Fatalf("query %q decodes to %v (%v)", r.path, q, err)
+	}
+	if r.token != "Bearer tok-SECRET" || r.method != "GET" || len(r.body) != 0 {
+		t.Fatalf("request = %+v", r)
+	}
+	bad := &Gateway{URL: srv.URL + "/?x={{.Nope}}"}
+	if err := bad.Validate(); err == nil {
+		t.Fatal("a template naming an unknown field was accepted")
+	}
+	header := &Gateway{URL: srv.URL, Headers: map[string]string{"X-Code": "{{.Message}}"}}
+	if err := header.SendCode(context.Background(), "+1", "1", "line\r\nInjected: yes"); err == nil {
+		t.Fatal("a header value with a line break was sent")
+	}
+}
