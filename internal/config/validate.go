@@ -35,7 +35,7 @@ func (c *Config) Validate() []Problem {
 	c.validateServer(&ps)
 	c.validateSigning(&ps)
 	positive(&ps, "token.lifetime", c.Token.Lifetime, 24*time.Hour)
-	between(&ps, "token.clock_skew", c.Token.ClockSkew, 0, time.Hour)
+	between(&ps, "token.clock_skew", c.Token.ClockSkew, time.Second, time.Hour)
 	c.validateRelyingParties(&ps)
 	if len(c.Claims.Issue) == 0 {
 		ps.add("claims.issue", "must list at least one claim type")

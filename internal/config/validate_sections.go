@@ -183,9 +183,9 @@ func (c *Config) validateRest(ps *problems) {
 			ps.add("store.path", "required")
 		}
 	case "postgres":
-		if !c.Store.DSN.IsSet() {
-			ps.add("store.dsn", "required for the postgres driver")
-		}
+		// Accepted by the schema so configurations can be written ahead,
+		// refused here so `claimgate check` says so before a start fails.
+		ps.add("store.driver", "postgres is not available in this version; use sqlite (the default)")
 	default:
 		ps.add("store.driver", "must be sqlite or postgres")
 	}

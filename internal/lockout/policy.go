@@ -44,7 +44,7 @@ func DefaultPolicy() Policy {
 		MaxFailures:           5,
 		BaseLockout:           time.Minute,
 		MaxLockout:            time.Hour,
-		PerAddressMaxFailures: 50,
+		PerAddressMaxFailures: 20,
 		Window:                15 * time.Minute,
 		UserLockAddresses:     3,
 		UserLockout:           5 * time.Minute,
