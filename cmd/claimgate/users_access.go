@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/internal/audit"
+	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/lockout"
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/mfa"
@@ -17,6 +18,22 @@ import (
 func (c *usersCmd) appPasswordCreate(user, name string) error {
 	if name == "" {
 		return errors.New("--name is required, e.g. --name \"iPhone Lync\"")
+	}
+	list, err := c.db.AppPasswords(c.ctx(), user)
+	if err != nil {
+		return err
+	}
+	active := 0
+	for _, p := range list {
+		if !p.Revoked {
+			active++
+		}
+	}
+	// Every wrong domain password is tried against each active app
+	// password (argon2id, ~20 ms and 19 MiB each): a cap keeps that cost
+	// bounded per attempt.
+	if active >= factors.MaxAppPasswords {
+		return fmt.Errorf("%s already has %d active app passwords, the most allowed; revoke one first (users list shows them)", user, active)
 	}
 	pw, err := mfa.NewAppPassword(rand.Reader)
 	if err != nil {

@@ -65,6 +65,10 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		o.Now = time.Now
 	}
 	a := &App{Config: cfg, Logger: o.Logger}
+	// Background work (metadata refresh) ends with the app, not only with
+	// the caller's context.
+	ctx, cancel := context.WithCancel(ctx)
+	a.closers = append(a.closers, func() error { cancel(); return nil })
 	defer func() {
 		if err != nil {
 			_ = a.Close()

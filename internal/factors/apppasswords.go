@@ -18,6 +18,11 @@ type AppPasswordStore interface {
 	TouchAppPassword(ctx context.Context, id string, when time.Time) error
 }
 
+// MaxAppPasswords is how many active app passwords a user may hold. Each
+// wrong domain password is checked against all of them, so the cap bounds
+// the argon2id work one sign-in attempt can cause.
+const MaxAppPasswords = 5
+
 // AppPasswords implements login.AppPasswords over the store.
 type AppPasswords struct {
 	Store AppPasswordStore

@@ -304,3 +304,22 @@ func TestSMSRateLimitAcrossSignIns(t *testing.T) {
 		t.Fatalf("after the window: %v", err)
 	}
 }
+
+// TestUsersFileSecretRefusesEarlierStep: after the code of one step was
+// used, the code of the step before it (still inside the window) is refused.
+func TestUsersFileSecretRefusesEarlierStep(t *testing.T) {
+	db := openStore(t)
+	secret, _ := mfa.NewSecret(rand.Reader, 20)
+	v, _ := NewVerifier(Options{Store: db, File: fileSecrets{"alice": secret}, TOTPSkewSteps: 1})
+	ctx, now := context.Background(), time.Now()
+	m := method(t, v, fileFactorID)
+	if ok, _ := v.Verify(ctx, alice, m, mfa.TOTPAt(secret, now, mfa.OATHParams{}), now); !ok {
+		t.Fatal("current code refused")
+	}
+	if ok, _ := v.Verify(ctx, alice, m, mfa.TOTPAt(secret, now.Add(-30*time.Second), mfa.OATHParams{}), now); ok {
+		t.Fatal("the previous step's code was accepted after the current one")
+	}
+	if ok, _ := v.Verify(ctx, alice, m, mfa.TOTPAt(secret, now.Add(30*time.Second), mfa.OATHParams{}), now.Add(30*time.Second)); !ok {
+		t.Fatal("the next step's code was refused")
+	}
+}

@@ -246,6 +246,15 @@ func (v *Verifier) verifyFileTOTP(ctx context.Context, id claims.Identity, code 
 	if err != nil {
 		return false, fmt.Errorf("factors: record use: %w", err)
 	}
+	if fresh {
+		// As for store factors (RFC 6238 §5.2): once a step is used, the
+		// unused earlier steps still inside the window are spent too.
+		for s := step - int64(v.o.TOTPSkewSteps); s < step; s++ {
+			if _, err := v.o.Store.UseCode(ctx, id.Username, fileFactorID, "totp:"+strconv.FormatInt(s, 10), stepEnd(s, p, v.o.TOTPSkewSteps)); err != nil {
+				return false, fmt.Errorf("factors: record use: %w", err)
+			}
+		}
+	}
 	return fresh, nil
 }
 

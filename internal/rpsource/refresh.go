@@ -144,7 +144,7 @@ func (s *Source) fetch(ctx context.Context) ([]byte, error) {
 	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml, text/xml")
 	client := s.Client
 	if client == nil {
-		client = &http.Client{Timeout: timeout}
+		client = &http.Client{Timeout: timeout, CheckRedirect: httpsRedirectsOnly}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -232,4 +232,17 @@ func (s *Source) persist(raw []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), s.CachePath)
+}
+
+// httpsRedirectsOnly follows a few redirects, but never to plain HTTP: the
+// signature is pinned, yet an https source should not silently become a
+// cleartext one.
+func httpsRedirectsOnly(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("rpsource: too many redirects")
+	}
+	if req.URL.Scheme != "https" && via[0].URL.Scheme == "https" {
+		return errors.New("rpsource: redirect from https to " + req.URL.Scheme + " refused")
+	}
+	return nil
 }

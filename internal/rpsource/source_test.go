@@ -294,3 +294,21 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRedirectToPlainHTTP: an https metadata URL that redirects to http
+// is a failed refresh, not a cleartext fetch.
+func TestNoRedirectToPlainHTTP(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the plain-http target was fetched")
+	}))
+	defer plain.Close()
+	req, _ := http.NewRequest("GET", plain.URL, nil)
+	prev, _ := http.NewRequest("GET", "https://adfs.example.test/FederationMetadata/2007-06/FederationMetadata.xml", nil)
+	if err := httpsRedirectsOnly(req, []*http.Request{prev}); err == nil {
+		t.Fatal("redirect from https to http allowed")
+	}
+	next, _ := http.NewRequest("GET", "https://adfs2.example.test/x", nil)
+	if err := httpsRedirectsOnly(next, []*http.Request{prev}); err != nil {
+		t.Fatalf("https to https refused: %v", err)
+	}
+}

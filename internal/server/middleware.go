@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimgate/claimgate/internal/login"
@@ -56,14 +57,29 @@ type headerPolicy struct {
 	dynamic func() []string
 }
 
-// withDynamic returns the policy with the run-time reply URLs added.
-func (p headerPolicy) withDynamic() headerPolicy {
-	if p.dynamic == nil {
-		return p
+// cspPair is the strict and the framable policy for one set of reply URLs.
+type cspPair struct{ key, strict, framable string }
+
+// dynamicCSP returns the policies for the reply URLs known now, building
+// them again only when the set has changed (a metadata refresh), not for
+// every response.
+func (p headerPolicy) dynamicCSP(cache *atomic.Pointer[cspPair]) *cspPair {
+	urls := p.dynamic()
+	key := strings.Join(urls, "\x00")
+	if c := cache.Load(); c != nil && c.key == key {
+		return c
 	}
+	q := p.withDynamic(urls)
+	c := &cspPair{key: key, strict: q.csp(false), framable: q.csp(true)}
+	cache.Store(c)
+	return c
+}
+
+// withDynamic returns the policy with the run-time reply URLs added.
+func (p headerPolicy) withDynamic(urls []string) headerPolicy {
 	q := p
 	q.formActions, q.frameSources = append([]string(nil), p.formActions...), append([]string(nil), p.frameSources...)
-	q.addReplies(p.dynamic())
+	q.addReplies(urls)
 	return q
 }
 
@@ -98,14 +114,15 @@ func (p headerPolicy) csp(framable bool) string {
 // handler marks its response framable through login.HeaderAllowFraming,
 // which never reaches the client.
 func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
-	strict, framable := p.csp(false), p.csp(true)
+	static := &cspPair{strict: p.csp(false), framable: p.csp(true)}
+	var cache atomic.Pointer[cspPair]
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			strict, framable := strict, framable
+			pair := static
 			if p.dynamic != nil {
-				q := p.withDynamic()
-				strict, framable = q.csp(false), q.csp(true)
+				pair = p.dynamicCSP(&cache)
 			}
+			strict, framable := pair.strict, pair.framable
 			hw := &headerWriter{ResponseWriter: w, apply: func(h http.Header) {
 				allow := h.Get(login.HeaderAllowFraming) != ""
 				h.Del(login.HeaderAllowFraming)

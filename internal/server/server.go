@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"time"
@@ -130,6 +131,11 @@ func New(o Options) (http.Handler, error) {
 		ok, detail := true, "ok"
 		if o.Health != nil {
 			ok, detail = o.Health()
+		}
+		// The detail names relying parties and metadata sources: only
+		// for a monitor on this host. Others learn up or down.
+		if a, err := netip.ParseAddr(ClientAddr(r)); err != nil || !a.IsLoopback() {
+			detail = map[bool]string{true: "ok", false: "unhealthy"}[ok]
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if !ok {
