@@ -80,7 +80,7 @@ func (c *Config) validateServer(ps *problems) {
 		}
 	case s.InsecureHTTP:
 	case len(s.TrustedProxies) > 0 && https:
-		// TLS ends at the proxy; claimgate trusts its X-Forwarded-Proto.
+		// TLS ends at the proxy; secure cookies and HSTS follow base_url.
 	case len(s.TrustedProxies) > 0:
 		ps.add("server.tls", "required: behind a trusted proxy base_url must be https; otherwise give tls or set insecure_http: true")
 	default:
