@@ -103,6 +103,12 @@ func TestRelyingPartyFromADFSMetadata(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), v4Identifier) {
 		t.Fatalf("health %d: %s", resp.StatusCode, body)
 	}
+	// From elsewhere the health check says up or down, not which farms.
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil)) // RemoteAddr 192.0.2.1
+	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != "ok" {
+		t.Fatalf("health for a remote client: %d %q", rec.Code, rec.Body.String())
+	}
 
 	bad, _ := buildFromYAML(t, `relying_parties:
   - name: lab AD FS
