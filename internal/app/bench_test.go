@@ -123,3 +123,27 @@ func BenchmarkMetadata(b *testing.B) {
 		resp.Body.Close()
 	}
 }
+
+// BenchmarkSingleSignOnTokenParallel is the same path under concurrent
+// load (GOMAXPROCS goroutines sharing one session): the throughput one
+// claimgate process sustains for token issuance on this machine.
+func BenchmarkSingleSignOnTokenParallel(b *testing.B) {
+	srv, c := signedInClient(b)
+	u := srv.URL + "/wsfed?wa=wsignin1.0&wctx=bench&wtrealm=" + url.QueryEscape(benchRealm)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := c.Get(u)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+}
