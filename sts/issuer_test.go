@@ -100,6 +100,13 @@ func TestTokenVerifiesWithXMLSecAndGo(t *testing.T) {
 			}
 			opts := verifyOpts(t)
 			opts.Audience = tc.realm
+			if tc.wantAlg == SigRSASHA1 {
+				// Refused by default: SHA-1 only for a party configured for it.
+				if _, err := VerifyWSFedResult([]byte(resp.WResult), opts); err == nil {
+					t.Fatal("an rsa-sha1 token passed the default (SHA-256 only) policy")
+				}
+				opts.SignatureAlgorithms = []string{SigRSASHA1}
+			}
 			tok, err := VerifyWSFedResult([]byte(resp.WResult), opts)
 			if err != nil {
 				t.Fatal(err)
@@ -233,7 +240,7 @@ func TestRSTRStructure(t *testing.T) {
 func TestAssertionContent(t *testing.T) {
 	resp := issueTest(t, newTestIssuer(t, "signing"), "http://legacy.example.com/adfs/services/trust", testClaims())
 	tok, err := VerifyWSFedResult([]byte(resp.WResult), VerifyOptions{TrustedCerts: verifyOpts(t).TrustedCerts,
-		Audience: "http://legacy.example.com/adfs/services/trust", IgnoreTime: true})
+		Audience: "http://legacy.example.com/adfs/services/trust", IgnoreTime: true, SignatureAlgorithms: []string{SigRSASHA1}})
 	if err != nil {
 		t.Fatal(err)
 	}

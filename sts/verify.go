@@ -2,10 +2,10 @@ package sts
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,7 +36,21 @@ type VerifyOptions struct {
 	Skew time.Duration
 	// IgnoreTime skips every time check (for recorded fixtures).
 	IgnoreTime bool
+	// SignatureAlgorithms are the SignatureMethod URIs accepted; empty
+	// means RSA-SHA256 only. Add SigRSASHA1 only for a party configured
+	// for it: a token signed with anything else is refused, so a
+	// downgrade cannot pass unnoticed. The digest must be SHA-256, or
+	// SHA-1 when SigRSASHA1 is allowed.
+	SignatureAlgorithms []string
 }
+
+// Signature and digest method URIs the verifier knows by name.
+const (
+	SigRSASHA256    = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+	SigRSASHA1      = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+	DigestSHA256URI = "http://www.w3.org/2001/04/xmlenc#sha256"
+	DigestSHA1URI   = "http://www.w3.org/2000/09/xmldsig#sha1"
+)
 
 // Token is what a verified SAML 1.1 assertion says.
 type Token struct {
@@ -165,6 +179,11 @@ func parseUntrusted(b []byte, opts VerifyOptions) (*etree.Element, error) {
 	if len(b) > MaxTokenSize {
 		return nil, vErr(FaultTooLarge, nil, "%d bytes, limit %d", len(b), MaxTokenSize)
 	}
+	if bytes.Contains(b, []byte("<!DOCTYPE")) || bytes.Contains(b, []byte("<!ENTITY")) {
+		// No token has a reason to carry one; refuse it as metadata
+		// parsing does, before any parser sees it.
+		return nil, vErr(FaultMalformed, nil, "a DOCTYPE or ENTITY declaration")
+	}
 	if err := validator.Validate(bytes.NewReader(b)); err != nil {
 		return nil, vErr(FaultMalformed, err, "XML round-trip check")
 	}
@@ -196,6 +215,9 @@ func verifyAssertion(el *etree.Element, opts VerifyOptions) (*Token, error) {
 	}
 	cert, err := trustedSigner(sigs[0], opts.TrustedCerts)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkAlgorithms(sigs[0], opts.SignatureAlgorithms); err != nil {
 		return nil, err
 	}
 	if !opts.IgnoreTime {
@@ -238,10 +260,11 @@ func verifyAssertion(el *etree.Element, opts VerifyOptions) (*Token, error) {
 	return tok, nil
 }
 
-// trustedSigner returns the certificate to verify with: the KeyInfo
-// certificate when it equals a trusted one or has a trusted public key
-// (a re-issued certificate for the same key), or the only trusted
-// certificate when KeyInfo is absent.
+// trustedSigner returns the trusted certificate the KeyInfo certificate
+// is, byte for byte. KeyInfo is required (AD FS needs it to find the
+// claims provider trust), and a certificate that merely carries a trusted
+// public key is not enough: its dates and subject would be the signer's
+// own claims, so an expired key could mint a fresh-looking certificate.
 func trustedSigner(sig *etree.Element, trusted []*x509.Certificate) (*x509.Certificate, error) {
 	var data string
 	for _, ki := range kids(sig, NSDSig, "KeyInfo") {
@@ -252,9 +275,6 @@ func trustedSigner(sig *etree.Element, trusted []*x509.Certificate) (*x509.Certi
 		}
 	}
 	if data == "" {
-		if len(trusted) == 1 {
-			return trusted[0], nil
-		}
 		return nil, vErr(FaultUntrustedKey, nil, "no X509Certificate in KeyInfo")
 	}
 	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(data), ""))
@@ -272,11 +292,33 @@ func trustedSigner(sig *etree.Element, trusted []*x509.Certificate) (*x509.Certi
 		if bytes.Equal(t.Raw, embedded.Raw) {
 			return t, nil
 		}
-		if pk, ok := t.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && pk.Equal(embedded.PublicKey) {
-			return embedded, nil
-		}
 	}
 	return nil, vErr(FaultUntrustedKey, nil, "signing certificate %q is not trusted", embedded.Subject.String())
+}
+
+// checkAlgorithms enforces the signature and digest method policy.
+func checkAlgorithms(sig *etree.Element, allowed []string) error {
+	if len(allowed) == 0 {
+		allowed = []string{SigRSASHA256}
+	}
+	sm := signatureMethod(sig)
+	if !slices.Contains(allowed, sm) {
+		return vErr(FaultSignature, nil, "signature method %q is not allowed (allowed: %s)", sm, strings.Join(allowed, ", "))
+	}
+	digests := []string{DigestSHA256URI}
+	if slices.Contains(allowed, SigRSASHA1) {
+		digests = append(digests, DigestSHA1URI)
+	}
+	for _, si := range kids(sig, NSDSig, "SignedInfo") {
+		for _, ref := range kids(si, NSDSig, "Reference") {
+			for _, dm := range kids(ref, NSDSig, "DigestMethod") {
+				if d := dm.SelectAttrValue("Algorithm", ""); !slices.Contains(digests, d) {
+					return vErr(FaultSignature, nil, "digest method %q is not allowed", d)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func signatureMethod(sig *etree.Element) string {

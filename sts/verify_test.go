@@ -2,8 +2,12 @@ package sts
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"os"
 	"strings"
 	"testing"
@@ -254,20 +258,65 @@ func TestVerifyRejectsSignedBadShapes(t *testing.T) {
 	}
 }
 
-// A re-issued certificate for the same key is trusted by public key.
-func TestVerifyTrustsSameKeyDifferentCert(t *testing.T) {
+// TestVerifyNeedsTheExactCertificate: a certificate that only carries a
+// trusted public key is not trusted. Otherwise whoever holds a key whose
+// trusted certificate expired could mint a certificate with new dates (and
+// any subject) and keep signing accepted tokens.
+func TestVerifyNeedsTheExactCertificate(t *testing.T) {
 	k, c := loadKeyPair(t, "signing")
-	reissued := *c
-	reissued.Raw = append([]byte(nil), c.Raw...)
-	reissued.Raw[len(reissued.Raw)-1] ^= 1 // different bytes, same public key
-	tok, err := VerifyWSFedResult([]byte(issueTest(t, newTestIssuer(t, "signing"), testRealm, testClaims()).WResult),
-		VerifyOptions{TrustedCerts: []*x509.Certificate{&reissued}, Audience: testRealm, Now: func() time.Time { return fixedNow }})
+	// A certificate for the same public key, valid far beyond the trusted
+	// one, "signed" by an unrelated key.
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !k.PublicKey.Equal(tok.SigningCert.PublicKey) {
-		t.Error("signing cert key")
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Totally Legit"},
+		NotBefore: c.NotBefore, NotAfter: c.NotAfter.AddDate(100, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), other)
+	if err != nil {
+		t.Fatal(err)
 	}
+	forged, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := c.NotAfter.Add(24 * time.Hour)
+	iss, err := NewIssuer(IssuerConfig{EntityID: testEntityID, Signer: k, Certificate: forged, Now: func() time.Time { return later }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := issueTest(t, iss, testRealm, testClaims())
+	_, err = VerifyWSFedResult([]byte(resp.WResult), VerifyOptions{TrustedCerts: []*x509.Certificate{c}, Audience: testRealm,
+		Now: func() time.Time { return later }})
+	wantFault(t, err, FaultUntrustedKey)
+}
+
+// TestVerifyRefusesMissingKeyInfo: AD FS needs KeyInfo to find the trust
+// (ID3276/371), so a token without one is refused here too.
+func TestVerifyRefusesMissingKeyInfo(t *testing.T) {
+	resp := issueTest(t, newTestIssuer(t, "signing"), testRealm, testClaims())
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(resp.WResult); err != nil {
+		t.Fatal(err)
+	}
+	ki := doc.FindElement("//KeyInfo")
+	if ki == nil {
+		t.Fatal("no KeyInfo to remove")
+	}
+	ki.Parent().RemoveChild(ki)
+	stripped, err := doc.WriteToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = VerifyWSFedResult([]byte(stripped), verifyOpts(t))
+	wantFault(t, err, FaultUntrustedKey)
+}
+
+// TestVerifyRefusesDoctype: a token never needs a DTD.
+func TestVerifyRefusesDoctype(t *testing.T) {
+	resp := issueTest(t, newTestIssuer(t, "signing"), testRealm, testClaims())
+	_, err := VerifyWSFedResult([]byte(`<!DOCTYPE x [<!ENTITY e "v">]>`+resp.WResult), verifyOpts(t))
+	wantFault(t, err, FaultMalformed)
 }
 
 func FuzzVerifyWSFedResult(f *testing.F) {

@@ -3,7 +3,6 @@ package login_test
 import (
 	"context"
 	"crypto/tls"
-	"flag"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,8 +26,6 @@ import (
 	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/templates"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // The relying parties of every test: two AD FS farms on different origins
 // and a second party on the first farm's origin under another path, so

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -44,6 +45,11 @@ func extract(ed *etree.Element, md *Metadata) error {
 	md.PassiveEndpoint = stsPassive
 	if md.PassiveEndpoint == "" {
 		md.PassiveEndpoint = appPassive
+	}
+	if u, err := url.Parse(md.PassiveEndpoint); md.PassiveEndpoint != "" && (err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "") {
+		// Tokens are posted there: only an absolute https URL will do.
+		md.Warnings = append(md.Warnings, fmt.Sprintf("passive endpoint %q is not an absolute https URL without a query; ignored", md.PassiveEndpoint))
+		md.PassiveEndpoint = ""
 	}
 	if md.PassiveEndpoint == "" {
 		md.Warnings = append(md.Warnings, "no fed:PassiveRequestorEndpoint (WS-Federation passive endpoint) in metadata")

@@ -52,6 +52,7 @@ type tok struct {
 	noAuthn                    bool
 	street                     string // set after parsing, so a CR survives into the tree
 	tamper                     bool   // change the upn value after signing
+	noKeyInfo                  bool   // drop ds:KeyInfo after signing (it is not signed)
 }
 
 func good() tok {
@@ -105,6 +106,10 @@ func build(t *testing.T, k tok, s signer) []byte {
 	if k.tamper {
 		signed.FindElement("./saml:AttributeStatement/saml:Attribute/saml:AttributeValue").SetText("mallory@corp.example")
 	}
+	if k.noKeyInfo {
+		ki := signed.FindElement("./ds:Signature/ds:KeyInfo")
+		ki.Parent().RemoveChild(ki)
+	}
 	out := etree.NewDocument()
 	out.SetRoot(signed) // default WriteSettings: a CR is written raw, as etree does
 	assertion, err := out.WriteToString()
@@ -151,6 +156,7 @@ func TestBrokenTokens(t *testing.T) {
 		{"subject mismatch", func(k *tok) { k.authnSubject = "bob@corp.example" }, good1, CheckSubjects, "", "Subjects differ"},
 		{"AssertionID starts with a digit", func(k *tok) { k.id = "3f0c2d6e-7b8a-4c1d-9e2f-0a1b2c3d4e5f" }, good1, CheckAssertionID, "364/MSIS7000", "starts with a digit"},
 		{"raw CR in a value", func(k *tok) { k.street = "street\r\nVia Roggia Arzona 1" }, good1, CheckCR, "364/MSIS7012", "streetaddress contains a raw CR"},
+		{"no KeyInfo", func(k *tok) { k.noKeyInfo = true }, good1, CheckSigningKey, "364/ID4037", "cannot be resolved"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -187,5 +193,30 @@ func TestInputForms(t *testing.T) {
 	}
 	if got := r.Failed(); !slices.Equal(got, []string{CheckWellFormed}) || len(r.Checks) != len(CheckNames()) {
 		t.Fatalf("DOCTYPE: %v\n%s", got, r.Text())
+	}
+}
+
+// TestExpiredSigningCertificate: a token signed by a certificate that is
+// on the trust but no longer valid is what AD FS refuses as "Claims
+// Provider Signing Certificate Is Not Valid"; only signing-key fails.
+func TestExpiredSigningCertificate(t *testing.T) {
+	s := newSigner(t, "claimgate signing")
+	opts := Options{TrustedCerts: []*x509.Certificate{s.cert}, ExpectedAudience: adfsID, ExpectedIssuer: cgIssuer,
+		Now: func() time.Time { return issueAt.Add(time.Minute) }}
+	if r := explainOK(t, build(t, good(), s), opts); !r.Accepted {
+		t.Fatalf("valid certificate rejected:\n%s", r.Text())
+	}
+	// The same token judged after the certificate ran out (its lifetime
+	// check then fails too, so look at the signing-key rule itself).
+	late := s.cert.NotAfter.Add(time.Hour)
+	k := good()
+	k.notBefore, k.notOnOrAfter = late.Add(-5*time.Minute), late.Add(time.Hour)
+	opts.Now = func() time.Time { return late }
+	r := explainOK(t, build(t, k, s), opts)
+	if got := r.Failed(); !slices.Equal(got, []string{CheckSigningKey}) {
+		t.Fatalf("failed = %v, want only [%s]:\n%s", got, CheckSigningKey, r.Text())
+	}
+	if c := r.Check(CheckSigningKey); !strings.Contains(c.Code, "Not Valid") || !strings.Contains(c.Message, "valid only") {
+		t.Errorf("signing-key = %+v", c)
 	}
 }

@@ -55,7 +55,7 @@ func Explain(input []byte, opts Options) (*Report, error) {
 	}
 	r.add(versionCheck(t))
 	r.add(idCheck(t))
-	for _, c := range signatureChecks(verifySignature(raw, t, opts, opts.MaxBytes), opts) {
+	for _, c := range signatureChecks(verifySignature(raw, t, opts, opts.MaxBytes), opts, now()) {
 		r.add(c)
 	}
 	r.add(issuerCheck(t, opts))

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -136,7 +137,7 @@ func describeSigErr(err error) string {
 	return "signature does not verify: " + msg
 }
 
-func signatureChecks(r sigResult, opts Options) []Check {
+func signatureChecks(r sigResult, opts Options, now time.Time) []Check {
 	const fixSig = "sign the assertion on its own with exclusive c14n, declare xmlns:saml on the Assertion, and never re-indent or re-serialise it after signing"
 	var out []Check
 	switch {
@@ -171,11 +172,18 @@ func signatureChecks(r sigResult, opts Options) []Check {
 	switch {
 	case r.unsigned:
 		out = append(out, skip(CheckSigningKey, "no signature"))
-	case r.cert == nil || (!r.keyInfo && r.err != nil):
+	case r.cert == nil || !r.keyInfo:
+		// Even when a trusted certificate happens to verify it, AD FS finds
+		// the claims provider trust through KeyInfo.
 		out = append(out, fail(CheckSigningKey, "364/ID4037", "the key needed to verify the signature cannot be resolved (no KeyInfo X509Certificate)",
 			"include ds:KeyInfo/X509Data/X509Certificate with the signing certificate (leaf only)"))
 	case len(opts.TrustedCerts) == 0:
 		out = append(out, skip(CheckSigningKey, "no trusted certificates given; signed by "+subject(r.cert)))
+	case trusted(r.cert, opts.TrustedCerts) && (now.Before(r.cert.NotBefore) || now.After(r.cert.NotAfter)):
+		out = append(out, fail(CheckSigningKey, "364 (\"Claims Provider Signing Certificate Is Not Valid\")",
+			fmt.Sprintf("signed by %s, which is on the claims provider trust but valid only %s to %s, not at %s",
+				subject(r.cert), r.cert.NotBefore.UTC().Format(time.RFC3339), r.cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)),
+			"roll claimgate's signing key over to a valid certificate (docs/adfs.md), or judge an old capture with --at"))
 	case trusted(r.cert, opts.TrustedCerts):
 		out = append(out, pass(CheckSigningKey, "signed by "+subject(r.cert)+", which is on the claims provider trust"))
 	default:

@@ -155,8 +155,10 @@ func TestNoKeyDatabase(t *testing.T) {
 	s.Close()
 	// A key can be introduced later; the first open with it records the verifier.
 	s = openT(t, path, testKey)
-	if got, ok, err := s.GetSession(ctx, "sid", t0); err != nil || !ok || string(got) != "data" {
-		t.Errorf("plain session after key added: %q %v %v", got, ok, err)
+	// A plain session is not trusted once there is a key: it could have
+	// been written into the file by anyone able to write the file.
+	if got, ok, err := s.GetSession(ctx, "sid", t0); err != nil || ok {
+		t.Errorf("plain session after key added: %q %v %v, want not found", got, ok, err)
 	}
 	s.Close()
 	if _, err := Open(ctx, path, Options{}); !errors.Is(err, store.ErrKeyMissing) {
@@ -169,5 +171,25 @@ func TestOpenRejectsBadPath(t *testing.T) {
 		if _, err := Open(context.Background(), p, Options{}); err == nil {
 			t.Errorf("Open(%q) succeeded", p)
 		}
+	}
+}
+
+// TestSealedSessionBoundToItsID: session data copied to another id does not
+// open there.
+func TestSealedSessionBoundToItsID(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, dbPath(t), testKey)
+	if err := s.PutSession(ctx, "victim", []byte(`{"stage":"done"}`), t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSession(ctx, "attacker", []byte(`{"stage":"pending"}`), t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET data = (SELECT data FROM sessions WHERE id_hash = ?) WHERE id_hash = ?`,
+		store.HashID("victim"), store.HashID("attacker")); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.GetSession(ctx, "attacker", t0); err == nil && ok {
+		t.Fatalf("moved session opened: %q", got)
 	}
 }

@@ -52,6 +52,11 @@ func (s *DB) GetSession(ctx context.Context, id string, now time.Time) ([]byte, 
 		return nil, false, errCorrupt
 	}
 	switch {
+	case blob[0] == plainVersion && s.seal != nil:
+		// With a key every session is sealed and bound to its id. A plain
+		// row is from before the key, or was written by someone with
+		// access to the file: either way it is not a session to trust.
+		return nil, false, nil
 	case blob[0] == plainVersion:
 		return blob[1:], true, nil
 	case s.seal == nil:
