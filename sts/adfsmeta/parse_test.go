@@ -231,3 +231,27 @@ func BenchmarkParseV4(b *testing.B) {
 		}
 	}
 }
+
+// TestNoKeyInfoTriesEveryTrustedCert: metadata whose signature carries no
+// KeyInfo verifies against any of the trusted certificates (during a
+// rollover the trust holds two), and against none that did not sign it.
+func TestNoKeyInfoTriesEveryTrustedCert(t *testing.T) {
+	doc := string(readFixture(t, "adfs-v4-metadata.xml"))
+	start := strings.Index(doc, `<KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#">`)
+	end := strings.Index(doc[start:], "</KeyInfo>")
+	if start < 0 || end < 0 || start > strings.Index(doc, "</ds:Signature>") {
+		t.Fatal("no KeyInfo in the fixture's signature")
+	}
+	stripped := []byte(doc[:start] + doc[start+end+len("</KeyInfo>"):])
+	v3, v4 := readPEM(t, "certs/adfs-v3-signing.pem"), readPEM(t, "certs/adfs-v4-signing.pem")
+	md, err := Parse(stripped, Options{TrustedCerts: []*x509.Certificate{v3, v4}, Now: testNow})
+	if err != nil {
+		t.Fatalf("rollover pair [v3, v4]: %v", err)
+	}
+	if !md.SignedBy.Equal(v4) {
+		t.Errorf("signed by %s, want the v4 certificate", md.SignedBy.Subject)
+	}
+	if _, err := Parse(stripped, Options{TrustedCerts: []*x509.Certificate{v3}, Now: testNow}); err == nil {
+		t.Fatal("verified with a certificate that did not sign it")
+	}
+}

@@ -38,11 +38,23 @@ func verify(root *etree.Element, pins []string, opts Options, now time.Time, md 
 		return nil, err
 	}
 	if len(candidates) == 0 {
-		// No KeyInfo: only explicitly trusted certificates can be tried.
-		candidates = opts.TrustedCerts
-		if len(candidates) == 0 {
+		// No KeyInfo: only explicitly trusted certificates can be tried,
+		// each of them (during a rollover there are two).
+		if len(opts.TrustedCerts) == 0 {
 			return nil, errors.New("signature has no KeyInfo certificate and no trusted certificates are configured")
 		}
+		var firstErr error
+		for _, c := range opts.TrustedCerts {
+			signed, err := validateAs(root, c, now)
+			if err == nil {
+				md.SignedBy = c
+				return signed, nil
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		return nil, firstErr
 	}
 	signer := candidates[0]
 	switch {
@@ -55,10 +67,20 @@ func verify(root *etree.Element, pins []string, opts Options, now time.Time, md 
 		return nil, fmt.Errorf("metadata is signed by %s (SHA-1 %s, SHA-256 %s), which is neither pinned nor trusted",
 			signer.Subject, certs.ThumbprintSHA1(signer), certs.ThumbprintSHA256(signer))
 	}
+	signed, err := validateAs(root, signer, now)
+	if err != nil {
+		return nil, err
+	}
+	md.SignedBy = signer
+	return signed, nil
+}
 
-	// goxmldsig refuses certificates outside their validity period. Trust here
-	// comes from the pin, so validate at an instant inside the validity window and
-	// report expiry separately (Parse adds the warning).
+// validateAs checks root's signature with signer's key and returns the
+// signed element. goxmldsig refuses certificates outside their validity
+// period; trust here comes from the pin, so it validates at an instant
+// inside the validity window and expiry is reported separately (Parse adds
+// the warning).
+func validateAs(root *etree.Element, signer *x509.Certificate, now time.Time) (*etree.Element, error) {
 	at := now
 	if at.After(signer.NotAfter) {
 		at = signer.NotAfter
@@ -78,7 +100,6 @@ func verify(root *etree.Element, pins []string, opts Options, now time.Time, md 
 	if signed.Tag != "EntityDescriptor" || signed.NamespaceURI() != NSMetadata {
 		return nil, errors.New("signature does not cover the EntityDescriptor")
 	}
-	md.SignedBy = signer
 	return signed, nil
 }
 
