@@ -38,12 +38,9 @@ claimgate and pass authnmethodsreferences (MFA) on to the application.`)
 	if code, done := fs.parse(args[1:]); done {
 		return code
 	}
-	if *cfgPath == "" {
-		return fail(e, "adfs script: --config FILE is required")
-	}
-	cfg, err := config.Load(*cfgPath, e.getenv)
-	if err != nil {
-		return fail(e, "%v", err)
+	cfg, code := loadConfig(e, "adfs script", *cfgPath)
+	if cfg == nil {
+		return code
 	}
 	o := adfsscript.Options{
 		TrustName: cfg.ADFS.ClaimsProviderName, ProtocolProfile: "WSFederation",

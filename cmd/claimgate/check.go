@@ -25,12 +25,9 @@ claims claimgate would issue for them. Exit status 0 means all is well.`)
 	if code, done := fs.parse(args); done {
 		return code
 	}
-	if *cfgPath == "" {
-		return fail(e, "check: --config FILE is required")
-	}
-	cfg, err := config.Load(*cfgPath, e.getenv)
-	if err != nil {
-		return fail(e, "%v", err)
+	cfg, code := loadConfig(e, "check", *cfgPath)
+	if cfg == nil {
+		return code
 	}
 	if ps := cfg.CheckFiles(); len(ps) > 0 {
 		return fail(e, "%v", &config.ValidationError{File: *cfgPath, Problems: ps})

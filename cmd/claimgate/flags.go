@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/claimgate/claimgate/internal/config"
 )
 
 // flags is a FlagSet whose -h prints a description, the usage line and the
@@ -60,4 +62,17 @@ func helpOrErr(e *env, args []string) io.Writer {
 		return e.stdout
 	}
 	return e.stderr
+}
+
+// loadConfig loads and validates the configuration a command was given.
+// On failure it has printed every problem and returns the exit code.
+func loadConfig(e *env, command, path string) (*config.Config, int) {
+	if path == "" {
+		return nil, fail(e, "%s: --config FILE is required (see docs/configuration.md)", command)
+	}
+	cfg, err := config.Load(path, e.getenv)
+	if err != nil {
+		return nil, fail(e, "%v", err)
+	}
+	return cfg, 0
 }

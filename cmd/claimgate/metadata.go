@@ -4,7 +4,6 @@ import (
 	"os"
 
 	"github.com/claimgate/claimgate/internal/app"
-	"github.com/claimgate/claimgate/internal/config"
 )
 
 func runMetadata(e *env, args []string) int {
@@ -18,12 +17,9 @@ claimgate's URL.`)
 	if code, done := fs.parse(args); done {
 		return code
 	}
-	if *cfgPath == "" {
-		return fail(e, "metadata: --config FILE is required")
-	}
-	cfg, err := config.Load(*cfgPath, e.getenv)
-	if err != nil {
-		return fail(e, "%v", err)
+	cfg, code := loadConfig(e, "metadata", *cfgPath)
+	if cfg == nil {
+		return code
 	}
 	keys, err := cfg.LoadSigning()
 	if err != nil {

@@ -24,12 +24,9 @@ SIGTERM; requests in flight are finished first.`)
 	if code, done := fs.parse(args); done {
 		return code
 	}
-	if *cfgPath == "" {
-		return fail(e, "serve: --config FILE is required (see docs/configuration.md)")
-	}
-	cfg, err := config.Load(*cfgPath, e.getenv)
-	if err != nil {
-		return fail(e, "%v", err)
+	cfg, code := loadConfig(e, "serve", *cfgPath)
+	if cfg == nil {
+		return code
 	}
 	log := newLogger(e, cfg.Logging)
 	a, err := app.Build(e.ctx, cfg, app.Options{Logger: log})

@@ -90,12 +90,9 @@ func runUsers(e *env, args []string) int {
 		}
 		rest, remaining = append(rest, remaining[0]), remaining[1:]
 	}
-	if *cfgPath == "" {
-		return fail(e, "users %s: --config FILE is required", action)
-	}
-	cfg, err := config.Load(*cfgPath, e.getenv)
-	if err != nil {
-		return fail(e, "%v", err)
+	cfg, code := loadConfig(e, "users "+action, *cfgPath)
+	if cfg == nil {
+		return code
 	}
 	db, err := app.OpenStore(e.ctx, cfg)
 	if err != nil {

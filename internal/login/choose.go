@@ -32,15 +32,11 @@ func (f *Flow) ChoosePage(w http.ResponseWriter, r *http.Request) {
 
 // ChooseSubmit selects a second factor (and, for SMS, sends the code).
 func (f *Flow) ChooseSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		f.formError(w, r, "unparsable method form", err)
-		return
-	}
-	s, ok := f.firstDone(w, r)
+	s, release, ok := f.secondStep(w, r, "method")
 	if !ok {
 		return
 	}
+	defer release()
 	if !checkCSRF(s, r) || f.o.SecondFactor == nil {
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on method choice", nil)
 		return
@@ -70,15 +66,11 @@ func (f *Flow) ChooseSubmit(w http.ResponseWriter, r *http.Request) {
 
 // Resend sends a new SMS code for the chosen method.
 func (f *Flow) Resend(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		f.formError(w, r, "unparsable resend form", err)
-		return
-	}
-	s, ok := f.firstDone(w, r)
+	s, release, ok := f.secondStep(w, r, "resend")
 	if !ok {
 		return
 	}
+	defer release()
 	if !checkCSRF(s, r) || f.o.SecondFactor == nil {
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on resend", nil)
 		return

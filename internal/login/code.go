@@ -108,17 +108,11 @@ func (f *Flow) noFactor(w http.ResponseWriter, r *http.Request, s *session) {
 
 // CodeSubmit checks the one-time code and, when it is right, issues the token.
 func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		f.formError(w, r, "unparsable code form", err)
-		return
-	}
-	defer f.serialize(r, "")()
-	s, ok := f.firstDone(w, r)
+	s, release, ok := f.secondStep(w, r, "code")
 	if !ok {
 		return
 	}
-	defer f.locks.lock("user\x00" + ThrottleKey(s.Identity.Username))()
+	defer release()
 	if !checkCSRF(s, r) {
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on code", nil)
 		return
@@ -159,14 +153,7 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 	if !good {
 		f.failed(r, try)
 		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "bad_code", Factor: m.Kind, RelyingParty: s.Pending.Realm})
-		s.Attempts++
-		if s.Attempts >= f.o.MaxCodeAttempts {
-			_ = f.sessions.end(ctx(r), w, s)
-			f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "too many wrong codes in one sign-in", nil)
-			return
-		}
-		if err := f.sessions.update(ctx(r), s); err != nil {
-			f.internal(w, r, err)
+		if !f.wrongCode(w, r, s) {
 			return
 		}
 		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
@@ -175,4 +162,21 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 	f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: s.Pending.Realm})
 	s.SecondAt, s.SecondKind = now, m.Kind
 	f.finish(w, r, s, true)
+}
+
+// wrongCode counts a wrong code against this sign-in. After MaxCodeAttempts
+// the sign-in ends, whatever the lockout says, and the user starts again
+// from the application. It has answered when it returns false.
+func (f *Flow) wrongCode(w http.ResponseWriter, r *http.Request, s *session) bool {
+	s.Attempts++
+	if s.Attempts >= f.o.MaxCodeAttempts {
+		_ = f.sessions.end(ctx(r), w, s)
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "too many wrong codes in one sign-in", nil)
+		return false
+	}
+	if err := f.sessions.update(ctx(r), s); err != nil {
+		f.internal(w, r, err)
+		return false
+	}
+	return true
 }

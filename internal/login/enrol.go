@@ -124,17 +124,11 @@ func (f *Flow) showEnrol(w http.ResponseWriter, r *http.Request, s *session, e *
 // EnrolSubmit saves the secret once the user proves a code from it; the
 // sign-in then completes with both factors.
 func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		f.formError(w, r, "unparsable enrolment form", err)
-		return
-	}
-	defer f.serialize(r, "")()
-	s, ok := f.firstDone(w, r)
+	s, release, ok := f.secondStep(w, r, "enrolment")
 	if !ok {
 		return
 	}
-	defer f.locks.lock("user\x00" + ThrottleKey(s.Identity.Username))()
+	defer release()
 	if !checkCSRF(s, r) || s.EnrolID == "" {
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch or no enrolment", nil)
 		return
@@ -162,14 +156,7 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 		// A wrong code here is a failed second factor like any other.
 		f.failed(r, try)
 		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "bad_code", Factor: "totp", RelyingParty: s.Pending.Realm})
-		s.Attempts++
-		if s.Attempts >= f.o.MaxCodeAttempts {
-			_ = f.sessions.end(ctx(r), w, s)
-			f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "too many wrong enrolment codes", nil)
-			return
-		}
-		if err := f.sessions.update(ctx(r), s); err != nil {
-			f.internal(w, r, err)
+		if !f.wrongCode(w, r, s) {
 			return
 		}
 		e, err := f.o.Enrol.Present(ctx(r), *s.Identity, s.EnrolID)

@@ -61,3 +61,22 @@ func (f *Flow) serialize(r *http.Request, user string) func() {
 		}
 	}
 }
+
+// secondStep starts a POST of the second step (code, method choice, resend,
+// enrolment): the form read, the session's and the user's locks held, the
+// session at stage first. It has answered when ok is false; otherwise the
+// caller defers release.
+func (f *Flow) secondStep(w http.ResponseWriter, r *http.Request, what string) (s *session, release func(), ok bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		f.formError(w, r, "unparsable "+what+" form", err)
+		return nil, nil, false
+	}
+	releaseSession := f.serialize(r, "")
+	if s, ok = f.firstDone(w, r); !ok {
+		releaseSession()
+		return nil, nil, false
+	}
+	releaseUser := f.locks.lock("user\x00" + ThrottleKey(s.Identity.Username))
+	return s, func() { releaseUser(); releaseSession() }, true
+}
