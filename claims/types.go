@@ -24,8 +24,15 @@ const (
 // Authentication method URIs used in authnmethodsreferences and in the
 // SAML AuthenticationStatement.
 const (
-	// AMRPassword is the authnmethodsreferences value for a password.
+	// AMRPassword is the authnmethodsreferences value for a password. AD FS
+	// also forwards it as wauth for a forms (password) sign-in, e.g. when it
+	// turns Entra ID's prompt=login into wfresh=0.
 	AMRPassword = "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password"
+	// SAML2PasswordProtectedTransport and SAML2Password are the SAML 2.0
+	// authentication context classes for a password (over TLS, and plain);
+	// AD FS forwards them as wauth when a relying party asks for them.
+	SAML2PasswordProtectedTransport = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+	SAML2Password                   = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"
 	// MultipleAuthn marks a sign-in that used a second factor; AD FS and
 	// Entra read it both as an amr value and as the AuthenticationMethod.
 	MultipleAuthn = "http://schemas.microsoft.com/claims/multipleauthn"

@@ -38,19 +38,32 @@ const (
 	FormUPN LoginForm = "upn"
 )
 
-// Defaults used when a Config field is left at its zero value.
+// Defaults used when a Config field is left at its zero value. They are
+// the only copy: internal/config resolves the YAML file's defaults from
+// these, and docs/configuration.md states them.
 const (
 	DefaultUserFilter     = "(&(objectCategory=person)(objectClass=user))"
 	DefaultPhoneAttribute = "mobile"
 	DefaultConnectTimeout = 5 * time.Second
 	DefaultBindTimeout    = 5 * time.Second
 	DefaultSearchTimeout  = 10 * time.Second
-	DefaultPoolSize       = 8
+	// DefaultPoolSize is per pool: with the service and the user-bind pool
+	// an instance keeps up to twice this many connections to the DCs. Four
+	// is what the configuration file has always applied and documented.
+	DefaultPoolSize = 4
 	// DefaultIdleTimeout is below AD's default MaxConnIdleTime (900 s), so
 	// claimgate drops idle connections before the DC does.
 	DefaultIdleTimeout = 5 * time.Minute
 	DefaultRetryAfter  = 30 * time.Second
+	// DefaultPort and DefaultTLSPort are used for a URL without a port:
+	// ldap:// (plain or StartTLS) and ldaps:// respectively.
+	DefaultPort    = "389"
+	DefaultTLSPort = "636"
 )
+
+// DefaultLoginForms are the forms accepted when Config.LoginForms is
+// empty: all of them.
+func DefaultLoginForms() []LoginForm { return []LoginForm{FormSAM, FormDomainSAM, FormUPN} }
 
 // NoPooling as Config.PoolSize opens a new connection (TCP, TLS, bind) for
 // every operation and closes it afterwards. For comparison and debugging.
@@ -187,7 +200,7 @@ func (cfg Config) normalize() (Config, *x509.CertPool, error) {
 		bad("UserFilter", "%v", err)
 	}
 	if len(cfg.LoginForms) == 0 {
-		cfg.LoginForms = []LoginForm{FormSAM, FormDomainSAM, FormUPN}
+		cfg.LoginForms = DefaultLoginForms()
 	}
 	for i, f := range cfg.LoginForms {
 		if f != FormSAM && f != FormDomainSAM && f != FormUPN {

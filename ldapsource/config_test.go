@@ -3,6 +3,7 @@ package ldapsource
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,9 @@ func TestNewDefaults(t *testing.T) {
 	defer d.Close()
 	c := d.cfg
 	if c.UserFilter != DefaultUserFilter || c.PoolSize != DefaultPoolSize || c.ConnectTimeout != DefaultConnectTimeout ||
-		c.PhoneAttribute != "mobile" || len(c.LoginForms) != 3 || c.Now == nil || c.Logger == nil {
+		c.BindTimeout != DefaultBindTimeout || c.SearchTimeout != DefaultSearchTimeout || c.IdleTimeout != DefaultIdleTimeout ||
+		c.RetryAfter != DefaultRetryAfter || c.PhoneAttribute != DefaultPhoneAttribute ||
+		!slices.Equal(c.LoginForms, DefaultLoginForms()) || c.Now == nil || c.Logger == nil {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
 	if got := d.conn.servers[0].hostPort; got != "dc1.example.test:636" {

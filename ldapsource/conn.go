@@ -40,9 +40,9 @@ func newConnector(cfg Config, roots *x509.CertPool) *connector {
 		u, _ := url.Parse(raw) // validated by normalize
 		port := u.Port()
 		if port == "" {
-			port = "389"
+			port = DefaultPort
 			if u.Scheme == "ldaps" {
-				port = "636"
+				port = DefaultTLSPort
 			}
 		}
 		c.servers = append(c.servers, &server{url: raw, scheme: u.Scheme, host: u.Hostname(),

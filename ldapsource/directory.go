@@ -182,7 +182,14 @@ func (d *Directory) search(ctx context.Context, req *ldap.SearchRequest) (*ldap.
 func (d *Directory) rejected(username string, err error) error {
 	var rej *claims.RejectedError
 	if errors.As(err, &rej) {
-		d.log.Info("ldap sign-in rejected", "user", username, "reason", string(rej.Reason), "detail", rej.Detail)
+		user := username
+		if rej.Reason == claims.ReasonUnknownUser {
+			// A name that matched no account may be a password typed into
+			// the wrong field: it is not logged (the audit record keeps a
+			// keyed token of it).
+			user = "[unknown]"
+		}
+		d.log.Info("ldap sign-in rejected", "user", user, "reason", string(rej.Reason), "detail", rej.Detail)
 	}
 	return err
 }

@@ -3,30 +3,39 @@ package sts
 import "github.com/claimgate/claimgate/claims"
 
 // AuthenticationMethod picks the AuthenticationStatement's method for this
-// request (protocol notes §3, "Echo the requested method"): AD FS rejects a
+// request; see AuthenticationMethodFor.
+func (r *Request) AuthenticationMethod(secondFactor bool) (method string, satisfied bool) {
+	return AuthenticationMethodFor(r.RequestedAuth, secondFactor)
+}
+
+// AuthenticationMethodFor is the rule for a sign-in asked for the method
+// wauth (protocol notes §3, "Echo the requested method"): AD FS rejects a
 // token whose method differs from the one the relying party required, so
 // when wauth names a method this sign-in satisfied, exactly that URI is
-// returned. A password always counts; multipleauthn and wiaormultiauthn
-// count only after a second factor. Otherwise the method is what was
-// really done: multipleauthn after two factors, SAML password otherwise.
+// returned. Every password method counts after any sign-in (a second
+// factor adds to a password, it does not replace it); multipleauthn and
+// wiaormultiauthn count only after a second factor. Otherwise the method
+// is what was really done: multipleauthn after two factors, SAML password
+// otherwise. claimgate explain judges tokens with this same function, so
+// the issuer and explain cannot disagree about what should have been sent.
 //
 // satisfied is false when wauth asked for something this sign-in did not
 // deliver (unknown values, TLS client certificates, Windows integrated,
 // MFA without a second factor); the caller should log a warning, since AD
 // FS may refuse the token.
-func (r *Request) AuthenticationMethod(secondFactor bool) (method string, satisfied bool) {
+func AuthenticationMethodFor(wauth string, secondFactor bool) (method string, satisfied bool) {
 	fallback := claims.SAMLPassword
 	if secondFactor {
 		fallback = claims.MultipleAuthn
 	}
-	switch r.RequestedAuth {
+	switch wauth {
 	case "":
 		return fallback, true
-	case claims.SAMLPassword:
-		return claims.SAMLPassword, true
+	case claims.SAMLPassword, claims.SAML2PasswordProtectedTransport, claims.SAML2Password, claims.AMRPassword:
+		return wauth, true
 	case claims.MultipleAuthn, claims.WIAOrMultipleAuthn:
 		if secondFactor {
-			return r.RequestedAuth, true
+			return wauth, true
 		}
 	}
 	return fallback, false

@@ -19,6 +19,13 @@
 //
 //	demo relying party / tooling
 //	  └─ VerifyWSFedResult / VerifySAML11Assertion → *Token (or *VerifyError naming the fault)
+//	       xmlsafe.Read (the one untrusted-XML gate) → KeyInfo signer must be trusted
+//	       → CheckSignatureAlgorithms (the party's policy) → xmlsafe.VerifyEnveloped
+//	       → values read only from the signed element
+//
+// Two rules here are shared with claimgate explain so the two cannot disagree:
+// AuthenticationMethodFor (which wauth a sign-in satisfied) and
+// CheckSignatureAlgorithms (which SignedInfo a party's signature_algorithm accepts).
 //
 // The package is pure and deterministic: it does no network or HTTP work,
 // and the clock, the ID source and the signing key are injected (nil

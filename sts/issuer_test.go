@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 func issueTest(t *testing.T, iss *Issuer, realm string, cl []claims.Claim) *WSFedResponse {
@@ -198,7 +199,7 @@ func TestRSTRStructure(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := doc.Root()
-	if !is(root, NSTrust2005, "RequestSecurityTokenResponse") {
+	if !xmlsafe.Is(root, NSTrust2005, "RequestSecurityTokenResponse") {
 		t.Fatalf("root %s in %s", root.Tag, root.NamespaceURI())
 	}
 	want := []struct{ ns, tag, text string }{
@@ -214,13 +215,13 @@ func TestRSTRStructure(t *testing.T) {
 		t.Fatalf("%d children, want %d", len(kids), len(want))
 	}
 	for i, w := range want {
-		if !is(kids[i], w.ns, w.tag) || kids[i].Text() != w.text {
+		if !xmlsafe.Is(kids[i], w.ns, w.tag) || kids[i].Text() != w.text {
 			t.Errorf("child %d = {%s}%s %q, want {%s}%s %q", i, kids[i].NamespaceURI(), kids[i].Tag, kids[i].Text(), w.ns, w.tag, w.text)
 		}
 	}
 	lt := kids[0].ChildElements()
-	if len(lt) != 2 || !is(lt[0], NSWSUtility, "Created") || lt[0].Text() != "2025-05-01T09:55:00.000Z" ||
-		!is(lt[1], NSWSUtility, "Expires") || lt[1].Text() != "2025-05-01T11:00:00.000Z" {
+	if len(lt) != 2 || !xmlsafe.Is(lt[0], NSWSUtility, "Created") || lt[0].Text() != "2025-05-01T09:55:00.000Z" ||
+		!xmlsafe.Is(lt[1], NSWSUtility, "Expires") || lt[1].Text() != "2025-05-01T11:00:00.000Z" {
 		t.Errorf("Lifetime wrong: %v", lt)
 	}
 	addr := kids[1].FindElement("EndpointReference/Address")
@@ -228,7 +229,7 @@ func TestRSTRStructure(t *testing.T) {
 		t.Errorf("AppliesTo address wrong")
 	}
 	tok := kids[2].ChildElements()
-	if len(tok) != 1 || !is(tok[0], NSSAML11, "Assertion") {
+	if len(tok) != 1 || !xmlsafe.Is(tok[0], NSSAML11, "Assertion") {
 		t.Fatalf("RequestedSecurityToken does not hold exactly one SAML 1.1 assertion")
 	}
 	if strings.Contains(resp.WResult, "RequestSecurityTokenResponseCollection") || strings.Contains(resp.WResult, "<?xml") {

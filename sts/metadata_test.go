@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 func testMetadataConfig(t *testing.T) MetadataConfig {
@@ -63,12 +64,12 @@ func TestMetadataStructure(t *testing.T) {
 		t.Fatal(err)
 	}
 	ed := doc.Root()
-	if !is(ed, NSMetadata, "EntityDescriptor") || ed.SelectAttrValue("entityID", "") != testEntityID ||
+	if !xmlsafe.Is(ed, NSMetadata, "EntityDescriptor") || ed.SelectAttrValue("entityID", "") != testEntityID ||
 		ed.SelectAttrValue("validUntil", "") != "2025-05-08T10:00:00.000Z" {
 		t.Fatalf("EntityDescriptor attributes wrong: %v", ed.Attr)
 	}
 	kids := ed.ChildElements()
-	if len(kids) != 2 || !is(kids[0], NSDSig, "Signature") || !is(kids[1], NSMetadata, "RoleDescriptor") {
+	if len(kids) != 2 || !xmlsafe.Is(kids[0], NSDSig, "Signature") || !xmlsafe.Is(kids[1], NSMetadata, "RoleDescriptor") {
 		t.Fatal("want ds:Signature first, then the RoleDescriptor")
 	}
 	if ki := kids[0].FindElement("KeyInfo/X509Data/X509Certificate"); ki == nil || ki.Text() != certB64(t, signingCert) {

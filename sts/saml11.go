@@ -8,12 +8,13 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 // SAML 1.1 names used in the token.
 const (
 	NSSAML11            = "urn:oasis:names:tc:SAML:1.0:assertion"
-	NSDSig              = "http://www.w3.org/2000/09/xmldsig#"
+	NSDSig              = xmlsafe.NSDSig
 	NameIDUnspecified   = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
 	ConfirmationBearer  = "urn:oasis:names:tc:SAML:1.0:cm:bearer"
 	TokenTypeSAML11     = "urn:oasis:names:tc:SAML:1.0:assertion"

@@ -3,23 +3,19 @@ package sts
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/base64"
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/beevik/etree"
-	validator "github.com/mattermost/xml-roundtrip-validator"
-	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 // MaxTokenSize caps what the verifier parses. AD FS tokens are a few KiB;
 // ours grow with group SIDs but stay far below this.
-const MaxTokenSize = 1 << 20
+const MaxTokenSize = xmlsafe.DefaultMaxBytes
 
 // VerifyOptions says what a token must satisfy.
 type VerifyOptions struct {
@@ -38,19 +34,11 @@ type VerifyOptions struct {
 	IgnoreTime bool
 	// SignatureAlgorithms are the SignatureMethod URIs accepted; empty
 	// means RSA-SHA256 only. Add SigRSASHA1 only for a party configured
-	// for it: a token signed with anything else is refused, so a
-	// downgrade cannot pass unnoticed. The digest must be SHA-256, or
-	// SHA-1 when SigRSASHA1 is allowed.
+	// for it (SignatureMethods gives the list for a party's setting): a
+	// token signed with anything else is refused, so a downgrade cannot
+	// pass unnoticed. See CheckSignatureAlgorithms for the digests.
 	SignatureAlgorithms []string
 }
-
-// Signature and digest method URIs the verifier knows by name.
-const (
-	SigRSASHA256    = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-	SigRSASHA1      = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
-	DigestSHA256URI = "http://www.w3.org/2001/04/xmlenc#sha256"
-	DigestSHA1URI   = "http://www.w3.org/2000/09/xmldsig#sha1"
-)
 
 // Token is what a verified SAML 1.1 assertion says.
 type Token struct {
@@ -114,25 +102,19 @@ func VerifyWSFedResult(wresult []byte, opts VerifyOptions) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !is(root, NSTrust2005, "RequestSecurityTokenResponse") {
+	if !xmlsafe.Is(root, NSTrust2005, "RequestSecurityTokenResponse") {
 		return nil, vErr(FaultStructure, nil, "root is %s, want t:RequestSecurityTokenResponse (WS-Trust 2005/02)", root.FullTag())
 	}
-	rst := kids(root, NSTrust2005, "RequestedSecurityToken")
+	rst := xmlsafe.Children(root, NSTrust2005, "RequestedSecurityToken")
 	if len(rst) != 1 {
 		return nil, vErr(FaultStructure, nil, "%d RequestedSecurityToken elements, want 1", len(rst))
 	}
 	inner := rst[0].ChildElements()
-	if len(inner) != 1 || !is(inner[0], NSSAML11, "Assertion") {
+	if len(inner) != 1 || !xmlsafe.Is(inner[0], NSSAML11, "Assertion") {
 		return nil, vErr(FaultStructure, nil, "RequestedSecurityToken must hold exactly one SAML 1.1 assertion")
 	}
 	// Carry namespaces declared on the wrapper into the detached copy.
-	// Exclusive C14N only renders namespaces the assertion uses, so this
-	// cannot change its digest.
-	nsctx, err := etreeutils.NSBuildParentContext(inner[0])
-	if err != nil {
-		return nil, vErr(FaultMalformed, err, "namespaces")
-	}
-	assertion, err := etreeutils.NSDetatch(nsctx, inner[0])
+	assertion, err := xmlsafe.Detach(inner[0])
 	if err != nil {
 		return nil, vErr(FaultMalformed, err, "namespaces")
 	}
@@ -141,9 +123,9 @@ func VerifyWSFedResult(wresult []byte, opts VerifyOptions) (*Token, error) {
 		return nil, err
 	}
 	var addrs []*etree.Element
-	for _, at := range kids(root, NSPolicy, "AppliesTo") {
-		for _, epr := range kids(at, NSAddressing, "EndpointReference") {
-			addrs = append(addrs, kids(epr, NSAddressing, "Address")...)
+	for _, at := range xmlsafe.Children(root, NSPolicy, "AppliesTo") {
+		for _, epr := range xmlsafe.Children(at, NSAddressing, "EndpointReference") {
+			addrs = append(addrs, xmlsafe.Children(epr, NSAddressing, "Address")...)
 		}
 	}
 	for _, a := range addrs {
@@ -160,13 +142,14 @@ func VerifySAML11Assertion(assertion []byte, opts VerifyOptions) (*Token, error)
 	if err != nil {
 		return nil, err
 	}
-	if !is(root, NSSAML11, "Assertion") {
+	if !xmlsafe.Is(root, NSSAML11, "Assertion") {
 		return nil, vErr(FaultStructure, nil, "root is %s, want saml:Assertion (SAML 1.1)", root.FullTag())
 	}
 	return verifyAssertion(root, opts)
 }
 
-// parseUntrusted applies the size cap and the round-trip check before
+// parseUntrusted passes b through the one gate for untrusted XML
+// (xmlsafe.Read: size cap, no "<!" construct, round-trip check) before
 // anything is parsed for use: encoding/xml quirks must not let the
 // signature see one document and the reader another.
 func parseUntrusted(b []byte, opts VerifyOptions) (*etree.Element, error) {
@@ -176,23 +159,12 @@ func parseUntrusted(b []byte, opts VerifyOptions) (*etree.Element, error) {
 	if opts.Audience == "" {
 		return nil, vErr(FaultConfig, nil, "no expected audience")
 	}
-	if len(b) > MaxTokenSize {
-		return nil, vErr(FaultTooLarge, nil, "%d bytes, limit %d", len(b), MaxTokenSize)
+	doc, err := xmlsafe.Read(b, MaxTokenSize)
+	if errors.Is(err, xmlsafe.ErrTooLarge) {
+		return nil, vErr(FaultTooLarge, err, "%d bytes, limit %d", len(b), MaxTokenSize)
 	}
-	if bytes.Contains(b, []byte("<!DOCTYPE")) || bytes.Contains(b, []byte("<!ENTITY")) {
-		// No token has a reason to carry one; refuse it as metadata
-		// parsing does, before any parser sees it.
-		return nil, vErr(FaultMalformed, nil, "a DOCTYPE or ENTITY declaration")
-	}
-	if err := validator.Validate(bytes.NewReader(b)); err != nil {
-		return nil, vErr(FaultMalformed, err, "XML round-trip check")
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(b); err != nil {
-		return nil, vErr(FaultMalformed, err, "parse")
-	}
-	if doc.Root() == nil {
-		return nil, vErr(FaultMalformed, nil, "no root element")
+	if err != nil {
+		return nil, vErr(FaultMalformed, err, "untrusted XML gate")
 	}
 	return doc.Root(), nil
 }
@@ -209,7 +181,7 @@ func verifyAssertion(el *etree.Element, opts VerifyOptions) (*Token, error) {
 	if skew == 0 {
 		skew = DefaultSkew
 	}
-	sigs := kids(el, NSDSig, "Signature")
+	sigs := xmlsafe.Children(el, NSDSig, "Signature")
 	if len(sigs) != 1 {
 		return nil, vErr(FaultSignature, nil, "%d ds:Signature children on the assertion, want 1", len(sigs))
 	}
@@ -217,8 +189,8 @@ func verifyAssertion(el *etree.Element, opts VerifyOptions) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAlgorithms(sigs[0], opts.SignatureAlgorithms); err != nil {
-		return nil, err
+	if err := CheckSignatureAlgorithms(sigs[0], opts.SignatureAlgorithms); err != nil {
+		return nil, vErr(FaultSignature, err, "algorithm policy")
 	}
 	if !opts.IgnoreTime {
 		t := now()
@@ -227,12 +199,9 @@ func verifyAssertion(el *etree.Element, opts VerifyOptions) (*Token, error) {
 				formatTime(cert.NotBefore), formatTime(cert.NotAfter), formatTime(t))
 		}
 	}
-	vctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}})
-	vctx.IdAttribute = assertionIDAttr
-	// Certificate time was judged above (or deliberately skipped), so
-	// goxmldsig's own check is pinned inside the validity window.
-	vctx.Clock = dsig.NewFakeClockAt(cert.NotBefore)
-	verified, err := vctx.Validate(el)
+	// Certificate time was judged above (or deliberately skipped);
+	// VerifyEnveloped leaves dates alone.
+	verified, err := xmlsafe.VerifyEnveloped(el, cert, assertionIDAttr)
 	if err != nil {
 		return nil, vErr(FaultSignature, err, "assertion %q", clip(el.SelectAttrValue(assertionIDAttr, "")))
 	}
@@ -241,7 +210,7 @@ func verifyAssertion(el *etree.Element, opts VerifyOptions) (*Token, error) {
 		return nil, err
 	}
 	tok.SigningCert = cert
-	if sm := signatureMethod(sigs[0]); sm != "" {
+	if sm := xmlsafe.SignatureMethod(sigs[0]); sm != "" {
 		tok.SignatureAlgorithm = sm
 	}
 	if err := checkAudience(verified, opts.Audience); err != nil {
@@ -266,25 +235,14 @@ func verifyAssertion(el *etree.Element, opts VerifyOptions) (*Token, error) {
 // public key is not enough: its dates and subject would be the signer's
 // own claims, so an expired key could mint a fresh-looking certificate.
 func trustedSigner(sig *etree.Element, trusted []*x509.Certificate) (*x509.Certificate, error) {
-	var data string
-	for _, ki := range kids(sig, NSDSig, "KeyInfo") {
-		for _, xd := range kids(ki, NSDSig, "X509Data") {
-			if c := kids(xd, NSDSig, "X509Certificate"); len(c) > 0 && data == "" {
-				data = c[0].Text()
-			}
-		}
+	inKeyInfo, err := xmlsafe.KeyInfoCerts(sig)
+	if err != nil {
+		return nil, vErr(FaultUntrustedKey, err, "signature KeyInfo")
 	}
-	if data == "" {
+	if len(inKeyInfo) == 0 {
 		return nil, vErr(FaultUntrustedKey, nil, "no X509Certificate in KeyInfo")
 	}
-	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(data), ""))
-	if err != nil {
-		return nil, vErr(FaultUntrustedKey, err, "KeyInfo certificate is not base64")
-	}
-	embedded, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, vErr(FaultUntrustedKey, err, "KeyInfo certificate")
-	}
+	embedded := inKeyInfo[0]
 	for _, t := range trusted {
 		if t == nil {
 			continue
@@ -294,54 +252,4 @@ func trustedSigner(sig *etree.Element, trusted []*x509.Certificate) (*x509.Certi
 		}
 	}
 	return nil, vErr(FaultUntrustedKey, nil, "signing certificate %q is not trusted", embedded.Subject.String())
-}
-
-// checkAlgorithms enforces the signature and digest method policy.
-func checkAlgorithms(sig *etree.Element, allowed []string) error {
-	if len(allowed) == 0 {
-		allowed = []string{SigRSASHA256}
-	}
-	sm := signatureMethod(sig)
-	if !slices.Contains(allowed, sm) {
-		return vErr(FaultSignature, nil, "signature method %q is not allowed (allowed: %s)", sm, strings.Join(allowed, ", "))
-	}
-	digests := []string{DigestSHA256URI}
-	if slices.Contains(allowed, SigRSASHA1) {
-		digests = append(digests, DigestSHA1URI)
-	}
-	for _, si := range kids(sig, NSDSig, "SignedInfo") {
-		for _, ref := range kids(si, NSDSig, "Reference") {
-			for _, dm := range kids(ref, NSDSig, "DigestMethod") {
-				if d := dm.SelectAttrValue("Algorithm", ""); !slices.Contains(digests, d) {
-					return vErr(FaultSignature, nil, "digest method %q is not allowed", d)
-				}
-			}
-		}
-	}
-	return nil
-}
-
-func signatureMethod(sig *etree.Element) string {
-	for _, si := range kids(sig, NSDSig, "SignedInfo") {
-		for _, sm := range kids(si, NSDSig, "SignatureMethod") {
-			return sm.SelectAttrValue("Algorithm", "")
-		}
-	}
-	return ""
-}
-
-// is reports whether el is {ns}tag.
-func is(el *etree.Element, ns, tag string) bool {
-	return el.Tag == tag && el.NamespaceURI() == ns
-}
-
-// kids returns the child elements {ns}tag of el.
-func kids(el *etree.Element, ns, tag string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if is(c, ns, tag) {
-			out = append(out, c)
-		}
-	}
-	return out
 }

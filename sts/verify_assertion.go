@@ -7,6 +7,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 // readAssertion reads a signature-verified SAML 1.1 assertion and checks
@@ -14,7 +15,7 @@ import (
 // AuthenticationStatement, at most one AttributeStatement, nothing else,
 // and identical Subjects.
 func readAssertion(a *etree.Element) (*Token, error) {
-	if !is(a, NSSAML11, "Assertion") {
+	if !xmlsafe.Is(a, NSSAML11, "Assertion") {
 		return nil, vErr(FaultStructure, nil, "signed element is %s, not a SAML 1.1 assertion", a.FullTag())
 	}
 	if a.SelectAttrValue("MajorVersion", "") != "1" || a.SelectAttrValue("MinorVersion", "") != "1" {
@@ -28,7 +29,7 @@ func readAssertion(a *etree.Element) (*Token, error) {
 	if tok.IssueInstant, err = attrTime(a, "IssueInstant"); err != nil {
 		return nil, err
 	}
-	conds := kids(a, NSSAML11, "Conditions")
+	conds := xmlsafe.Children(a, NSSAML11, "Conditions")
 	if len(conds) != 1 {
 		return nil, vErr(FaultStructure, nil, "%d Conditions, want 1", len(conds))
 	}
@@ -42,13 +43,13 @@ func readAssertion(a *etree.Element) (*Token, error) {
 	nAttr, nAuthn := 0, 0
 	for _, c := range a.ChildElements() {
 		switch {
-		case is(c, NSSAML11, "Conditions"), is(c, NSSAML11, "Advice"):
-		case is(c, NSSAML11, "AttributeStatement"):
+		case xmlsafe.Is(c, NSSAML11, "Conditions"), xmlsafe.Is(c, NSSAML11, "Advice"):
+		case xmlsafe.Is(c, NSSAML11, "AttributeStatement"):
 			nAttr++
 			if err := readAttributes(c, tok); err != nil {
 				return nil, err
 			}
-		case is(c, NSSAML11, "AuthenticationStatement"):
+		case xmlsafe.Is(c, NSSAML11, "AuthenticationStatement"):
 			nAuthn++
 			tok.AuthMethod = c.SelectAttrValue("AuthenticationMethod", "")
 			if tok.AuthMethod == "" {
@@ -60,7 +61,7 @@ func readAssertion(a *etree.Element) (*Token, error) {
 		default:
 			return nil, vErr(FaultStructure, nil, "unexpected %s in assertion", c.FullTag())
 		}
-		if is(c, NSSAML11, "AttributeStatement") || is(c, NSSAML11, "AuthenticationStatement") {
+		if xmlsafe.Is(c, NSSAML11, "AttributeStatement") || xmlsafe.Is(c, NSSAML11, "AuthenticationStatement") {
 			s, err := readSubject(c, tok)
 			if err != nil {
 				return nil, err
@@ -82,11 +83,11 @@ func readAssertion(a *etree.Element) (*Token, error) {
 // readSubject returns a comparison key of the statement's Subject (every
 // element, attribute and text in order) and fills NameID from it.
 func readSubject(stmt *etree.Element, tok *Token) (string, error) {
-	subj := kids(stmt, NSSAML11, "Subject")
+	subj := xmlsafe.Children(stmt, NSSAML11, "Subject")
 	if len(subj) != 1 {
 		return "", vErr(FaultStructure, nil, "%s has %d Subjects, want 1", stmt.Tag, len(subj))
 	}
-	if n := kids(subj[0], NSSAML11, "NameIdentifier"); len(n) == 1 {
+	if n := xmlsafe.Children(subj[0], NSSAML11, "NameIdentifier"); len(n) == 1 {
 		tok.NameID = n[0].Text()
 		tok.NameIDFormat = n[0].SelectAttrValue("Format", "")
 	}
@@ -110,13 +111,13 @@ func writeKey(b *strings.Builder, el *etree.Element) {
 }
 
 func readAttributes(stmt *etree.Element, tok *Token) error {
-	for _, at := range kids(stmt, NSSAML11, "Attribute") {
+	for _, at := range xmlsafe.Children(stmt, NSSAML11, "Attribute") {
 		ns, name := at.SelectAttrValue("AttributeNamespace", ""), at.SelectAttrValue("AttributeName", "")
 		if name == "" {
 			return vErr(FaultStructure, nil, "Attribute without AttributeName")
 		}
 		c := claims.Claim{Type: ns + "/" + name}
-		for _, v := range kids(at, NSSAML11, "AttributeValue") {
+		for _, v := range xmlsafe.Children(at, NSSAML11, "AttributeValue") {
 			if len(v.ChildElements()) > 0 {
 				return vErr(FaultStructure, nil, "structured AttributeValue in %s is not supported", clip(c.Type))
 			}
@@ -130,20 +131,20 @@ func readAttributes(stmt *etree.Element, tok *Token) error {
 // checkAudience requires want in every AudienceRestrictionCondition (SAML
 // conditions all have to hold) and refuses conditions it does not know.
 func checkAudience(a *etree.Element, want string) error {
-	cond := kids(a, NSSAML11, "Conditions")[0]
+	cond := xmlsafe.Children(a, NSSAML11, "Conditions")[0]
 	n := 0
 	for _, c := range cond.ChildElements() {
 		switch {
-		case is(c, NSSAML11, "AudienceRestrictionCondition"):
+		case xmlsafe.Is(c, NSSAML11, "AudienceRestrictionCondition"):
 			n++
 			found := false
-			for _, aud := range kids(c, NSSAML11, "Audience") {
+			for _, aud := range xmlsafe.Children(c, NSSAML11, "Audience") {
 				found = found || aud.Text() == want
 			}
 			if !found {
 				return vErr(FaultAudience, nil, "audience %q not in AudienceRestrictionCondition", clip(want))
 			}
-		case is(c, NSSAML11, "DoNotCacheCondition"):
+		case xmlsafe.Is(c, NSSAML11, "DoNotCacheCondition"):
 		default:
 			return vErr(FaultStructure, nil, "unsupported condition %s", c.FullTag())
 		}

@@ -148,6 +148,18 @@ func TestAuthenticationMethod(t *testing.T) {
 		{"", true, claims.MultipleAuthn, true},
 		{claims.SAMLPassword, true, claims.SAMLPassword, true}, // Dynamics CRM asks for password: echo it even after MFA
 		{claims.SAMLPassword, false, claims.SAMLPassword, true},
+		// The rest of the password family (issue 8 point 2): before, these
+		// came back as multipleauthn / SAML password, unsatisfied, and a
+		// relying party that required them refused the token.
+		{claims.SAML2PasswordProtectedTransport, true, claims.SAML2PasswordProtectedTransport, true},
+		{claims.SAML2PasswordProtectedTransport, false, claims.SAML2PasswordProtectedTransport, true},
+		{claims.SAML2Password, true, claims.SAML2Password, true},
+		{claims.SAML2Password, false, claims.SAML2Password, true},
+		{claims.AMRPassword, true, claims.AMRPassword, true}, // what AD FS sends for Entra ID's prompt=login
+		{claims.AMRPassword, false, claims.AMRPassword, true},
+		// Near misses are not the family: exact URIs only, as AD FS compares.
+		{"urn:oasis:names:tc:SAML:2.0:ac:classes:passwordprotectedtransport", true, claims.MultipleAuthn, false},
+		{"urn:oasis:names:tc:SAML:2.0:ac:classes:Password ", false, claims.SAMLPassword, false},
 		{claims.MultipleAuthn, true, claims.MultipleAuthn, true},
 		{claims.MultipleAuthn, false, claims.SAMLPassword, false},
 		{claims.WIAOrMultipleAuthn, true, claims.WIAOrMultipleAuthn, true},

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/beevik/etree"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // samlTime is the timestamp form AD FS writes: UTC, milliseconds, Z.
@@ -16,36 +17,19 @@ const samlTime = "2006-01-02T15:04:05.000Z"
 func formatTime(t time.Time) string { return t.UTC().Format(samlTime) }
 
 // ErrInvalidXMLText is wrapped by issuance errors for a value that XML 1.0
-// cannot carry (invalid UTF-8 or a control character other than TAB, LF,
-// CR). etree would silently replace such characters at write time, after
-// the digest was computed, so they are refused before signing.
+// cannot carry, or should never carry (claims.CheckXMLText: invalid UTF-8,
+// controls other than TAB, LF, CR, Unicode non-characters). etree would
+// silently replace such characters at write time, after the digest was
+// computed, so they are refused before signing. The users file and
+// `claimgate check --user` apply the same rule, so a value refused here was
+// reported there first.
 var ErrInvalidXMLText = errors.New("value cannot be carried in XML 1.0")
 
 func checkXMLText(field, s string) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s: invalid UTF-8: %w", field, ErrInvalidXMLText)
-	}
-	for i, r := range s {
-		if !isXMLChar(r) {
-			return fmt.Errorf("%s: character U+%04X at byte %d: %w", field, r, i, ErrInvalidXMLText)
-		}
+	if err := claims.CheckXMLText(s); err != nil {
+		return fmt.Errorf("%s: %w: %w", field, err, ErrInvalidXMLText)
 	}
 	return nil
-}
-
-// isXMLChar is the Char production of XML 1.0 §2.2.
-func isXMLChar(r rune) bool {
-	switch {
-	case r == 0x9 || r == 0xA || r == 0xD:
-		return true
-	case r >= 0x20 && r <= 0xD7FF:
-		return true
-	case r >= 0xE000 && r <= 0xFFFD:
-		return true
-	case r >= 0x10000 && r <= 0x10FFFF:
-		return true
-	}
-	return false
 }
 
 // isNCName is a conservative check of an xs:ID value: ASCII letters,

@@ -42,6 +42,8 @@ type CodeData struct {
 	ResendAction string
 	// ChooseAction is set when the user has other methods to pick from.
 	ChooseAction string
+	// Wait, when set, is how long until a new code may be sent ("45 s").
+	Wait string
 }
 
 // ChooseData lets a user with several factors pick one.

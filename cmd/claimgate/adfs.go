@@ -2,18 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/adfsscript"
-	"github.com/claimgate/claimgate/internal/config"
-	"github.com/claimgate/claimgate/sts/adfsmeta"
-	"github.com/claimgate/claimgate/sts/explain"
 )
 
 func runADFS(e *env, args []string) int {
@@ -62,98 +55,6 @@ claimgate and pass authnmethodsreferences (MFA) on to the application.`)
 	}
 	fmt.Fprint(e.stdout, script)
 	return 0
-}
-
-func runExplain(e *env, args []string) int {
-	fs := newFlags(e, "explain", "explain [--config FILE] [--cert FILE]... [--adfs-metadata FILE] [--audience ID] [--at TIME] [FILE|-]", `
-Reads a captured token and says, rule by rule, whether AD FS would accept
-it, and for each fault the AD FS event or error code an administrator sees
-and how to fix it. The input (a file, or - / nothing for standard input)
-may be a wresult (RequestSecurityTokenResponse), a whole form POST body
-(wa=wsignin1.0&wresult=...&wctx=...), a bare SAML 1.1 assertion or a SAML 2.0
-Response. The trusted signing certificates come from claimgate's
-configuration (--config) or from certificate files (--cert, repeatable).`)
-	cfgPath := fs.String("config", "", "claimgate configuration: its published certificates and entity ID")
-	var certFiles multiFlag
-	fs.Var(&certFiles, "cert", "a trusted token-signing certificate (PEM); repeatable")
-	audience := fs.String("audience", "", "the AD FS identifier the token must be for (default: the only relying party configured)")
-	adfsMD := fs.String("adfs-metadata", "", "AD FS's own federation metadata file: the token's audience must be its identifier")
-	at := fs.String("at", "", "judge lifetimes at this time (RFC 3339) instead of now, for old captures")
-	if code, done := fs.parse(args); done {
-		return code
-	}
-	in, err := readInput(e, fs.Arg(0))
-	if err != nil {
-		return fail(e, "explain: %v", err)
-	}
-	o := explain.Options{ExpectedAudience: *audience}
-	if *cfgPath != "" {
-		cfg, err := config.Load(*cfgPath, e.getenv)
-		if err != nil {
-			return fail(e, "%v", err)
-		}
-		keys, err := cfg.LoadSigning()
-		if err != nil {
-			return fail(e, "%v", err)
-		}
-		o.TrustedCerts = append(o.TrustedCerts, keys.Published...)
-		o.ExpectedIssuer = cfg.EntityID
-		if o.ExpectedAudience == "" && len(cfg.RelyingParties) == 1 {
-			o.ExpectedAudience = cfg.RelyingParties[0].Identifier
-		}
-	}
-	if *adfsMD != "" {
-		doc, err := os.ReadFile(*adfsMD)
-		if err != nil {
-			return fail(e, "explain: %v", err)
-		}
-		// Only the identifier is taken from this file, so an unpinned
-		// signer is acceptable here (it is reported as a warning).
-		md, err := adfsmeta.Parse(doc, adfsmeta.Options{InsecureTrustOnFirstUse: true})
-		if err != nil {
-			return fail(e, "explain: --adfs-metadata: %v", err)
-		}
-		if *audience == "" {
-			o.ExpectedAudience = md.EntityID
-		}
-	}
-	for _, f := range certFiles {
-		c, err := certs.LoadCertificate(f)
-		if err != nil {
-			return fail(e, "explain: %v", err)
-		}
-		o.TrustedCerts = append(o.TrustedCerts, c)
-	}
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			return fail(e, "explain: --at: %v", err)
-		}
-		o.Now = func() time.Time { return t }
-	}
-	rep, err := explain.Explain(in, o)
-	if err != nil {
-		return fail(e, "explain: %v", err)
-	}
-	fmt.Fprint(e.stdout, rep.Text())
-	if !rep.Accepted {
-		return 1
-	}
-	return 0
-}
-
-func readInput(e *env, name string) ([]byte, error) {
-	const limit = 4 << 20
-	var r io.Reader = e.stdin
-	if name != "" && name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	return io.ReadAll(io.LimitReader(r, limit))
 }
 
 type multiFlag []string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -83,9 +84,38 @@ claims claimgate would issue for them. Exit status 0 means all is well.`)
 		return 1
 	}
 	fmt.Fprintf(e.stdout, "user %q found in %s: %s\n", *user, time.Since(start).Round(time.Millisecond), id.WindowsAccountName())
-	fmt.Fprintf(e.stdout, "claims issued after password and code:\n  %s = %s\n", claims.NameIdentifier, claims.NameID(id))
-	for _, c := range claims.Issue(id, claims.Facts{SecondFactor: true, AuthnInstant: time.Now()}, cfg.Claims.Issue) {
-		fmt.Fprintf(e.stdout, "  %s = %s\n", c.Type, strings.Join(c.Values, ", "))
+	fmt.Fprintln(e.stdout, "claims issued after password and code:")
+	if printClaims(e.stdout, id, cfg.Claims.Issue) > 0 {
+		status = 1
 	}
 	return status
+}
+
+// printClaims prints the claims id would get and returns how many values
+// no token can carry. Such a value (U+FFFE, a control character, ...)
+// comes from the directory; the sign-in would fail at issuance, so the
+// administrator is told here which claim holds it and which character it
+// is. A bad value is printed quoted, so the character is visible and
+// cannot act on the terminal.
+func printClaims(w io.Writer, id claims.Identity, types []string) int {
+	list := append([]claims.Claim{{Type: claims.NameIdentifier, Values: []string{claims.NameID(id)}}},
+		claims.Issue(id, claims.Facts{SecondFactor: true, AuthnInstant: time.Now()}, types)...)
+	bad := 0
+	for _, c := range list {
+		shown := make([]string, len(c.Values))
+		var problems []string
+		for i, v := range c.Values {
+			shown[i] = v
+			if err := claims.CheckXMLText(v); err != nil {
+				shown[i] = fmt.Sprintf("%q", v)
+				problems = append(problems, fmt.Sprintf("value %d: %v", i+1, err))
+			}
+		}
+		fmt.Fprintf(w, "  %s = %s\n", c.Type, strings.Join(shown, ", "))
+		for _, p := range problems {
+			fmt.Fprintf(w, "    CANNOT BE SENT: %s; XML cannot carry it, so this user's sign-in fails until the directory value is corrected\n", p)
+		}
+		bad += len(problems)
+	}
+	return bad
 }

@@ -60,6 +60,7 @@ type serveConfig struct {
 	mfa       string
 	directory string
 	extra     string
+	server    string // lines under "server:", unindented
 }
 
 func newFixture(t *testing.T, users ...e2eUser) *fixture {
@@ -129,7 +130,7 @@ server:
   listen: %[2]s
   insecure_http: true
   shutdown_timeout: 5s
-signing:
+%[9]ssigning:
   keys:
     - cert_file: signing.crt
       key_file: signing.key
@@ -143,10 +144,21 @@ relying_parties:
 logging:
   level: debug
   format: json
-%[8]s`, fx.base, fx.addr, rpRealm, fx.rp.replyURL(), dirYAML, mfaYAML, fx.auditPath, c.extra)
+%[8]s`, fx.base, fx.addr, rpRealm, fx.rp.replyURL(), dirYAML, mfaYAML, fx.auditPath, c.extra, indent(c.server))
 	if err := os.WriteFile(fx.cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// indent puts two spaces before each line of block.
+func indent(block string) string {
+	out := ""
+	for _, l := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
+		if l != "" {
+			out += "  " + l + "\n"
+		}
+	}
+	return out
 }
 
 func (fx *fixture) getenv(k string) string { return fx.env[k] }

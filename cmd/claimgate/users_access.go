@@ -29,9 +29,8 @@ func (c *usersCmd) appPasswordCreate(user, name string) error {
 			active++
 		}
 	}
-	// Every wrong domain password is tried against each active app
-	// password (argon2id, ~20 ms and 19 MiB each): a cap keeps that cost
-	// bounded per attempt.
+	// A check derives one argon2id key for all of a user's app passwords
+	// (they share the user's salt); the cap keeps the list short.
 	if active >= factors.MaxAppPasswords {
 		return fmt.Errorf("%s already has %d active app passwords, the most allowed; revoke one first (users list shows them)", user, active)
 	}
@@ -39,10 +38,7 @@ func (c *usersCmd) appPasswordCreate(user, name string) error {
 	if err != nil {
 		return err
 	}
-	h, err := mfa.HashPassword(mfa.NormalizeAppPassword(pw), rand.Reader)
-	if err != nil {
-		return err
-	}
+	h := mfa.ForUser(user).Hash(mfa.NormalizeAppPassword(pw))
 	p, err := c.db.CreateAppPassword(c.ctx(), store.AppPassword{User: user, Name: name, Hash: h})
 	if err != nil {
 		return err

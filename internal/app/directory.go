@@ -10,6 +10,13 @@ import (
 	"github.com/claimgate/claimgate/ldapsource"
 )
 
+// Both directories can spend a password check's work without making one,
+// for locked-out attempts (login.Decoy).
+var (
+	_ login.Decoy = (*userfile.Directory)(nil)
+	_ login.Decoy = (*ldapsource.Directory)(nil)
+)
+
 // Directory opens the configured directory. files is the users file when
 // that is the directory (its TOTP secrets are a second factor), else nil.
 func Directory(cfg *config.Config, log *slog.Logger) (dir login.Directory, files factors.FileSecrets, closeFn func() error, err error) {

@@ -15,6 +15,10 @@ import (
 
 // auditLogger sends audit records to the configured log and the store.
 func auditLogger(cfg *config.Config, db *sqlitestore.DB, o Options) (*audit.Logger, func() error, error) {
+	key, err := auditKey(cfg.DataDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit key: %w", err)
+	}
 	var w io.Writer
 	closeFn := func() error { return nil }
 	switch {
@@ -32,7 +36,7 @@ func auditLogger(cfg *config.Config, db *sqlitestore.DB, o Options) (*audit.Logg
 		}
 		w, closeFn = f, f.Close
 	}
-	opts := audit.Options{Writer: w, Now: o.Now}
+	opts := audit.Options{Writer: w, Now: o.Now, UnknownUserKey: key}
 	if cfg.Audit.Store {
 		opts.Store = db
 	}

@@ -13,6 +13,13 @@
 // key, ...) is replaced by "[redacted]" before any sink sees it. Over-long
 // values (user agents are attacker-controlled) are truncated.
 //
+// A user name that matched no account (Reason "unknown_user") is not
+// recorded either: people type their password into the name field. The
+// Logger puts "unknown:" and 16 hex digits of an HMAC-SHA256 of the folded
+// name in its place, keyed by Options.UnknownUserKey, so repeated attempts
+// with one name can still be told apart from many names, by no one without
+// the key. The sign-in flow needs no part in this: every record passes here.
+//
 // The clock is injected (Options.Now, nil = time.Now) so records are
 // deterministic in tests.
 package audit

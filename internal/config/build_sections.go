@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/claimgate/claimgate/ldapsource"
 )
 
 func (b *builder) directory(f *fileConfig, c *Config) {
@@ -25,21 +27,21 @@ func (b *builder) directory(f *fileConfig, c *Config) {
 		BindDN:        l.BindDN,
 		BindPassword:  b.secret(p+".bind_password", l.BindPassword),
 		BaseDN:        l.BaseDN,
-		UserFilter:    or(l.UserFilter, DefaultLDAPUserFilter),
+		UserFilter:    or(l.UserFilter, ldapsource.DefaultUserFilter),
 		LoginForms:    l.LoginForms,
 		NetBIOSDomain: l.NetBIOSDomain,
 		UPNSuffixes:   l.UPNSuffixes,
 		Timeouts: LDAPTimeouts{
-			Connect: b.dur(p+".timeouts.connect", l.Timeouts.Connect, DefaultLDAPConnect),
-			Bind:    b.dur(p+".timeouts.bind", l.Timeouts.Bind, DefaultLDAPBind),
-			Search:  b.dur(p+".timeouts.search", l.Timeouts.Search, DefaultLDAPSearch),
+			Connect: b.dur(p+".timeouts.connect", l.Timeouts.Connect, ldapsource.DefaultConnectTimeout),
+			Bind:    b.dur(p+".timeouts.bind", l.Timeouts.Bind, ldapsource.DefaultBindTimeout),
+			Search:  b.dur(p+".timeouts.search", l.Timeouts.Search, ldapsource.DefaultSearchTimeout),
 		},
 		Pool: LDAPPool{
-			Size:        intOr(l.Pool.Size, DefaultLDAPPoolSize),
-			IdleTimeout: b.dur(p+".pool.idle_timeout", l.Pool.IdleTimeout, DefaultLDAPPoolIdle),
+			Size:        intOr(l.Pool.Size, ldapsource.DefaultPoolSize),
+			IdleTimeout: b.dur(p+".pool.idle_timeout", l.Pool.IdleTimeout, ldapsource.DefaultIdleTimeout),
 		},
-		RetryAfter:     b.dur(p+".retry_after", l.RetryAfter, DefaultLDAPRetryAfter),
-		PhoneAttribute: or(l.PhoneAttribute, DefaultPhoneAttribute),
+		RetryAfter:     b.dur(p+".retry_after", l.RetryAfter, ldapsource.DefaultRetryAfter),
+		PhoneAttribute: or(l.PhoneAttribute, ldapsource.DefaultPhoneAttribute),
 	}
 	if d.LoginForms == nil {
 		d.LoginForms = DefaultLoginForms()
@@ -104,11 +106,16 @@ func (b *builder) sms(f *fileConfig, c *Config) {
 func (b *builder) lockout(f *fileConfig, c *Config) {
 	l := f.Lockout
 	c.Lockout = Lockout{
-		MaxFailures:           intOr(l.MaxFailures, DefaultMaxFailures),
-		BaseLockout:           b.dur("lockout.base_lockout", l.BaseLockout, DefaultBaseLockout),
-		MaxLockout:            b.dur("lockout.max_lockout", l.MaxLockout, DefaultMaxLockout),
-		PerAddressMaxFailures: ptrOr(l.PerAddressMaxFailures, DefaultPerAddressFailures),
-		Window:                b.dur("lockout.window", l.Window, DefaultLockoutWindow),
+		MaxFailures:            intOr(l.MaxFailures, DefaultMaxFailures),
+		BaseLockout:            b.dur("lockout.base_lockout", l.BaseLockout, DefaultBaseLockout),
+		MaxLockout:             b.dur("lockout.max_lockout", l.MaxLockout, DefaultMaxLockout),
+		PerAddressMaxFailures:  ptrOr(l.PerAddressMaxFailures, DefaultPerAddressFailures),
+		Window:                 b.dur("lockout.window", l.Window, DefaultLockoutWindow),
+		UnfamiliarMaxPasswords: intOr(l.UnfamiliarMaxPasswords, DefaultUnfamiliarMaxPw),
+		UnfamiliarMaxCodes:     intOr(l.UnfamiliarMaxCodes, DefaultUnfamiliarMaxCodes),
+		UserLockout:            b.dur("lockout.user_lockout", l.UserLockout, DefaultUserLockout),
+		UserMaxLockout:         b.dur("lockout.user_max_lockout", l.UserMaxLockout, DefaultUserMaxLockout),
+		FamiliarFor:            b.dur("lockout.familiar_for", l.FamiliarFor, DefaultFamiliarFor),
 	}
 }
 

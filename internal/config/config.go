@@ -243,6 +243,17 @@ type Lockout struct {
 	MaxLockout            time.Duration
 	PerAddressMaxFailures int // 0: no per-address limit
 	Window                time.Duration
+	// UnfamiliarMaxPasswords and UnfamiliarMaxCodes limit one user's wrong
+	// passwords and codes from all unfamiliar addresses together per
+	// Window; then the user is locked for unfamiliar addresses for
+	// UserLockout, doubling up to UserMaxLockout.
+	UnfamiliarMaxPasswords int
+	UnfamiliarMaxCodes     int
+	UserLockout            time.Duration
+	UserMaxLockout         time.Duration
+	// FamiliarFor is how long an address stays familiar after a whole
+	// sign-in from it.
+	FamiliarFor time.Duration
 }
 
 // Store is the durable state backend.

@@ -1,9 +1,15 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/claimgate/claimgate/internal/lockout"
+)
 
 // Defaults, applied to keys the file leaves out. docs/configuration.md
-// lists the same values; keep them in step.
+// lists the same values; keep them in step. The directory.ldap defaults
+// are not here: they are ldapsource's own (build_sections.go), so the file
+// and the library cannot disagree.
 const (
 	DefaultDataDir            = "/var/lib/claimgate"
 	DefaultListen             = ":8443"
@@ -19,14 +25,6 @@ const (
 	DefaultTokenLifetime      = 60 * time.Minute
 	DefaultClockSkew          = 5 * time.Minute
 	DefaultMetadataRefresh    = time.Hour
-	DefaultLDAPUserFilter     = "(&(objectCategory=person)(objectClass=user))"
-	DefaultLDAPConnect        = 5 * time.Second
-	DefaultLDAPBind           = 5 * time.Second
-	DefaultLDAPSearch         = 10 * time.Second
-	DefaultLDAPPoolSize       = 4
-	DefaultLDAPPoolIdle       = 5 * time.Minute
-	DefaultLDAPRetryAfter     = 30 * time.Second
-	DefaultPhoneAttribute     = "mobile"
 	DefaultTOTPDigits         = 6
 	DefaultTOTPPeriod         = 30 * time.Second
 	DefaultTOTPAlgorithm      = "SHA1" // what every authenticator app supports
@@ -41,11 +39,16 @@ const (
 	DefaultSMSRateWindow      = time.Hour
 	DefaultSMSMethod          = "POST"
 	DefaultSMSTimeout         = 10 * time.Second
-	DefaultMaxFailures        = 5
-	DefaultBaseLockout        = time.Minute
-	DefaultMaxLockout         = time.Hour
-	DefaultPerAddressFailures = 20
-	DefaultLockoutWindow      = 15 * time.Minute
+	DefaultMaxFailures        = lockout.DefaultMaxFailures
+	DefaultBaseLockout        = lockout.DefaultBaseLockout
+	DefaultMaxLockout         = lockout.DefaultMaxLockout
+	DefaultPerAddressFailures = lockout.DefaultPerAddressMaxFailures
+	DefaultLockoutWindow      = lockout.DefaultWindow
+	DefaultUserLockout        = lockout.DefaultUserLockout
+	DefaultUserMaxLockout     = lockout.DefaultUserMaxLockout
+	DefaultUnfamiliarMaxPw    = lockout.DefaultUnfamiliarMaxPasswords
+	DefaultUnfamiliarMaxCodes = lockout.DefaultUnfamiliarMaxCodes
+	DefaultFamiliarFor        = lockout.DefaultFamiliarFor
 	DefaultStoreDriver        = "sqlite"
 	DefaultStoreFile          = "claimgate.db" // inside data_dir
 	DefaultAuditLog           = "stderr"

@@ -190,7 +190,13 @@ type fileLockout struct {
 	BaseLockout           string `yaml:"base_lockout"`
 	MaxLockout            string `yaml:"max_lockout"`
 	PerAddressMaxFailures *int   `yaml:"per_address_max_failures"`
-	Window                string `yaml:"window"`
+	// Extranet smart lockout: per user, from addresses not familiar for it.
+	UnfamiliarMaxPasswords int    `yaml:"unfamiliar_max_passwords"`
+	UnfamiliarMaxCodes     int    `yaml:"unfamiliar_max_codes"`
+	UserLockout            string `yaml:"user_lockout"`
+	UserMaxLockout         string `yaml:"user_max_lockout"`
+	FamiliarFor            string `yaml:"familiar_for"`
+	Window                 string `yaml:"window"`
 }
 
 type fileStore struct {

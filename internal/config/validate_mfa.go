@@ -162,4 +162,16 @@ func (c *Config) validateLockout(ps *problems) {
 		ps.add("lockout.per_address_max_failures", "must be 0 (no limit) or at least lockout.max_failures")
 	}
 	positive(ps, "lockout.window", l.Window, 0)
+	if l.UnfamiliarMaxPasswords < 1 || l.UnfamiliarMaxPasswords > 1000 {
+		ps.add("lockout.unfamiliar_max_passwords", "must be between 1 and 1000")
+	}
+	if l.UnfamiliarMaxCodes < 1 || l.UnfamiliarMaxCodes > 1000 {
+		ps.add("lockout.unfamiliar_max_codes", "must be between 1 and 1000")
+	}
+	positive(ps, "lockout.user_lockout", l.UserLockout, 0)
+	positive(ps, "lockout.user_max_lockout", l.UserMaxLockout, 0)
+	if l.UserMaxLockout < l.UserLockout {
+		ps.add("lockout.user_max_lockout", "must not be shorter than lockout.user_lockout")
+	}
+	positive(ps, "lockout.familiar_for", l.FamiliarFor, 0)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/ldapsource"
 )
 
 // loadWith loads minimal with one text replacement and returns the problems.
@@ -126,8 +127,8 @@ func TestLDAPRules(t *testing.T) {
 	users := "directory:\n  users_file: {path: users.yaml}\n"
 	c := mustLoad(t, strings.Replace(minimal, users, strings.Replace(ldapBlock, "ldaps://dc1.example.com:636, ", "", 1), 1), map[string]string{"LDAP_PW": "pw"})
 	l := c.Directory.LDAP
-	if l.Mode != LDAPInOrder || l.UserFilter != DefaultLDAPUserFilter || len(l.LoginForms) != 3 || l.PhoneAttribute != "mobile" ||
-		l.Pool.Size != DefaultLDAPPoolSize || l.Attributes["employeeID"] != claims.UPN || l.BindPassword.Value() != "pw" {
+	if l.Mode != LDAPInOrder || l.UserFilter != ldapsource.DefaultUserFilter || len(l.LoginForms) != 3 || l.PhoneAttribute != "mobile" ||
+		l.Pool.Size != ldapsource.DefaultPoolSize || l.Attributes["employeeID"] != claims.UPN || l.BindPassword.Value() != "pw" {
 		t.Errorf("defaults: %+v", l)
 	}
 	bad := strings.NewReplacer("    netbios_domain: EXAMPLE\n", `    mode: random

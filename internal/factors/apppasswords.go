@@ -2,9 +2,7 @@ package factors
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/claimgate/claimgate/internal/login"
@@ -18,9 +16,10 @@ type AppPasswordStore interface {
 	TouchAppPassword(ctx context.Context, id string, when time.Time) error
 }
 
-// MaxAppPasswords is how many active app passwords a user may hold. Each
-// wrong domain password is checked against all of them, so the cap bounds
-// the argon2id work one sign-in attempt can cause.
+// MaxAppPasswords is how many active app passwords a user may hold. A
+// check costs one argon2id however many there are (mfa.AppPasswordHasher);
+// the cap keeps the list, and older hashes that need a check of their own,
+// small.
 const MaxAppPasswords = 5
 
 // AppPasswords implements login.AppPasswords over the store.
@@ -28,45 +27,62 @@ type AppPasswords struct {
 	Store AppPasswordStore
 	// Used is told which app password was used (for the audit trail).
 	Used func(ctx context.Context, user, name string)
-
-	// dummy keeps the time of a check for a user with no app passwords
-	// close to that of a user with one, so timing does not tell them apart.
-	once  sync.Once
-	dummy string
+	// derive replaces the argon2id derivation in tests that count it.
+	derive func(h mfa.AppPasswordHasher, pw string) mfa.Derived
 }
 
 var _ login.AppPasswords = (*AppPasswords)(nil)
 
-// CheckAppPassword tries every live app password of user.
+// CheckAppPassword compares password with every live app password of user
+// using one argon2id derivation, looking at all of them whatever matches,
+// so the time does not depend on which one (if any) is right.
 func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password string, now time.Time) (bool, error) {
 	list, err := a.Store.AppPasswords(ctx, user)
 	if err != nil {
 		return false, fmt.Errorf("factors: app passwords: %w", err)
 	}
 	pw := mfa.NormalizeAppPassword(password)
-	checked := false
-	for _, p := range list {
+	d := a.derived(user, pw)
+	var hit *store.AppPassword
+	for i, p := range list {
 		if p.Revoked {
 			continue
 		}
-		checked = true
-		ok, err := mfa.CheckPassword(p.Hash, pw)
-		if err != nil {
-			continue // a damaged hash must not stop the others
+		match, ok := d.Matches(p.Hash)
+		if !ok {
+			// A hash from before per-user salts (or other parameters)
+			// needs its own derivation; a damaged one must not stop the
+			// others.
+			match, _ = mfa.CheckPassword(p.Hash, pw)
 		}
-		if ok {
-			if err := a.Store.TouchAppPassword(ctx, p.ID, now); err != nil {
-				return false, fmt.Errorf("factors: app password last use: %w", err)
-			}
-			if a.Used != nil {
-				a.Used(ctx, user, p.Name)
-			}
-			return true, nil
+		if match && hit == nil {
+			hit = &list[i]
 		}
 	}
-	if !checked {
-		a.once.Do(func() { a.dummy, _ = mfa.HashPassword("claimgate-dummy", rand.Reader) })
-		_, _ = mfa.CheckPassword(a.dummy, pw)
+	if hit == nil {
+		return false, nil
 	}
-	return false, nil
+	if err := a.Store.TouchAppPassword(ctx, hit.ID, now); err != nil {
+		return false, fmt.Errorf("factors: app password last use: %w", err)
+	}
+	if a.Used != nil {
+		a.Used(ctx, user, hit.Name)
+	}
+	return true, nil
+}
+
+// SpendCheck reads the user's list and derives the key like
+// CheckAppPassword, and decides nothing: no comparison, no last-use time,
+// no audit record.
+func (a *AppPasswords) SpendCheck(ctx context.Context, user, password string) {
+	_, _ = a.Store.AppPasswords(ctx, user)
+	a.derived(user, mfa.NormalizeAppPassword(password))
+}
+
+func (a *AppPasswords) derived(user, pw string) mfa.Derived {
+	h := mfa.ForUser(user)
+	if a.derive != nil {
+		return a.derive(h, pw)
+	}
+	return h.Derive(pw)
 }

@@ -7,7 +7,8 @@
 //
 // Replay protection is two locks that both have to open: the factor's
 // counter or last time step moves forward with a compare-and-set
-// (store.UpdateFactorUse), and every accepted code leaves a used-code record
+// (store.UpdateFactorUse; for the users file's secret, which has no factor
+// row, store.UseStep keeps the last step), and every accepted code leaves a used-code record
 // (store.UseCode). Of two simultaneous submissions of one code only one
 // can win either.
 package factors

@@ -3,6 +3,7 @@ package factors
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -176,14 +177,17 @@ func TestSMSCodesExpireAreLimitedAndWorkOnce(t *testing.T) {
 	if gw.phone != alice.Mobile || len(gw.codes) != 1 || len(gw.codes[0]) != 6 {
 		t.Fatalf("sent %v to %s", gw.codes, gw.phone)
 	}
-	if err := v.Prepare(ctx, alice, m, now.Add(10*time.Second)); err != ErrResendLimit {
-		t.Fatalf("resend within the interval: %v", err)
+	err := v.Prepare(ctx, alice, m, now.Add(10*time.Second))
+	var we *login.WaitError
+	if !errors.Is(err, ErrResendLimit) || !errors.As(err, &we) || we.Wait != 20*time.Second || we.Reason != "resend_interval" {
+		t.Fatalf("resend within the interval: %v (wait %+v), want a 20 s resend_interval wait", err, we)
 	}
 	if err := v.Prepare(ctx, alice, m, now.Add(40*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Prepare(ctx, alice, m, now.Add(80*time.Second)); err != ErrResendLimit {
-		t.Fatalf("third send: %v", err)
+	err = v.Prepare(ctx, alice, m, now.Add(80*time.Second))
+	if !errors.Is(err, ErrResendLimit) || !errors.As(err, &we) || we.Wait != 5*time.Minute-80*time.Second || we.Reason != "send_limit" {
+		t.Fatalf("third send: %v (wait %+v), want the rest of the code's life", err, we)
 	}
 	first, second := gw.codes[0], gw.codes[1]
 	if first != second {
@@ -295,6 +299,10 @@ func TestSMSRateLimitAcrossSignIns(t *testing.T) {
 		err := v.Prepare(ctx, alice, m, at)
 		if want := i < 2; (err == nil) != want {
 			t.Fatalf("text %d: err=%v", i+1, err)
+		}
+		var we *login.WaitError
+		if err != nil && (!errors.As(err, &we) || we.Reason != "rate_limit" || we.Wait != time.Hour) {
+			t.Fatalf("text %d: %v, want a rate_limit wait", i+1, err)
 		}
 	}
 	if len(gw.codes) != 2 {

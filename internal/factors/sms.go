@@ -39,8 +39,8 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 		return err
 	}
 	key := id.Username + "\x00" + m.ID
-	if !v.maySend(key, now) {
-		return ErrResendLimit
+	if wait := v.maySend(key, now); wait != nil {
+		return fmt.Errorf("%w: %w", ErrResendLimit, wait)
 	}
 	if v.o.SMSRate != nil && v.o.SMSRateMax > 0 {
 		n, err := v.o.SMSRate.RecordFailure(ctx, "sms-rate:"+id.Username, now, v.o.SMSRateWindow)
@@ -48,7 +48,8 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 			return fmt.Errorf("factors: SMS rate: %w", err)
 		}
 		if n > v.o.SMSRateMax {
-			return ErrResendLimit
+			// The counter's window started at most a window ago.
+			return fmt.Errorf("%w: %w", ErrResendLimit, &login.WaitError{Wait: v.o.SMSRateWindow, Reason: "rate_limit"})
 		}
 	}
 	r := v.o.Rand
@@ -85,15 +86,22 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 }
 
 // maySend applies the per-code limits: at most SMSMaxSends texts while a
-// code lives, at least SMSMinInterval apart.
-func (v *Verifier) maySend(key string, now time.Time) bool {
+// code lives, at least SMSMinInterval apart. It returns nil when a text
+// may go now, else how long to wait.
+func (v *Verifier) maySend(key string, now time.Time) *login.WaitError {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	p := v.sms[key]
 	if p == nil || now.After(p.expires) {
-		return true
+		return nil
 	}
-	return p.sends < v.o.SMSMaxSends && now.Sub(p.lastAt) >= v.o.SMSMinInterval
+	if p.sends >= v.o.SMSMaxSends {
+		return &login.WaitError{Wait: p.expires.Sub(now), Reason: "send_limit"}
+	}
+	if gap := now.Sub(p.lastAt); gap < v.o.SMSMinInterval {
+		return &login.WaitError{Wait: v.o.SMSMinInterval - gap, Reason: "resend_interval"}
+	}
+	return nil
 }
 
 func (v *Verifier) phone(ctx context.Context, id claims.Identity, m login.Method) (string, error) {

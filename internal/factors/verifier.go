@@ -31,6 +31,7 @@ type Store interface {
 	Factor(ctx context.Context, id string) (store.Factor, error)
 	UpdateFactorUse(ctx context.Context, id string, prev, next store.FactorUse, when time.Time) error
 	UseCode(ctx context.Context, user, factorID, fingerprint string, expires time.Time) (bool, error)
+	UseStep(ctx context.Context, user, factorID string, step int64) (bool, error)
 }
 
 // SMSSender sends a text message; mfa.Gateway implements it.
@@ -229,31 +230,34 @@ func (v *Verifier) commit(ctx context.Context, f store.Factor, prev, next store.
 	return fresh, nil
 }
 
-// verifyFileTOTP checks the users-file secret; with no factor row to move
-// forward, the used-code record alone stops a replay.
+// verifyFileTOTP checks the users-file secret. With no factor row whose
+// LastStep can move forward, the store keeps the last accepted step for the
+// user instead (UseStep), so the rule is the store factors' one: a step is
+// accepted only if it is later than every step used before, and a used step
+// retires every earlier one, whichever instance or restart sees it next. The
+// used-code record is the second lock, as for store factors; it also keeps
+// a code used just before an upgrade (when only that record existed) from
+// working again.
 func (v *Verifier) verifyFileTOTP(ctx context.Context, id claims.Identity, code string, now time.Time) (bool, error) {
 	secret, ok := v.o.File.TOTPSecret(id.Username)
 	if !ok {
 		return false, nil
 	}
-	p := mfa.OATHParams{}
+	p, _ := mfa.OATHParams{}.Normalized()
 	step, ok := mfa.VerifyTOTP(secret, code, now, p, v.o.TOTPSkewSteps, -1)
 	if !ok {
 		return false, nil
 	}
-	p, _ = p.Normalized()
+	later, err := v.o.Store.UseStep(ctx, id.Username, fileFactorID, step)
+	if err != nil {
+		return false, fmt.Errorf("factors: record step: %w", err)
+	}
+	if !later {
+		return false, nil
+	}
 	fresh, err := v.o.Store.UseCode(ctx, id.Username, fileFactorID, "totp:"+strconv.FormatInt(step, 10), stepEnd(step, p, v.o.TOTPSkewSteps))
 	if err != nil {
 		return false, fmt.Errorf("factors: record use: %w", err)
-	}
-	if fresh {
-		// As for store factors (RFC 6238 §5.2): once a step is used, the
-		// unused earlier steps still inside the window are spent too.
-		for s := step - int64(v.o.TOTPSkewSteps); s < step; s++ {
-			if _, err := v.o.Store.UseCode(ctx, id.Username, fileFactorID, "totp:"+strconv.FormatInt(s, 10), stepEnd(s, p, v.o.TOTPSkewSteps)); err != nil {
-				return false, fmt.Errorf("factors: record use: %w", err)
-			}
-		}
 	}
 	return fresh, nil
 }

@@ -21,7 +21,7 @@ type Lock struct {
 // Unlock lifts every lock on user (user-wide and from every address) and
 // forgets the user's failure counts and lock levels.
 func (l *Limiter) Unlock(ctx context.Context, user string) error {
-	for _, k := range []string{userKey(user), strikesKey(user)} {
+	for _, k := range []string{userKey(user), strikesKey(user), unfamiliarKey(user, KindPassword), unfamiliarKey(user, KindCode)} {
 		if err := l.c.Unlock(ctx, k); err != nil {
 			return fmt.Errorf("lockout: unlock: %w", err)
 		}

@@ -24,6 +24,9 @@ const (
 	pfxUser    = "user:"
 	pfxStrikes = "strikes:"
 	pfxKnown   = "known:"
+	// pfxUnfamiliar counts one kind of failure of a user from every
+	// address not familiar for that user (extranet smart lockout).
+	pfxUnfamiliar = "unfamiliar:"
 )
 
 // normUser folds case and spaces: "Alice" and "alice " are one account to
@@ -50,6 +53,7 @@ func userKey(u string) string                { return pfxUser + userPrefix(u) }
 func strikesKey(u string) string             { return pfxStrikes + userPrefix(u) }
 func knownKey(u string, a netip.Addr) string { return pfxKnown + userPrefix(u) + "@" + addrKey(a) }
 func addrLockKey(a netip.Addr) string        { return pfxAddr + addrKey(a) }
+func unfamiliarKey(u string, k Kind) string  { return pfxUnfamiliar + string(k) + ":" + userPrefix(u) }
 
 // parseKey splits a lock key back into scope, user and address; ok is false
 // for keys that are not locks (counters, known addresses).

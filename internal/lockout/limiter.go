@@ -2,6 +2,7 @@ package lockout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -11,12 +12,24 @@ import (
 // satisfies it).
 type Counters interface {
 	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
+	TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, window time.Duration, limit int) (int, bool, error)
+	ReturnAttempt(ctx context.Context, key string) error
 	ResetFailures(ctx context.Context, key string) error
 	SetLock(ctx context.Context, key string, until time.Time, level int) error
 	Lock(ctx context.Context, key string) (until time.Time, level int, err error)
 	Unlock(ctx context.Context, key string) error
 	UnlockPrefix(ctx context.Context, prefix string) (int64, error)
 }
+
+// Kind is what a credential is: the user-wide limits differ for passwords
+// and one-time codes.
+type Kind string
+
+// The credential kinds.
+const (
+	KindPassword Kind = "password" // domain or app password
+	KindCode     Kind = "code"     // one-time code, enrolment code
+)
 
 // Limiter applies a Policy over a Counters store. It holds no state of its
 // own, so several processes sharing the store agree.
@@ -33,46 +46,113 @@ func New(c Counters, p Policy) (*Limiter, error) {
 	return &Limiter{c: c, p: p}, nil
 }
 
-// Decision is the answer of Check.
+// Decision is the answer of Reserve.
 type Decision struct {
 	Allowed bool
 	// RetryAfter is how long until every lock that applies has ended (for
-	// the log; the user sees the same page as for a wrong password).
+	// the log; the user sees the same page as for a wrong password). It is
+	// zero when a limit was reached by attempts still being checked.
 	RetryAfter time.Duration
-	// Scopes lists the locks that refused the attempt.
+	// Scopes lists the locks or limits that refused the attempt.
 	Scopes []Scope
 }
 
-// Check says whether user may try a credential from addr at now. Call it
-// before checking the password or code, and do not check it when refused.
-func (l *Limiter) Check(ctx context.Context, user string, addr netip.Addr, now time.Time) (Decision, error) {
+// Reservation is one attempt counted before its credential is checked.
+// Settle it exactly once: Fail for a wrong credential, Pass for a right one.
+type Reservation struct {
+	user     string
+	addr     netip.Addr
+	kind     Kind
+	now      time.Time
+	familiar bool
+	held     []held
+}
+
+// held is one counter the reservation took a place in.
+type held struct {
+	scope Scope
+	key   string // the counter
+	lock  string // the lock it leads to
+	count int    // the count including this attempt
+	limit int
+}
+
+// Familiar reports whether the address was familiar for the user (a full
+// sign-in succeeded from it within KnownAddressFor) when reserved.
+func (r *Reservation) Familiar() bool { return r.familiar }
+
+// Reserve asks whether user may try a credential of kind from addr at now
+// and, if so, counts the attempt at once, before the caller checks it: the
+// count and the limit are compared in one store operation, so no burst of
+// parallel attempts can exceed a limit. When refused, nothing was counted
+// and the caller must check nothing.
+func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kind Kind, now time.Time) (*Reservation, Decision, error) {
+	familiar, err := l.known(ctx, user, addr, now)
+	if err != nil {
+		return nil, Decision{}, err
+	}
 	d := Decision{Allowed: true}
-	keys := []struct {
+	locks := []struct {
 		scope Scope
 		key   string
-	}{{ScopePair, pairKey(user, addr)}, {ScopeAddr, addrLockKey(addr)}, {ScopeUser, userKey(user)}}
-	for _, k := range keys {
+	}{{ScopePair, pairKey(user, addr)}, {ScopeAddr, addrLockKey(addr)}}
+	if !familiar {
+		locks = append(locks, struct {
+			scope Scope
+			key   string
+		}{ScopeUser, userKey(user)})
+	}
+	for _, k := range locks {
 		until, _, err := l.c.Lock(ctx, k.key)
 		if err != nil {
-			return Decision{}, fmt.Errorf("lockout: check: %w", err)
+			return nil, Decision{}, fmt.Errorf("lockout: check: %w", err)
 		}
-		if !until.After(now) {
-			continue
+		if until.After(now) {
+			d.Allowed = false
+			d.Scopes = append(d.Scopes, k.scope)
+			d.RetryAfter = max(d.RetryAfter, until.Sub(now))
 		}
-		if k.scope == ScopeUser {
-			known, err := l.known(ctx, user, addr, now)
-			if err != nil {
-				return Decision{}, err
-			}
-			if known {
-				continue
-			}
-		}
-		d.Allowed = false
-		d.Scopes = append(d.Scopes, k.scope)
-		d.RetryAfter = max(d.RetryAfter, until.Sub(now))
 	}
-	return d, nil
+	if !d.Allowed {
+		return nil, d, nil
+	}
+	r := &Reservation{user: user, addr: addr, kind: kind, now: now, familiar: familiar}
+	want := []held{
+		{scope: ScopePair, key: pairKey(user, addr), lock: pairKey(user, addr), limit: l.p.MaxFailures},
+		{scope: ScopeAddr, key: addrLockKey(addr), lock: addrLockKey(addr), limit: l.p.PerAddressMaxFailures},
+	}
+	if !familiar {
+		want = append(want, held{scope: ScopeUser, key: unfamiliarKey(user, kind), lock: userKey(user), limit: l.p.unfamiliarLimit(kind)})
+	}
+	for _, h := range want {
+		n, ok, err := l.c.TakeAttempt(ctx, h.key, h.lock, now, l.p.Window, h.limit)
+		if err != nil {
+			return nil, Decision{}, errors.Join(fmt.Errorf("lockout: reserve: %w", err), l.giveBack(ctx, r))
+		}
+		if !ok {
+			// The limit is taken by attempts still being checked; the
+			// last of them to fail sets the lock.
+			return nil, Decision{Scopes: []Scope{h.scope}}, l.giveBack(ctx, r)
+		}
+		h.count = n
+		r.held = append(r.held, h)
+	}
+	return r, d, nil
+}
+
+// Pass settles a reservation whose credential was right: the attempt is
+// given back, since only failures count.
+func (l *Limiter) Pass(ctx context.Context, r *Reservation) error { return l.giveBack(ctx, r) }
+
+func (l *Limiter) giveBack(ctx context.Context, r *Reservation) error {
+	var errs []error
+	for _, h := range r.held {
+		if err := l.c.ReturnAttempt(ctx, h.key); err != nil {
+			errs = append(errs, fmt.Errorf("lockout: give back: %w", err))
+		}
+	}
+	r.held = nil
+	return errors.Join(errs...)
 }
 
 func (l *Limiter) known(ctx context.Context, user string, addr netip.Addr, now time.Time) (bool, error) {
@@ -91,60 +171,66 @@ type Lockout struct {
 	Scope Scope
 	Until time.Time
 	Level int
+	// Kind is the credential whose failures led to a user-wide lock.
+	Kind Kind
 }
 
-// Fail records a failed first or second factor of user from addr and returns
-// the locks this failure triggered (usually none).
-func (l *Limiter) Fail(ctx context.Context, user string, addr netip.Addr, now time.Time) ([]Lockout, error) {
+// Fail settles a reservation whose credential was wrong: the attempt stays
+// counted, and every counter it brought to its limit locks. It returns the
+// locks this failure imposed (usually none).
+func (l *Limiter) Fail(ctx context.Context, r *Reservation) ([]Lockout, error) {
 	var out []Lockout
-	pk := pairKey(user, addr)
-	n, err := l.c.RecordFailure(ctx, pk, now, l.p.Window)
-	if err != nil {
-		return nil, fmt.Errorf("lockout: fail: %w", err)
-	}
-	if n >= l.p.MaxFailures {
-		lk, fresh, err := l.lock(ctx, pk, ScopePair, now, l.p.BaseLockout, l.p.MaxLockout)
+	now := r.now
+	for _, h := range r.held {
+		if h.count < h.limit {
+			continue
+		}
+		base, limit := l.p.BaseLockout, l.p.MaxLockout
+		if h.scope == ScopeUser {
+			base, limit = l.p.UserLockout, l.p.UserMaxLockout
+		}
+		lk, fresh, err := l.lock(ctx, h.lock, h.key, h.scope, now, base, limit)
 		if err != nil {
-			return nil, err
+			return out, err
+		}
+		if h.scope == ScopeUser {
+			lk.Kind = r.kind
 		}
 		out = append(out, lk)
-		// Only the first lock of an episode is a strike against the user:
-		// an episode lasts until a quiet Window, so one address strikes at
-		// most once per Window and cannot reach UserLockAddresses alone.
-		if fresh {
-			s, err := l.c.RecordFailure(ctx, strikesKey(user), now, l.p.Window)
+		if h.scope == ScopePair && fresh {
+			more, err := l.strike(ctx, r.user, now)
 			if err != nil {
-				return nil, fmt.Errorf("lockout: fail: %w", err)
+				return out, err
 			}
-			if s >= l.p.UserLockAddresses {
-				lk, _, err := l.lock(ctx, userKey(user), ScopeUser, now, l.p.UserLockout, l.p.UserMaxLockout)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, lk)
-				if err := l.c.ResetFailures(ctx, strikesKey(user)); err != nil {
-					return nil, fmt.Errorf("lockout: fail: %w", err)
-				}
-			}
+			out = append(out, more...)
 		}
 	}
-	ak := addrLockKey(addr)
-	if m, err := l.c.RecordFailure(ctx, ak, now, l.p.Window); err != nil {
-		return nil, fmt.Errorf("lockout: fail: %w", err)
-	} else if m >= l.p.PerAddressMaxFailures {
-		lk, _, err := l.lock(ctx, ak, ScopeAddr, now, l.p.BaseLockout, l.p.MaxLockout)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, lk)
-	}
+	r.held = nil
 	return out, nil
 }
 
-// lock sets the next lock on key and clears its counter. The level grows
-// while locks follow each other; after a quiet Window it starts again at 1
-// (fresh = true), so an old episode does not punish today's typo.
-func (l *Limiter) lock(ctx context.Context, key string, scope Scope, now time.Time, base, limit time.Duration) (Lockout, bool, error) {
+// strike counts a fresh pair lock against the user. Only the first lock of
+// an episode strikes: an episode lasts until a quiet Window, so one address
+// strikes at most once per Window and cannot reach UserLockAddresses alone.
+func (l *Limiter) strike(ctx context.Context, user string, now time.Time) ([]Lockout, error) {
+	s, err := l.c.RecordFailure(ctx, strikesKey(user), now, l.p.Window)
+	if err != nil {
+		return nil, fmt.Errorf("lockout: fail: %w", err)
+	}
+	if s < l.p.UserLockAddresses {
+		return nil, nil
+	}
+	lk, _, err := l.lock(ctx, userKey(user), strikesKey(user), ScopeUser, now, l.p.UserLockout, l.p.UserMaxLockout)
+	if err != nil {
+		return nil, err
+	}
+	return []Lockout{lk}, nil
+}
+
+// lock sets the next lock on key and clears the counter that led to it. The
+// level grows while locks follow each other; after a quiet Window it starts
+// again at 1 (fresh = true), so an old episode does not punish today's typo.
+func (l *Limiter) lock(ctx context.Context, key, counter string, scope Scope, now time.Time, base, limit time.Duration) (Lockout, bool, error) {
 	prevUntil, level, err := l.c.Lock(ctx, key)
 	if err != nil {
 		return Lockout{}, false, fmt.Errorf("lockout: %w", err)
@@ -158,17 +244,17 @@ func (l *Limiter) lock(ctx context.Context, key string, scope Scope, now time.Ti
 	if err := l.c.SetLock(ctx, key, until, level); err != nil {
 		return Lockout{}, false, fmt.Errorf("lockout: %w", err)
 	}
-	if err := l.c.ResetFailures(ctx, key); err != nil {
+	if err := l.c.ResetFailures(ctx, counter); err != nil {
 		return Lockout{}, false, fmt.Errorf("lockout: %w", err)
 	}
 	return Lockout{Scope: scope, Until: until, Level: level}, fresh, nil
 }
 
 // Succeed records a successful sign-in (both factors) of user from addr: the
-// pair's count and lock level are forgotten and the address becomes known.
-// The address-wide and user-wide counters are deliberately kept: an attacker
-// must not reset them by signing in to an account of their own, or by
-// waiting for the real user to sign in.
+// pair's count and lock level are forgotten and the address becomes
+// familiar. The address-wide and user-wide counters are deliberately kept:
+// an attacker must not reset them by signing in to an account of their own,
+// or by waiting for the real user to sign in.
 func (l *Limiter) Succeed(ctx context.Context, user string, addr netip.Addr, now time.Time) error {
 	if err := l.c.Unlock(ctx, pairKey(user, addr)); err != nil {
 		return fmt.Errorf("lockout: succeed: %w", err)

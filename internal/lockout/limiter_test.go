@@ -42,18 +42,39 @@ func newFixture(t *testing.T, p Policy) *fixture {
 	return &fixture{t: t, ctx: ctx, db: db, l: l, now: start}
 }
 
+// check asks whether an attempt would be allowed now, without counting
+// it: a reservation given straight back.
 func (f *fixture) check(user string, a netip.Addr) Decision {
 	f.t.Helper()
-	d, err := f.l.Check(f.ctx, user, a, f.now)
+	r, d, err := f.l.Reserve(f.ctx, user, a, KindPassword, f.now)
 	if err != nil {
 		f.t.Fatal(err)
+	}
+	if r != nil {
+		if err := f.l.Pass(f.ctx, r); err != nil {
+			f.t.Fatal(err)
+		}
 	}
 	return d
 }
 
+// fail is one wrong password: reserved, checked (wrong), settled. A refused
+// attempt imposes nothing.
 func (f *fixture) fail(user string, a netip.Addr) []Lockout {
 	f.t.Helper()
-	out, err := f.l.Fail(f.ctx, user, a, f.now)
+	return f.failKind(user, a, KindPassword)
+}
+
+func (f *fixture) failKind(user string, a netip.Addr, k Kind) []Lockout {
+	f.t.Helper()
+	r, d, err := f.l.Reserve(f.ctx, user, a, k, f.now)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if !d.Allowed {
+		return nil
+	}
+	out, err := f.l.Fail(f.ctx, r)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -32,24 +32,59 @@ type Policy struct {
 	// one go.
 	UserLockout    time.Duration
 	UserMaxLockout time.Duration
+	// UnfamiliarMaxPasswords and UnfamiliarMaxCodes are how many wrong
+	// passwords and wrong one-time codes one user may have within Window
+	// from addresses that are not familiar for that user, all such
+	// addresses together, before the user is locked for unfamiliar
+	// addresses (AD FS's extranet smart lockout). Spreading guesses over
+	// many addresses does not get more of them.
+	UnfamiliarMaxPasswords int
+	UnfamiliarMaxCodes     int
 	// KnownAddressFor is how long an address the user signed in from
-	// successfully stays exempt from the user-wide lock (pair and address
-	// locks still apply). Zero disables the exemption.
+	// successfully stays familiar: exempt from the user-wide lock and not
+	// counted by the unfamiliar limits (pair and address locks still
+	// apply). Zero disables the exemption: every address is unfamiliar.
 	KnownAddressFor time.Duration
 }
+
+// unfamiliarLimit is the user-wide limit for kind.
+func (p Policy) unfamiliarLimit(k Kind) int {
+	if k == KindCode {
+		return p.UnfamiliarMaxCodes
+	}
+	return p.UnfamiliarMaxPasswords
+}
+
+// The defaults, documented in docs/security-lockout.md; the configuration
+// uses these same constants.
+const (
+	DefaultMaxFailures            = 5
+	DefaultBaseLockout            = time.Minute
+	DefaultMaxLockout             = time.Hour
+	DefaultPerAddressMaxFailures  = 20
+	DefaultWindow                 = 15 * time.Minute
+	DefaultUserLockAddresses      = 3
+	DefaultUserLockout            = 5 * time.Minute
+	DefaultUserMaxLockout         = 30 * time.Minute
+	DefaultUnfamiliarMaxPasswords = 20
+	DefaultUnfamiliarMaxCodes     = 10
+	DefaultFamiliarFor            = 30 * 24 * time.Hour
+)
 
 // DefaultPolicy returns the defaults documented in docs/security-lockout.md.
 func DefaultPolicy() Policy {
 	return Policy{
-		MaxFailures:           5,
-		BaseLockout:           time.Minute,
-		MaxLockout:            time.Hour,
-		PerAddressMaxFailures: 20,
-		Window:                15 * time.Minute,
-		UserLockAddresses:     3,
-		UserLockout:           5 * time.Minute,
-		UserMaxLockout:        30 * time.Minute,
-		KnownAddressFor:       30 * 24 * time.Hour,
+		MaxFailures:            DefaultMaxFailures,
+		BaseLockout:            DefaultBaseLockout,
+		MaxLockout:             DefaultMaxLockout,
+		PerAddressMaxFailures:  DefaultPerAddressMaxFailures,
+		Window:                 DefaultWindow,
+		UserLockAddresses:      DefaultUserLockAddresses,
+		UserLockout:            DefaultUserLockout,
+		UserMaxLockout:         DefaultUserMaxLockout,
+		UnfamiliarMaxPasswords: DefaultUnfamiliarMaxPasswords,
+		UnfamiliarMaxCodes:     DefaultUnfamiliarMaxCodes,
+		KnownAddressFor:        DefaultFamiliarFor,
 	}
 }
 
@@ -64,6 +99,12 @@ func (p Policy) Validate() error {
 	}
 	if p.PerAddressMaxFailures < p.MaxFailures {
 		bad("per_address_max_failures", "must be at least max_failures (%d), got %d", p.MaxFailures, p.PerAddressMaxFailures)
+	}
+	if p.UnfamiliarMaxPasswords < 1 {
+		bad("unfamiliar_max_passwords", "must be at least 1, got %d", p.UnfamiliarMaxPasswords)
+	}
+	if p.UnfamiliarMaxCodes < 1 {
+		bad("unfamiliar_max_codes", "must be at least 1, got %d", p.UnfamiliarMaxCodes)
 	}
 	if p.UserLockAddresses < 2 {
 		bad("user_lock_addresses", "must be at least 2 so one address cannot lock the user out everywhere, got %d", p.UserLockAddresses)

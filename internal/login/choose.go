@@ -48,13 +48,18 @@ func (f *Flow) ChooseSubmit(w http.ResponseWriter, r *http.Request) {
 	want := r.PostFormValue("method")
 	for i := range ms {
 		if ms[i].ID == want {
-			if err := f.o.SecondFactor.Prepare(ctx(r), *s.Identity, ms[i], f.o.Now()); err != nil {
-				f.unavailable(w, r, err)
+			prepErr := f.o.SecondFactor.Prepare(ctx(r), *s.Identity, ms[i], f.o.Now())
+			if prepErr != nil && !isWait(prepErr) {
+				f.secondFactorDown(w, r, prepErr)
 				return
 			}
 			s.Method = ms[i].ID
 			if err := f.sessions.update(ctx(r), s); err != nil {
-				f.internal(w, r, err)
+				f.storeFailed(w, r, err)
+				return
+			}
+			if prepErr != nil {
+				f.showWait(w, r, s, ms, &ms[i], prepErr)
 				return
 			}
 			http.Redirect(w, r, PathCode, http.StatusSeeOther)
@@ -83,9 +88,11 @@ func (f *Flow) Resend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := f.o.SecondFactor.Prepare(ctx(r), *s.Identity, *m, f.o.Now()); err != nil {
-		// A resend or rate limit refusal is shown on the code page.
-		f.o.Logger.Info("code not resent", "err", err, "request_id", f.o.RequestID(r))
-		f.showCode(w, r, s, ms, m, http.StatusTooManyRequests, "error.resend_limit")
+		if isWait(err) {
+			f.showWait(w, r, s, ms, m, err)
+			return
+		}
+		f.secondFactorDown(w, r, err)
 		return
 	}
 	f.showCode(w, r, s, ms, m, http.StatusOK, "")

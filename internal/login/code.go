@@ -1,8 +1,11 @@
 package login
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/claimgate/claimgate/templates"
 )
@@ -11,7 +14,7 @@ import (
 func (f *Flow) firstDone(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	s, err := f.sessions.load(r, f.o.Now())
 	if err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return nil, false
 	}
 	if s == nil || s.Pending == nil || s.Stage != stageFirst || s.Identity == nil {
@@ -26,7 +29,7 @@ func (f *Flow) firstDone(w http.ResponseWriter, r *http.Request) (*session, bool
 func (f *Flow) methods(w http.ResponseWriter, r *http.Request, s *session) ([]Method, *Method, bool) {
 	ms, err := f.o.SecondFactor.Methods(ctx(r), *s.Identity)
 	if err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return nil, nil, false
 	}
 	for i := range ms {
@@ -63,23 +66,63 @@ func (f *Flow) CodePage(w http.ResponseWriter, r *http.Request) {
 			f.showChooser(w, r, s, ms)
 			return
 		}
-		if err := f.o.SecondFactor.Prepare(ctx(r), *s.Identity, *m, f.o.Now()); err != nil {
-			f.unavailable(w, r, err)
+		prepErr := f.o.SecondFactor.Prepare(ctx(r), *s.Identity, *m, f.o.Now())
+		if prepErr != nil && !isWait(prepErr) {
+			f.secondFactorDown(w, r, prepErr)
 			return
 		}
 		s.Method = m.ID
 		if err := f.sessions.update(ctx(r), s); err != nil {
-			f.internal(w, r, err)
+			f.storeFailed(w, r, err)
+			return
+		}
+		if prepErr != nil {
+			f.showWait(w, r, s, ms, m, prepErr)
 			return
 		}
 	}
 	f.showCode(w, r, s, ms, m, http.StatusOK, "")
 }
 
+// isWait says whether err is a WaitError: no code may be sent yet.
+func isWait(err error) bool {
+	var we *WaitError
+	return errors.As(err, &we)
+}
+
+// showWait answers a refused send with the code page, saying how long to
+// wait (the last code sent may still work), and logs it as what it is: a
+// limit, not an outage.
+func (f *Flow) showWait(w http.ResponseWriter, r *http.Request, s *session, ms []Method, m *Method, err error) {
+	var we *WaitError
+	errors.As(err, &we)
+	f.o.Logger.Info("second factor: no code sent, limit reached", "reason", we.Reason, "wait", we.Wait.Round(time.Second).String(),
+		"user", s.Identity.Username, "request_id", f.o.RequestID(r))
+	f.render(w, r, http.StatusTooManyRequests, templates.PageCode, f.codeData(r, s, ms, m, "error.resend_limit", waitText(we.Wait)))
+}
+
+// waitText is a short, language-neutral duration: "45 s", "3 min".
+func waitText(d time.Duration) string {
+	if d <= 2*time.Minute {
+		return fmt.Sprintf("%d s", int((d+time.Second-1)/time.Second))
+	}
+	return fmt.Sprintf("%d min", int((d+time.Minute-1)/time.Minute))
+}
+
+// secondFactorDown answers a second factor that could not be prepared (the
+// SMS gateway or the store failed).
+func (f *Flow) secondFactorDown(w http.ResponseWriter, r *http.Request, err error) {
+	f.tryLater(w, r, "second factor unavailable", err)
+}
+
 func (f *Flow) showCode(w http.ResponseWriter, r *http.Request, s *session, ms []Method, m *Method, status int, errKey string) {
+	f.render(w, r, status, templates.PageCode, f.codeData(r, s, ms, m, errKey, ""))
+}
+
+func (f *Flow) codeData(r *http.Request, s *session, ms []Method, m *Method, errKey, wait string) templates.CodeData {
 	d := templates.CodeData{
 		Common: templates.Common{CSRF: s.CSRF, RequestID: f.o.RequestID(r)},
-		Action: PathCode, ErrorKey: errKey, Method: m.Label, Digits: m.Digits,
+		Action: PathCode, ErrorKey: errKey, Method: m.Label, Digits: m.Digits, Wait: wait,
 	}
 	if m.Kind == "sms" {
 		d.ResendAction = PathSend
@@ -90,7 +133,7 @@ func (f *Flow) showCode(w http.ResponseWriter, r *http.Request, s *session, ms [
 	if len(ms) > 1 {
 		d.ChooseAction = PathPick
 	}
-	f.render(w, r, status, templates.PageCode, d)
+	return d
 }
 
 func (f *Flow) noFactor(w http.ResponseWriter, r *http.Request, s *session) {
@@ -132,10 +175,12 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 	now := f.o.Now()
 	user := s.Identity.Username
 	try := f.attempt(r, user, now)
-	if ok, err := f.allowed(r, try); err != nil {
-		f.internal(w, r, err)
+	res, allowed, err := f.reserve(r, try, CredentialCode)
+	if err != nil {
+		f.storeFailed(w, r, err)
 		return
-	} else if !ok {
+	}
+	if !allowed {
 		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "locked_out", Factor: m.Kind, RelyingParty: s.Pending.Realm})
 		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
 		return
@@ -143,20 +188,29 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	good := false
 	if code != "" && len(code) <= 16 {
-		var err error
 		good, err = f.o.SecondFactor.Verify(ctx(r), *s.Identity, *m, code, now)
 		if err != nil {
-			f.unavailable(w, r, err)
+			if perr := res.Pass(ctx(r)); perr != nil {
+				f.o.Logger.Error("throttle: attempt not given back", "err", perr, "request_id", f.o.RequestID(r))
+			}
+			f.storeFailed(w, r, err)
 			return
 		}
 	}
 	if !good {
-		f.failed(r, try)
+		if err := res.Fail(ctx(r)); err != nil {
+			f.storeFailed(w, r, err)
+			return
+		}
 		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "bad_code", Factor: m.Kind, RelyingParty: s.Pending.Realm})
 		if !f.wrongCode(w, r, s) {
 			return
 		}
 		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
+		return
+	}
+	if err := res.Pass(ctx(r)); err != nil {
+		f.storeFailed(w, r, err)
 		return
 	}
 	f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: s.Pending.Realm})
@@ -175,7 +229,7 @@ func (f *Flow) wrongCode(w http.ResponseWriter, r *http.Request, s *session) boo
 		return false
 	}
 	if err := f.sessions.update(ctx(r), s); err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return false
 	}
 	return true

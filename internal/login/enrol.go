@@ -47,7 +47,7 @@ func (f *Flow) enrolStart(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	s.EnrolOffered = true
 	if err := f.sessions.update(ctx(r), s); err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	http.Redirect(w, r, PathEnrol, http.StatusSeeOther)
@@ -59,18 +59,22 @@ func (f *Flow) enrolStart(w http.ResponseWriter, r *http.Request, s *session) {
 // add the thief's authenticator to an account that already has one. It
 // has answered when it returns false.
 func (f *Flow) mayEnrol(w http.ResponseWriter, r *http.Request, s *session) (needCode, ok bool) {
-	if f.o.Enrol == nil || f.o.SecondFactor == nil || !s.EnrolOffered {
+	if f.o.Enrol == nil || f.o.SecondFactor == nil {
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment not offered to this sign-in", nil)
 		return false, false
 	}
 	ms, err := f.o.SecondFactor.Methods(ctx(r), *s.Identity)
 	if err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return false, false
 	}
-	if len(ms) > 0 {
-		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "has_factor", RelyingParty: s.Pending.Realm})
-		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "enrolment refused: the user already has a second factor", nil)
+	if len(ms) > 0 || !s.EnrolOffered {
+		// A user who has a factor is sent to it, never told they have
+		// none; nothing is enrolled.
+		if len(ms) > 0 {
+			f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "has_factor", RelyingParty: s.Pending.Realm})
+		}
+		http.Redirect(w, r, PathCode, http.StatusSeeOther)
 		return false, false
 	}
 	allowed, needCode := f.o.Enrol.Allowed(ctx(r), *s.Identity, f.o.ClientAddr(r))
@@ -93,7 +97,7 @@ func (f *Flow) EnrolPage(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := f.enrolment(r, s)
 	if err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	f.showEnrol(w, r, s, e, needCode, http.StatusOK, "")
@@ -129,42 +133,58 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	if !checkCSRF(s, r) || s.EnrolID == "" {
-		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch or no enrolment", nil)
+	if !checkCSRF(s, r) {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on enrolment", nil)
 		return
 	}
 	needCode, ok := f.mayEnrol(w, r, s)
 	if !ok {
 		return
 	}
+	if s.EnrolID == "" {
+		f.expired(w, r)
+		return
+	}
 	now := f.o.Now()
 	try := f.attempt(r, s.Identity.Username, now)
-	if ok, err := f.allowed(r, try); err != nil {
-		f.internal(w, r, err)
+	res, allowed, err := f.reserve(r, try, CredentialCode)
+	if err != nil {
+		f.storeFailed(w, r, err)
 		return
-	} else if !ok {
+	}
+	if !allowed {
 		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "locked_out", Factor: "totp", RelyingParty: s.Pending.Realm})
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "enrolment while locked out", nil)
 		return
 	}
 	good, err := f.o.Enrol.Finish(ctx(r), *s.Identity, s.EnrolID, r.PostFormValue("code"), r.PostFormValue("enrolment_code"), now)
 	if err != nil {
-		f.internal(w, r, err)
+		if perr := res.Pass(ctx(r)); perr != nil {
+			f.o.Logger.Error("throttle: attempt not given back", "err", perr, "request_id", f.o.RequestID(r))
+		}
+		f.storeFailed(w, r, err)
 		return
 	}
 	if !good {
 		// A wrong code here is a failed second factor like any other.
-		f.failed(r, try)
+		if err := res.Fail(ctx(r)); err != nil {
+			f.storeFailed(w, r, err)
+			return
+		}
 		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "bad_code", Factor: "totp", RelyingParty: s.Pending.Realm})
 		if !f.wrongCode(w, r, s) {
 			return
 		}
 		e, err := f.o.Enrol.Present(ctx(r), *s.Identity, s.EnrolID)
 		if err != nil {
-			f.internal(w, r, err)
+			f.storeFailed(w, r, err)
 			return
 		}
 		f.showEnrol(w, r, s, e, needCode, http.StatusOK, "error.code")
+		return
+	}
+	if err := res.Pass(ctx(r)); err != nil {
+		f.storeFailed(w, r, err)
 		return
 	}
 	f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Factor: "totp", RelyingParty: s.Pending.Realm})

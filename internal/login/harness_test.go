@@ -99,21 +99,35 @@ func addr(s string) netip.Addr {
 	return a
 }
 
-func (c *countingThrottle) Allow(ctx context.Context, user, a string, now time.Time) (bool, error) {
+func (c *countingThrottle) Reserve(ctx context.Context, user, a string, cr login.Credential, now time.Time) (login.Reservation, bool, error) {
 	c.mu.Lock()
 	c.allow++
 	c.mu.Unlock()
-	d, err := c.l.Check(ctx, user, addr(a), now)
-	return d.Allowed, err
+	kind := lockout.KindPassword
+	if cr == login.CredentialCode {
+		kind = lockout.KindCode
+	}
+	r, d, err := c.l.Reserve(ctx, user, addr(a), kind, now)
+	if err != nil || !d.Allowed {
+		return nil, false, err
+	}
+	return &countedReservation{c: c, r: r}, true, nil
 }
 
-func (c *countingThrottle) Failure(ctx context.Context, user, a string, now time.Time) error {
-	c.mu.Lock()
-	c.fail++
-	c.mu.Unlock()
-	_, err := c.l.Fail(ctx, user, addr(a), now)
+type countedReservation struct {
+	c *countingThrottle
+	r *lockout.Reservation
+}
+
+func (r *countedReservation) Fail(ctx context.Context) error {
+	r.c.mu.Lock()
+	r.c.fail++
+	r.c.mu.Unlock()
+	_, err := r.c.l.Fail(ctx, r.r)
 	return err
 }
+
+func (r *countedReservation) Pass(ctx context.Context) error { return r.c.l.Pass(ctx, r.r) }
 
 func (c *countingThrottle) Success(ctx context.Context, user, a string, now time.Time) error {
 	c.mu.Lock()
@@ -142,6 +156,18 @@ type setup struct {
 	// db, when set, is the store of an earlier env: the same state under
 	// a new configuration, as after a restart.
 	db *sqlitestore.DB
+	// appPasswords offers app passwords from the store; wrapApps, when
+	// set, wraps them (e.g. to count).
+	appPasswords bool
+	wrapApps     func(login.AppPasswords) login.AppPasswords
+	// policy replaces the default lockout policy.
+	policy *lockout.Policy
+	// counters and sessions wrap the store as the lockout and the
+	// sessions see it (e.g. to fail writes).
+	counters func(lockout.Counters) lockout.Counters
+	sessions func(login.Sessions) login.Sessions
+	// second wraps the real second-factor verifier.
+	second func(login.SecondFactor) login.SecondFactor
 }
 
 // env is claimgate's HTTP face wired from real parts: the users file
@@ -191,11 +217,23 @@ func newEnv(t testing.TB, s setup) *env {
 	if s.directory != nil {
 		dir = s.directory(users)
 	}
-	second, err := factors.NewVerifier(factors.Options{Store: e.db, File: users})
+	verifier, err := factors.NewVerifier(factors.Options{Store: e.db, File: users})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lim, err := lockout.New(e.db, lockout.DefaultPolicy())
+	var second login.SecondFactor = verifier
+	if s.second != nil {
+		second = s.second(verifier)
+	}
+	policy := lockout.DefaultPolicy()
+	if s.policy != nil {
+		policy = *s.policy
+	}
+	var counters lockout.Counters = e.db
+	if s.counters != nil {
+		counters = s.counters(e.db)
+	}
+	lim, err := lockout.New(counters, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,13 +247,24 @@ func newEnv(t testing.TB, s setup) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var sessions login.Sessions = e.db
+	if s.sessions != nil {
+		sessions = s.sessions(e.db)
+	}
+	var apps login.AppPasswords
+	if s.appPasswords {
+		apps = &factors.AppPasswords{Store: e.db}
+		if s.wrapApps != nil {
+			apps = s.wrapApps(apps)
+		}
+	}
 	flow, err := login.New(login.Options{
 		Parties: sts.PartyList{
 			{Identifier: realm, ReplyURL: replyURL},
 			{Identifier: realm2, ReplyURL: reply2},
 			{Identifier: realm3, ReplyURL: reply3},
 		},
-		Issuer: issuer, Directory: dir, Sessions: e.db, SecondFactor: second, Throttle: e.throttle,
+		Issuer: issuer, Directory: dir, Sessions: sessions, SecondFactor: second, Throttle: e.throttle, AppPasswords: apps,
 		Auditor: &factors.Auditor{Log: audit.New(audit.Options{Writer: e.audit, Now: e.clk.Now}), Logger: logger},
 		Pages:   pages, Logger: logger, RequireSecondFactor: s.requireSecond, MaxCodeAttempts: s.maxCodes,
 		SecureCookies: s.secure, ClientAddr: server.ClientAddr, RequestID: server.RequestID, Now: e.clk.Now,

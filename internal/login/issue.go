@@ -1,6 +1,8 @@
 package login
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/claimgate/claimgate/claims"
@@ -20,7 +22,7 @@ func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second
 		s.SecondAt = s.FirstAt
 	}
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	f.issue(w, r, s)
@@ -46,6 +48,14 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 	facts := claims.Facts{SecondFactor: second, AuthnInstant: s.SecondAt}
 	id := *s.Identity
 	resp, err := f.o.Issuer.IssueWSFed(req, sts.Subject{NameID: claims.NameID(id)}, claims.Issue(id, facts, f.o.ClaimTypes), sts.Authn{Method: method, Instant: s.SecondAt})
+	if errors.Is(err, sts.ErrInvalidXMLText) {
+		// A directory value XML cannot carry (U+FFFE, a control character):
+		// retrying cannot help, only the directory's administrator can. The
+		// error names the claim and the character, never the value.
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.unsendable_value",
+			"token not issued: a directory value cannot be carried in XML", fmt.Errorf("user %s: %w", id.Username, err))
+		return
+	}
 	if err != nil {
 		f.internal(w, r, err)
 		return
@@ -53,10 +63,11 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 	// The pending request is answered; a later one starts afresh.
 	s.Pending = nil
 	if err := f.sessions.update(ctx(r), s); err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Realm, Factor: factorsUsed(s)})
+	w.Header().Set(HeaderTokenPage, "1")
 	f.render(w, r, http.StatusOK, templates.PageAutoPost, templates.AutoPostData{
 		Action: resp.ReplyURL,
 		Fields: []templates.Field{{Name: "wa", Value: resp.Wa}, {Name: "wresult", Value: resp.WResult}, {Name: "wctx", Value: resp.WCtx}},

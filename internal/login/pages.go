@@ -75,8 +75,26 @@ func (f *Flow) internal(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (f *Flow) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	f.tryLater(w, r, "directory unavailable", err)
+}
+
+// storeFailed answers a credential step whose state could not be read or
+// written (failure counts, the session): the same "try again later" page
+// whether the credential was right or wrong, so a failing store is no
+// password oracle.
+// A session that another request ended or changed meanwhile (sign-out,
+// a second tab) is not a failure: this sign-in is over.
+func (f *Flow) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errSessionGone) {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.session_expired", "session ended or changed by another request", nil)
+		return
+	}
+	f.tryLater(w, r, "store unavailable", err)
+}
+
+func (f *Flow) tryLater(w http.ResponseWriter, r *http.Request, logMsg string, err error) {
 	w.Header().Set("Retry-After", "30")
-	f.fail(w, r, http.StatusServiceUnavailable, "error.unavailable_title", "error.unavailable", "directory unavailable", err)
+	f.fail(w, r, http.StatusServiceUnavailable, "error.unavailable_title", "error.unavailable", logMsg, err)
 }
 
 func (f *Flow) expired(w http.ResponseWriter, r *http.Request) {

@@ -16,7 +16,7 @@ const maxForm = 8 << 10
 func (f *Flow) LoginPage(w http.ResponseWriter, r *http.Request) {
 	s, err := f.sessions.load(r, f.o.Now())
 	if err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	if s == nil || s.Pending == nil {
@@ -49,7 +49,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 	now := f.o.Now()
 	s, err := f.sessions.load(r, now)
 	if err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	if s == nil || s.Pending == nil || s.Stage != stagePending {
@@ -67,30 +67,46 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	try := f.attempt(r, username, now)
-	if ok, err := f.allowed(r, try); err != nil {
-		f.internal(w, r, err)
+	res, allowed, err := f.reserve(r, try, CredentialPassword)
+	if err != nil {
+		f.storeFailed(w, r, err)
 		return
-	} else if !ok {
-		// Locked: the page looks exactly like a wrong password.
+	}
+	if !allowed {
+		// Locked: the page looks exactly like a wrong password, and the
+		// answer takes as long, but nothing is checked and nothing reaches
+		// the directory's bad-password count.
+		f.spendCheck(r, username, password)
 		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: "locked_out", RelyingParty: s.Pending.Realm})
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return
 	}
 	id, method, reason, err := f.firstFactor(r, username, password, now)
 	if err != nil {
+		// Nothing was checked: the attempt does not count.
+		if perr := res.Pass(ctx(r)); perr != nil {
+			f.o.Logger.Error("throttle: attempt not given back", "err", perr, "request_id", f.o.RequestID(r))
+		}
 		f.unavailable(w, r, err)
 		return
 	}
 	if reason != "" {
-		f.failed(r, try)
+		if err := res.Fail(ctx(r)); err != nil {
+			f.storeFailed(w, r, err)
+			return
+		}
 		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Realm})
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
+		return
+	}
+	if err := res.Pass(ctx(r)); err != nil {
+		f.storeFailed(w, r, err)
 		return
 	}
 	f.audit(r, Event{Name: "first_factor_ok", User: id.Username, Factor: method, RelyingParty: s.Pending.Realm})
 	s.Stage, s.Identity, s.FirstFactor, s.FirstAt, s.Attempts = stageFirst, &id, method, now, 0
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	http.Redirect(w, r, PathCode, http.StatusSeeOther)
@@ -118,8 +134,9 @@ func (f *Flow) firstFactor(r *http.Request, username, password string, now time.
 			// An unknown, disabled or locked account would otherwise answer
 			// faster than a wrong password (which goes on to the app
 			// passwords' argon2id), and the time would tell which names
-			// exist. Spend the same work; the result does not matter.
-			_, _ = f.o.AppPasswords.CheckAppPassword(ctx(r), username, password, now)
+			// exist. Spend the same work, deciding nothing: a disabled
+			// account's valid app password is not a success.
+			f.o.AppPasswords.SpendCheck(ctx(r), username, password)
 			return claims.Identity{}, "", reason, nil
 		}
 	}
@@ -130,7 +147,7 @@ func (f *Flow) firstFactor(r *http.Request, username, password string, now time.
 	if err != nil {
 		if reason, ok := claims.IsRejected(err); ok {
 			// As above: an unknown name must cost what a known one does.
-			_, _ = f.o.AppPasswords.CheckAppPassword(ctx(r), username, password, now)
+			f.o.AppPasswords.SpendCheck(ctx(r), username, password)
 			return claims.Identity{}, "", reason, nil
 		}
 		return claims.Identity{}, "", "", err
@@ -143,4 +160,15 @@ func (f *Flow) firstFactor(r *http.Request, username, password string, now time.
 		return claims.Identity{}, "", claims.ReasonBadPassword, nil
 	}
 	return id, "app_password", "", nil
+}
+
+// spendCheck costs what checking a password costs and checks nothing: for
+// a locked-out attempt, so its answer is as slow as a checked one's.
+func (f *Flow) spendCheck(r *http.Request, username, password string) {
+	if d, ok := f.o.Directory.(Decoy); ok && !f.o.AppPasswordOnly {
+		d.SpendCheck(ctx(r), username, password)
+	}
+	if f.o.AppPasswords != nil {
+		f.o.AppPasswords.SpendCheck(ctx(r), username, password)
+	}
 }

@@ -18,15 +18,20 @@ import (
 )
 
 // TestEnrolmentOnlyWithoutAFactor: a password alone must not be enough to
-// add an authenticator to an account that already has one.
+// add an authenticator to an account that already has one; such a user is
+// sent to the code step, never told they have no second factor.
 func TestEnrolmentOnlyWithoutAFactor(t *testing.T) {
 	e := newEnv(t, setup{requireSecond: true, enrol: true})
 	b := e.browser()
 	b.get(signInURL(realm, "x")).wantRedirect(t, login.PathLogin)
 	b.password("alice", alicePassword).wantRedirect(t, login.PathCode)
 	p := b.get(login.PathEnrol)
-	p.wantStatus(t, http.StatusForbidden)
+	p.wantRedirect(t, login.PathCode)
 	wantNoToken(t, p)
+	if post := b.post(login.PathEnrol, url.Values{"csrf": {b.get(login.PathCode).csrf(t)}, "code": {"123456"}}); post.status != http.StatusSeeOther ||
+		post.res.Header.Get("Location") != login.PathCode || strings.Contains(post.body, e.msg("error.no_factor")) {
+		t.Fatalf("enrolment POST by a user with a factor: %d %q", post.status, post.res.Header.Get("Location"))
+	}
 	if strings.Contains(p.body, "otpauth://") {
 		t.Fatal("enrolment page shown to a user who has a factor")
 	}
@@ -52,7 +57,10 @@ func TestEnrolmentOnlyWithoutAFactor(t *testing.T) {
 	b3 := e.browser()
 	b3.get(signInURL(realm, "z")).wantRedirect(t, login.PathLogin)
 	b3.password("bob", alicePassword).wantRedirect(t, login.PathCode)
-	b3.get(login.PathEnrol).wantStatus(t, http.StatusForbidden)
+	b3.get(login.PathEnrol).wantRedirect(t, login.PathCode)
+	if cp := b3.get(login.PathCode); cp.status != http.StatusOK || strings.Contains(cp.body, "otpauth://") {
+		t.Fatalf("bob, who has a factor now, at the code step: %d", cp.status)
+	}
 }
 
 func between(t *testing.T, s, from, to string) string {

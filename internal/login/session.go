@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,6 +35,10 @@ type pending struct {
 // session is the server-side state of one browser's sign-in.
 type session struct {
 	id string
+	// version is the store version this copy was read at (or written as);
+	// every write names it, so a copy of a session that was deleted or
+	// changed since is never written back.
+	version int64
 
 	Stage       stage            `json:"stage"`
 	CSRF        string           `json:"csrf"`
@@ -81,7 +86,7 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return nil, nil
 	}
-	data, ok, err := m.store.GetSession(ctx(r), c.Value, now)
+	data, version, ok, err := m.store.GetSession(ctx(r), c.Value, now)
 	if err != nil {
 		return nil, fmt.Errorf("login: load session: %w", err)
 	}
@@ -95,7 +100,7 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if !now.Before(s.Expires) || (m.idle > 0 && !s.Seen.IsZero() && now.Sub(s.Seen) > m.idle) {
 		return nil, nil
 	}
-	s.id = c.Value
+	s.id, s.version = c.Value, version
 	return s, nil
 }
 
@@ -108,9 +113,15 @@ func (m *sessionManager) start(now time.Time) (*session, error) {
 	return &session{Stage: stagePending, CSRF: csrf, Created: now, Seen: now, Expires: now.Add(m.lifetime)}, nil
 }
 
-// save stores s under a NEW id, deletes the old one and sets the cookie:
-// every change of stage rotates the id, so an id seen before a factor is
-// worthless after it.
+// errSessionGone means the session was deleted (signed out) or changed by
+// another request since this one read it: this request's copy is stale
+// and was not written.
+var errSessionGone = errors.New("login: session ended or changed by another request")
+
+// save stores s under a NEW id, in one step with deleting the old one, and
+// sets the cookie: every change of stage rotates the id, so an id seen
+// before a factor is worthless after it, and a session is rotated at most
+// once.
 func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *session) error {
 	old := s.id
 	id, err := newID(m.rand)
@@ -126,27 +137,42 @@ func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *ses
 	if err != nil {
 		return fmt.Errorf("login: encode session: %w", err)
 	}
-	if err := m.store.PutSession(ctx, id, data, s.Expires); err != nil {
-		return fmt.Errorf("login: save session: %w", err)
+	if old == "" {
+		err = m.store.CreateSession(ctx, id, data, s.Expires)
+	} else {
+		err = m.store.RotateSession(ctx, old, s.version, id, data, s.Expires)
 	}
-	if old != "" {
-		if err := m.store.DeleteSession(ctx, old); err != nil {
-			return fmt.Errorf("login: delete old session: %w", err)
-		}
+	if err != nil {
+		return m.writeError(ctx, "save", s, err)
 	}
-	s.id = id
+	s.id, s.version = id, 1
 	http.SetCookie(w, m.httpCookie(id, s.Expires))
 	return nil
 }
 
-// update stores s under its current id (no stage change).
+// update stores s under its current id (no stage change), only if the
+// stored session is still the version s was read at.
 func (m *sessionManager) update(ctx context.Context, s *session) error {
 	s.Seen = m.now()
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("login: encode session: %w", err)
 	}
-	return m.store.PutSession(ctx, s.id, data, s.Expires)
+	if err := m.store.UpdateSession(ctx, s.id, s.version, data, s.Expires); err != nil {
+		return m.writeError(ctx, "update", s, err)
+	}
+	s.version++
+	return nil
+}
+
+// writeError tells a lost race (the session is gone or at another version:
+// errSessionGone) from a store failure, by reading the row again.
+func (m *sessionManager) writeError(ctx context.Context, op string, s *session, err error) error {
+	_, v, found, rerr := m.store.GetSession(ctx, s.id, m.now())
+	if rerr == nil && (!found || v != s.version) {
+		return errSessionGone
+	}
+	return fmt.Errorf("login: %s session: %w", op, err)
 }
 
 func (m *sessionManager) end(ctx context.Context, w http.ResponseWriter, s *session) error {

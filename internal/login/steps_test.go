@@ -179,3 +179,13 @@ func wantAMR(t testing.TB, tok *sts.Token, method string, amr ...string) {
 		t.Errorf("authnmethodsreferences %q, want %q", got, amr)
 	}
 }
+
+// msg is the catalogue text of key.
+func (e *env) msg(key string) string {
+	e.t.Helper()
+	pages, err := catalogue()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return pages.T(key)
+}

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -17,25 +18,24 @@ func (f *Flow) attempt(r *http.Request, username string, now time.Time) attempt 
 	return attempt{key: ThrottleKey(username), addr: f.o.ClientAddr(r), now: now}
 }
 
-// allowed asks the throttle whether the check may run at all.
-func (f *Flow) allowed(r *http.Request, a attempt) (bool, error) {
+// noReservation settles nothing (no throttle configured: tests only).
+type noReservation struct{}
+
+func (noReservation) Fail(context.Context) error { return nil }
+func (noReservation) Pass(context.Context) error { return nil }
+
+// reserve counts the attempt before its check. A store that cannot count
+// returns an error, and the caller must answer "try again later" whatever
+// the credential: a service that cannot count failures must not check
+// credentials, or it would be an oracle without a lockout.
+func (f *Flow) reserve(r *http.Request, a attempt, c Credential) (Reservation, bool, error) {
 	if f.o.Throttle == nil {
-		return true, nil
+		return noReservation{}, true, nil
 	}
-	return f.o.Throttle.Allow(ctx(r), a.key, a.addr, a.now)
+	return f.o.Throttle.Reserve(ctx(r), a.key, a.addr, c, a.now)
 }
 
-// failed counts a failed check; a store error is logged, not shown.
-func (f *Flow) failed(r *http.Request, a attempt) {
-	if f.o.Throttle == nil {
-		return
-	}
-	if err := f.o.Throttle.Failure(ctx(r), a.key, a.addr, a.now); err != nil {
-		f.o.Logger.Error("throttle: failure not recorded", "err", err, "request_id", f.o.RequestID(r))
-	}
-}
-
-// succeeded clears what a successful sign-in clears.
+// succeeded makes the address familiar after a whole sign-in.
 func (f *Flow) succeeded(r *http.Request, a attempt) {
 	if f.o.Throttle == nil {
 		return

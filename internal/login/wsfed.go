@@ -33,7 +33,7 @@ func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
 	now := f.o.Now()
 	s, err := f.sessions.load(r, now)
 	if err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	switch req.Action {
@@ -52,21 +52,22 @@ func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The new sign-in replaces whatever this browser had (a pending or
-	// half-done sign-in, or the SSO session a forced login ends): save
-	// deletes the old id, so it stops working.
-	old := ""
+	// half-done sign-in, or the SSO session a forced login ends): the old
+	// id is deleted, so it stops working, whatever version it is at.
 	if s != nil {
-		old = s.id
+		if err := f.sessions.store.DeleteSession(ctx(r), s.id); err != nil {
+			f.storeFailed(w, r, err)
+			return
+		}
 	}
 	s, err = f.sessions.start(now)
 	if err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
-	s.id = old
 	s.Pending = pendingFrom(req)
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
-		f.internal(w, r, err)
+		f.storeFailed(w, r, err)
 		return
 	}
 	http.Redirect(w, r, PathLogin, http.StatusSeeOther)
@@ -126,6 +127,12 @@ func (f *Flow) signOut(w http.ResponseWriter, r *http.Request, s *session, req *
 // (sign-out cleanup); the server middleware removes it and relaxes
 // frame-ancestors for that response only.
 const HeaderAllowFraming = "X-Claimgate-Allow-Framing"
+
+// HeaderTokenPage is set by the handler that renders the auto-POST (token)
+// page; the server middleware removes it and leaves form-action out of that
+// response's CSP only, because browsers check form-action on every
+// redirect AD FS answers the token POST with.
+const HeaderTokenPage = "X-Claimgate-Token-Page"
 
 func (f *Flow) requestError(w http.ResponseWriter, r *http.Request, err error) {
 	var re *sts.RequestError

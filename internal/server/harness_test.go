@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/certs"
+	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
@@ -26,6 +27,9 @@ import (
 const (
 	realm    = "http://adfs.example.test/adfs/services/trust"
 	replyURL = "https://adfs.example.test/adfs/ls/"
+	// aliceTOTP is alice's users-file TOTP seed (Base32), so a test can
+	// walk the whole sign-in: password page, code page, token page.
+	aliceTOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 )
 
 // signingKey and userHash are made once: they are slow and their values
@@ -61,7 +65,11 @@ func newParts(t testing.TB, parties sts.PartyList) parts {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	dir, err := userfile.New(&userfile.File{Users: []userfile.User{{Username: "alice", PasswordHash: hash}}})
+	dir, err := userfile.New(&userfile.File{Users: []userfile.User{{Username: "alice", PasswordHash: hash, TOTPSecret: aliceTOTP}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := factors.NewVerifier(factors.Options{Store: db, File: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +84,7 @@ func newParts(t testing.TB, parties sts.PartyList) parts {
 	p := parts{pages: pages, log: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(p.log, nil))
 	p.flow, err = login.New(login.Options{Parties: parties, Issuer: issuer, Directory: dir, Sessions: db, Pages: pages,
+		SecondFactor: second, RequireSecondFactor: true,
 		Logger: logger, RequestID: server.RequestID, ClientAddr: server.ClientAddr})
 	if err != nil {
 		t.Fatal(err)

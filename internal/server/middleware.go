@@ -100,19 +100,45 @@ func (p *headerPolicy) addReplies(urls []string) {
 	}
 }
 
+// cspFetch are the fetch directives every policy starts with, whichever
+// page it is for: nothing loads but our own script, style and images.
+const cspFetch = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+
 func (p headerPolicy) csp(framable bool) string {
 	forms := append([]string{"'self'"}, p.formActions...)
 	frames := "'none'"
 	if framable && len(p.frameSources) > 0 {
 		frames = strings.Join(p.frameSources, " ")
 	}
-	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-		"form-action " + strings.Join(forms, " ") + "; frame-ancestors " + frames + "; base-uri 'none'"
+	return cspFetch + "form-action " + strings.Join(forms, " ") + "; frame-ancestors " + frames + "; base-uri 'none'"
 }
 
-// securityHeaders sets the headers on every response. The sign-out cleanup
-// handler marks its response framable through login.HeaderAllowFraming,
-// which never reaches the client.
+// tokenCSP is the policy of the auto-POST (token) page: the strict policy
+// without form-action, nothing else changed. Chrome and Edge apply
+// form-action to every redirect that follows a form submission
+// (w3c/webappsec-csp#8), and AD FS answers the token POST to /adfs/ls/
+// with a redirect chain that, for OAuth/OpenID Connect application groups,
+// ends at the application's own redirect_uri: an origin, or for a native
+// client a private-use scheme, that no list here can know. With form-action
+// the browser stops on that last hop and the user sees a blank page;
+// "form-action *" would still refuse non-network schemes. What the
+// directive guarded on this page is held by other means: the form's action
+// is the server-configured reply URL (never request input), every value is
+// escaped by html/template, scripts come only from 'self', and base-uri
+// 'none' stops a <base> from re-pointing the form. Pages where a user types
+// a password or code keep the strict form-action.
+const tokenCSP = cspFetch + "frame-ancestors 'none'; base-uri 'none'"
+
+// securityHeaders sets the headers on every response. Two internal
+// response headers, set only by the login handlers and removed here before
+// anything is sent, relax one response each: login.HeaderAllowFraming lets
+// AD FS frame the sign-out cleanup, login.HeaderTokenPage gives the
+// auto-POST page tokenCSP. They are response headers, so nothing a client
+// sends can set them, and a relaxation is honoured only on the 200 answer
+// it was meant for: a handler that set a marker and then failed (a render
+// error, a panic turned into a 500 by recoverer) sends its error page under
+// the strict policy. The token page is never framable, whatever else was
+// set.
 func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
 	static := &cspPair{strict: p.csp(false), framable: p.csp(true)}
 	var cache atomic.Pointer[cspPair]
@@ -123,12 +149,19 @@ func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
 				pair = p.dynamicCSP(&cache)
 			}
 			strict, framable := pair.strict, pair.framable
-			hw := &headerWriter{ResponseWriter: w, apply: func(h http.Header) {
-				allow := h.Get(login.HeaderAllowFraming) != ""
+			hw := &headerWriter{ResponseWriter: w, apply: func(h http.Header, code int) {
+				ok := code == http.StatusOK
+				token := ok && h.Get(login.HeaderTokenPage) != ""
+				allow := ok && h.Get(login.HeaderAllowFraming) != ""
+				h.Del(login.HeaderTokenPage)
 				h.Del(login.HeaderAllowFraming)
-				if allow {
+				switch {
+				case token:
+					h.Set("Content-Security-Policy", tokenCSP)
+					h.Set("X-Frame-Options", "DENY")
+				case allow:
 					h.Set("Content-Security-Policy", framable)
-				} else {
+				default:
 					h.Set("Content-Security-Policy", strict)
 					h.Set("X-Frame-Options", "DENY")
 				}
@@ -157,16 +190,27 @@ func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
 // handlers can still influence them.
 type headerWriter struct {
 	http.ResponseWriter
-	apply func(http.Header)
+	apply func(h http.Header, code int)
 	done  bool
 }
 
 func (w *headerWriter) WriteHeader(code int) {
 	if !w.done {
 		w.done = true
-		w.apply(w.Header())
+		w.apply(w.Header(), code)
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// FlushError sends our headers before anything is flushed. Without it,
+// http.ResponseController would unwrap past this writer and send the
+// handler's header map as it is: no security headers, internal markers
+// included.
+func (w *headerWriter) FlushError() error {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 func (w *headerWriter) Write(b []byte) (int, error) {

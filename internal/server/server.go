@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -80,9 +81,23 @@ func New(o Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestContext(o.ClientAddr), accessLog(o.Logger, o.Now), securityHeaders(pol), recoverer(o.Logger, errPage))
+	rt := newRouteTable(r, o.Mounts)
+	r.Use(requestContext(o.ClientAddr), accessLog(o.Logger, o.Now), securityHeaders(pol), recoverer(o.Logger, errPage), rt.headAsGet)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { errPage(w, r, http.StatusNotFound) })
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { errPage(w, r, http.StatusMethodNotAllowed) })
+	// A custom 405 handler replaces chi's default one, the only place chi
+	// sets Allow (RFC 9110 §15.5.6 requires it), so the routes are asked
+	// again here. Mounted chi routers inherit this handler. chi also comes
+	// here with a method it does not know, for any path: where no method
+	// at all is routed there is no resource, so 404.
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		allow := rt.allowed(routedPath(r))
+		if allow == "" {
+			errPage(w, r, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Allow", allow)
+		errPage(w, r, http.StatusMethodNotAllowed)
+	})
 
 	f := o.Flow
 	r.Get(login.PathWSFed, f.WSFed)
@@ -150,6 +165,76 @@ func New(o Options) (http.Handler, error) {
 		r.Mount(prefix, h)
 	}
 	return r, nil
+}
+
+// routeTable answers which methods a path is routed for, for HEAD and
+// Allow. chi's Match cannot: a Mount registers its prefix ("/demo",
+// "/demo/") as a route of every method, and only looks into the mounted
+// router below the prefix, so mounted chi routers are asked here directly.
+type routeTable struct {
+	top    chi.Routes
+	mounts map[string]chi.Routes // by prefix, without a trailing slash
+}
+
+func newRouteTable(top chi.Routes, mounts map[string]http.Handler) routeTable {
+	t := routeTable{top: top, mounts: map[string]chi.Routes{}}
+	for prefix, h := range mounts {
+		if sub, ok := h.(chi.Routes); ok {
+			t.mounts[strings.TrimSuffix(prefix, "/")] = sub
+		}
+	}
+	return t
+}
+
+// match reports whether method is routed for path (the full request path).
+func (t routeTable) match(method, path string) bool {
+	for prefix, sub := range t.mounts {
+		if rest, ok := strings.CutPrefix(path, prefix); ok && (rest == "" || rest[0] == '/') {
+			if rest == "" {
+				rest = "/"
+			}
+			return sub.Match(chi.NewRouteContext(), method, rest)
+		}
+	}
+	return t.top.Match(chi.NewRouteContext(), method, path)
+}
+
+// allowed is the Allow header for path: the methods routed for it, HEAD
+// wherever GET is (headAsGet); empty if none is.
+func (t routeTable) allowed(path string) string {
+	var allow []string
+	// The methods a route may be registered for, in the order Allow lists them.
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions} {
+		if t.match(m, path) || (m == http.MethodHead && t.match(http.MethodGet, path)) {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}
+
+// headAsGet routes HEAD to the GET handler wherever no HEAD route exists
+// (monitors and link checkers probe with HEAD): net/http drops the body and
+// keeps the headers GET would send, as RFC 9110 §9.3.2 asks. It does what
+// chi's middleware.GetHead does, but also for mounted routers (see
+// routeTable); the method stays HEAD for the handler.
+func (t routeTable) headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			if p := routedPath(r); !t.match(http.MethodHead, p) && t.match(http.MethodGet, p) {
+				chi.RouteContext(r.Context()).RouteMethod = http.MethodGet
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// routedPath is the path chi routes on.
+func routedPath(r *http.Request) string {
+	if r.URL.RawPath != "" {
+		return r.URL.RawPath
+	}
+	return r.URL.Path
 }
 
 func brandCSS(b templates.Branding) http.HandlerFunc {

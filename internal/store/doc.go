@@ -10,6 +10,8 @@
 //     two concurrent submissions of one code cannot both move the state;
 //   - used-code records (UseCode): a unique key makes "first use wins" atomic,
 //     and a restart does not forget them, so a code is never accepted twice;
+//   - the last used TOTP step of a secret kept outside the store (UseStep,
+//     for the users file), so a used step retires every earlier one there too;
 //   - app-specific passwords (argon2id PHC hashes made by the caller);
 //   - enrolment codes an admin issues (only their SHA-256 is kept);
 //   - failure counters and lock records, keyed by strings the lockout policy

@@ -112,6 +112,13 @@ type CodeStore interface {
 	// caller, ever, while the record exists; expires is when Cleanup may drop
 	// it (choose it after the code can no longer verify).
 	UseCode(ctx context.Context, user, factorID, fingerprint string, expires time.Time) (fresh bool, err error)
+	// UseStep records that TOTP time step was used for a secret kept
+	// outside the store (the users file's), which has no Factor.LastStep:
+	// fresh is true only if step is later than every step recorded for that
+	// user and factor before, so a used step retires every earlier one
+	// (RFC 6238 §5.2). The check and the write are one atomic step across
+	// processes, and the record outlives restarts.
+	UseStep(ctx context.Context, user, factorID string, step int64) (fresh bool, err error)
 }
 
 // AppPassword is an app-specific password. Hash is an argon2id PHC string
@@ -158,6 +165,15 @@ type LockStore interface {
 	// at the first failure; a failure after the window starts a new count.
 	// It returns the count including this failure.
 	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
+	// TakeAttempt is RecordFailure with a ceiling, in one atomic step: the
+	// count goes up only while lockKey is not locked at now and the count is
+	// below limit (or the window has passed); ok says whether it did.
+	// Attempts are counted before they are checked, so no burst of parallel
+	// attempts can pass a limit.
+	TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, window time.Duration, limit int) (count int, ok bool, err error)
+	// ReturnAttempt gives back one attempt taken with TakeAttempt whose
+	// credential turned out right (the count never goes below zero).
+	ReturnAttempt(ctx context.Context, key string) error
 	// ResetFailures forgets key's failure count.
 	ResetFailures(ctx context.Context, key string) error
 	// SetLock records a lock on key until the given time with a level (how
@@ -176,12 +192,23 @@ type LockStore interface {
 }
 
 // SessionStore keeps sign-in sessions. IDs are stored as SHA-256 hashes and
-// data encrypted when the store has a key.
+// data encrypted when the store has a key. Every write after the first
+// names the version it read, so a session deleted (sign-out) or rotated
+// (the next factor) can never be written back by a request that loaded it
+// before: there is no create-or-replace.
 type SessionStore interface {
-	// PutSession creates or replaces a session.
-	PutSession(ctx context.Context, id string, data []byte, expires time.Time) error
-	// GetSession returns the data of an unexpired session.
-	GetSession(ctx context.Context, id string, now time.Time) (data []byte, found bool, err error)
+	// CreateSession inserts a new session at version 1; ErrDuplicate if the
+	// id exists.
+	CreateSession(ctx context.Context, id string, data []byte, expires time.Time) error
+	// GetSession returns the data and version of an unexpired session.
+	GetSession(ctx context.Context, id string, now time.Time) (data []byte, version int64, found bool, err error)
+	// UpdateSession replaces the data of the session at version (which
+	// becomes version+1); ErrConflict if it was deleted or changed since.
+	UpdateSession(ctx context.Context, id string, version int64, data []byte, expires time.Time) error
+	// RotateSession atomically deletes oldID at version and creates newID
+	// (version 1); ErrConflict, and nothing written, if oldID was deleted or
+	// changed since.
+	RotateSession(ctx context.Context, oldID string, version int64, newID string, data []byte, expires time.Time) error
 	// DeleteSession removes a session; deleting an absent one is not an error.
 	DeleteSession(ctx context.Context, id string) error
 }

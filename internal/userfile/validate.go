@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/mfa"
 )
 
@@ -43,7 +44,18 @@ func (f *File) problems() []string {
 	add := func(path, format string, args ...any) {
 		out = append(out, path+": "+fmt.Sprintf(format, args...))
 	}
-	if f.Domain != "" && !validNetBIOS(f.Domain) {
+	// sendable reports a value no token could carry (XML 1.0 has no way
+	// to write U+FFFE or most controls), so the sign-in would otherwise
+	// fail only at issuance. It returns false so the field's own check
+	// does not add a second, vaguer problem for the same value.
+	sendable := func(path, v string) bool {
+		if err := claims.CheckXMLText(v); err != nil {
+			add(path, "%v cannot be sent in a token (XML 1.0)", err)
+			return false
+		}
+		return true
+	}
+	if f.Domain != "" && sendable("domain", f.Domain) && !validNetBIOS(f.Domain) {
 		add("domain", "not a NetBIOS domain name (1-15 characters, none of \\ / : * ? \" < > | . or spaces)")
 	}
 	if len(f.Users) == 0 {
@@ -57,6 +69,7 @@ func (f *File) problems() []string {
 		switch {
 		case u.Username == "":
 			add(p+".username", "required")
+		case !sendable(p+".username", u.Username):
 		case !validSAM(u.Username):
 			add(p+".username", "must be 1-256 characters without spaces, control characters or any of \" / \\ [ ] : ; | = , + * ? < > @")
 		default:
@@ -67,7 +80,7 @@ func (f *File) problems() []string {
 				names[k] = i
 			}
 		}
-		if u.UPN != "" {
+		if u.UPN != "" && sendable(p+".upn", u.UPN) {
 			k := strings.ToLower(u.UPN)
 			if !validUPN(u.UPN) {
 				add(p+".upn", "not a user principal name (name@suffix)")
@@ -77,10 +90,11 @@ func (f *File) problems() []string {
 				upns[k] = i
 			}
 		}
-		if u.Email != "" && !validUPN(u.Email) {
+		sendable(p+".display_name", u.DisplayName)
+		if u.Email != "" && sendable(p+".email", u.Email) && !validUPN(u.Email) {
 			add(p+".email", "not an e-mail address")
 		}
-		if u.Mobile != "" && !validPhone(u.Mobile) {
+		if u.Mobile != "" && sendable(p+".mobile", u.Mobile) && !validPhone(u.Mobile) {
 			add(p+".mobile", "not a phone number (digits, optionally a leading +, 6-15 digits)")
 		}
 		if u.SID != "" {

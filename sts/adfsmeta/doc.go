@@ -4,15 +4,17 @@
 //
 // The flow Parse owns, in the order nothing is trusted before the step above it:
 //
-//	bytes ── size cap (Options.MaxBytes, 1 MiB)
-//	      ── refuse DOCTYPE / ENTITY / any "<!" markup declaration (no entity expansion, ever)
-//	      ── mattermost/xml-roundtrip-validator (encoding/xml round-trip ambiguities)
-//	      ── etree parse; root must be one md:EntityDescriptor (AD FS publishes no aggregates)
-//	      ── enveloped ds:Signature (ID attribute "ID"): the KeyInfo certificate must be pinned
-//	         by thumbprint or equal to a TrustedCerts entry; goxmldsig then checks digest and
-//	         signature with its clock set inside the certificate's validity, because AD FS
-//	         signing certificates are routinely past NotAfter in long-lived lab farms and the
-//	         pin, not the dates, is what carries trust. Expiry becomes a warning.
+//	bytes ── sts/xmlsafe.Read, the gate every untrusted XML in claimgate passes:
+//	         size cap (Options.MaxBytes, 1 MiB), any "<!" construct refused (DOCTYPE,
+//	         ENTITY and other declarations, comments, CDATA: no entity expansion, ever),
+//	         mattermost/xml-roundtrip-validator, etree parse
+//	      ── root must be one md:EntityDescriptor (AD FS publishes no aggregates)
+//	      ── enveloped ds:Signature (ID attribute "ID"): the KeyInfo certificate
+//	         (xmlsafe.KeyInfoCerts) must be pinned by thumbprint or equal to a TrustedCerts
+//	         entry; xmlsafe.VerifyEnveloped then checks digest and signature without
+//	         judging the certificate's dates, because AD FS signing certificates are
+//	         routinely past NotAfter in long-lived lab farms and the pin, not the dates,
+//	         is what carries trust. Expiry becomes a warning.
 //	      ── extraction from the element goxmldsig returns (the bytes that were actually
 //	         signed), never from the original tree, so wrapped or unsigned siblings are ignored.
 //

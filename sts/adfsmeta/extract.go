@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 // extract fills md from the signed EntityDescriptor.
@@ -18,7 +20,7 @@ func extract(ed *etree.Element, md *Metadata) error {
 		return errors.New("EntityDescriptor has no entityID")
 	}
 	var stsPassive, appPassive string
-	for _, rd := range childrenNS(ed, NSMetadata, "RoleDescriptor") {
+	for _, rd := range xmlsafe.Children(ed, NSMetadata, "RoleDescriptor") {
 		ns, local := xsiType(rd)
 		// Exclusive c14n drops xmlns:fed from RoleDescriptor when only the xsi:type
 		// value uses it, so in the signed tree the prefix is usually unbound. The
@@ -55,14 +57,14 @@ func extract(ed *etree.Element, md *Metadata) error {
 		md.Warnings = append(md.Warnings, "no fed:PassiveRequestorEndpoint (WS-Federation passive endpoint) in metadata")
 	}
 	for _, tag := range []string{"SPSSODescriptor", "IDPSSODescriptor"} {
-		for _, sso := range childrenNS(ed, NSMetadata, tag) {
+		for _, sso := range xmlsafe.Children(ed, NSMetadata, tag) {
 			if err := collectKeys(sso, md); err != nil {
 				return err
 			}
 			if tag != "SPSSODescriptor" {
 				continue
 			}
-			for _, acs := range childrenNS(sso, NSMetadata, "AssertionConsumerService") {
+			for _, acs := range xmlsafe.Children(sso, NSMetadata, "AssertionConsumerService") {
 				e, err := endpoint(acs)
 				if err != nil {
 					return err
@@ -93,22 +95,18 @@ func endpoint(el *etree.Element) (Endpoint, error) {
 // collectKeys adds the KeyDescriptor certificates of a role. A KeyDescriptor
 // without use is valid for both signing and encryption (SAML metadata §2.4.1.1).
 func collectKeys(role *etree.Element, md *Metadata) error {
-	for _, kd := range childrenNS(role, NSMetadata, "KeyDescriptor") {
+	for _, kd := range xmlsafe.Children(role, NSMetadata, "KeyDescriptor") {
 		use := kd.SelectAttrValue("use", "")
-		for _, ki := range childrenNS(kd, NSXMLDSig, "KeyInfo") {
-			for _, xd := range childrenNS(ki, NSXMLDSig, "X509Data") {
-				for _, xc := range childrenNS(xd, NSXMLDSig, "X509Certificate") {
-					c, err := parseB64Cert(xc.Text())
-					if err != nil {
-						return fmt.Errorf("%s KeyDescriptor: %w", role.Tag, err)
-					}
-					if use == "signing" || use == "" {
-						md.SigningCerts = appendUnique(md.SigningCerts, c)
-					}
-					if (use == "encryption" || use == "") && md.EncryptionCert == nil {
-						md.EncryptionCert = c
-					}
-				}
+		keys, err := xmlsafe.KeyInfoCerts(kd)
+		if err != nil {
+			return fmt.Errorf("%s KeyDescriptor: %w", role.Tag, err)
+		}
+		for _, c := range keys {
+			if use == "signing" || use == "" {
+				md.SigningCerts = appendUnique(md.SigningCerts, c)
+			}
+			if (use == "encryption" || use == "") && md.EncryptionCert == nil {
+				md.EncryptionCert = c
 			}
 		}
 	}
@@ -124,9 +122,9 @@ func appendUnique(list []*x509.Certificate, c *x509.Certificate) []*x509.Certifi
 
 // passiveAddress returns fed:PassiveRequestorEndpoint/wsa:EndpointReference/wsa:Address.
 func passiveAddress(rd *etree.Element) string {
-	for _, p := range childrenNS(rd, NSFed, "PassiveRequestorEndpoint") {
-		for _, epr := range childrenNS(p, NSAddressing, "EndpointReference") {
-			for _, a := range childrenNS(epr, NSAddressing, "Address") {
+	for _, p := range xmlsafe.Children(rd, NSFed, "PassiveRequestorEndpoint") {
+		for _, epr := range xmlsafe.Children(p, NSAddressing, "EndpointReference") {
+			for _, a := range xmlsafe.Children(epr, NSAddressing, "Address") {
 				if s := strings.TrimSpace(a.Text()); s != "" {
 					return s
 				}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/beevik/etree"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 // Parse verifies and reads an AD FS federation metadata document. See the package
@@ -24,7 +24,7 @@ func Parse(doc []byte, opts Options) (*Metadata, error) {
 		}
 		pins = append(pins, n)
 	}
-	d, err := ReadXML(doc, opts.MaxBytes)
+	d, err := xmlsafe.Read(doc, opts.MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("adfsmeta: %w", err)
 	}
@@ -37,7 +37,7 @@ func Parse(doc []byte, opts Options) (*Metadata, error) {
 	}
 
 	md := &Metadata{}
-	signed, err := verify(root, pins, opts, now(), md)
+	signed, err := verify(root, pins, opts, md)
 	if err != nil {
 		return nil, fmt.Errorf("adfsmeta: %w", err)
 	}
@@ -80,15 +80,4 @@ func containsCert(list []*x509.Certificate, c *x509.Certificate) bool {
 		}
 	}
 	return false
-}
-
-// childrenNS returns the child elements of el with the given namespace and local name.
-func childrenNS(el *etree.Element, ns, tag string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if c.Tag == tag && c.NamespaceURI() == ns {
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -3,12 +3,21 @@ package adfsmeta
 import (
 	"crypto/x509"
 	"time"
+
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
-// DefaultMaxBytes is the size cap applied when Options.MaxBytes is zero. Real AD FS
-// metadata is 30–75 KB; 1 MiB leaves room for large claim lists without letting a
-// hostile server make us parse megabytes.
-const DefaultMaxBytes int64 = 1 << 20
+// DefaultMaxBytes is the size cap applied when Options.MaxBytes is zero: the
+// one gate's (sts/xmlsafe). Real AD FS metadata is 30–75 KB.
+const DefaultMaxBytes int64 = xmlsafe.DefaultMaxBytes
+
+// The gate's sentinel errors, under the names rpsource and its tests use, so
+// callers can tell a hostile or oversized document from a bad signature. They
+// are the same values as xmlsafe's: errors.Is matches either name.
+var (
+	ErrTooLarge    = xmlsafe.ErrTooLarge
+	ErrDeclaration = xmlsafe.ErrDeclaration
+)
 
 // Options controls how Parse trusts a document. The zero value refuses everything
 // that is not signed by a pinned or trusted certificate.
@@ -89,7 +98,7 @@ const (
 	NSMetadata      = "urn:oasis:names:tc:SAML:2.0:metadata"
 	NSFed           = "http://docs.oasis-open.org/wsfed/federation/200706"
 	NSAddressing    = "http://www.w3.org/2005/08/addressing"
-	NSXMLDSig       = "http://www.w3.org/2000/09/xmldsig#"
+	NSXMLDSig       = xmlsafe.NSDSig
 	NSXSI           = "http://www.w3.org/2001/XMLSchema-instance"
 	BindingHTTPPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 )

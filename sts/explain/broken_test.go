@@ -53,6 +53,7 @@ type tok struct {
 	street                     string // set after parsing, so a CR survives into the tree
 	tamper                     bool   // change the upn value after signing
 	noKeyInfo                  bool   // drop ds:KeyInfo after signing (it is not signed)
+	badKeyInfo                 bool   // replace the KeyInfo certificate with text that is not base64
 }
 
 func good() tok {
@@ -110,6 +111,9 @@ func build(t *testing.T, k tok, s signer) []byte {
 		ki := signed.FindElement("./ds:Signature/ds:KeyInfo")
 		ki.Parent().RemoveChild(ki)
 	}
+	if k.badKeyInfo {
+		signed.FindElement("./ds:Signature/ds:KeyInfo/ds:X509Data/ds:X509Certificate").SetText("!not base64!")
+	}
 	out := etree.NewDocument()
 	out.SetRoot(signed) // default WriteSettings: a CR is written raw, as etree does
 	assertion, err := out.WriteToString()
@@ -157,6 +161,9 @@ func TestBrokenTokens(t *testing.T) {
 		{"AssertionID starts with a digit", func(k *tok) { k.id = "3f0c2d6e-7b8a-4c1d-9e2f-0a1b2c3d4e5f" }, good1, CheckAssertionID, "364/MSIS7000", "starts with a digit"},
 		{"raw CR in a value", func(k *tok) { k.street = "street\r\nVia Roggia Arzona 1" }, good1, CheckCR, "364/MSIS7012", "streetaddress contains a raw CR"},
 		{"no KeyInfo", func(k *tok) { k.noKeyInfo = true }, good1, CheckSigningKey, "364/ID4037", "cannot be resolved"},
+		// Before the shared KeyInfo reader, an undecodable certificate was
+		// skipped and the trusted one tried instead; AD FS cannot do that.
+		{"KeyInfo certificate not base64", func(k *tok) { k.badKeyInfo = true }, good1, CheckSigningKey, "364/ID4037", "not base64"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -193,6 +200,24 @@ func TestInputForms(t *testing.T) {
 	}
 	if got := r.Failed(); !slices.Equal(got, []string{CheckWellFormed}) || len(r.Checks) != len(CheckNames()) {
 		t.Fatalf("DOCTYPE: %v\n%s", got, r.Text())
+	}
+}
+
+// TestCommentInSignedTextRefused: explain uses the verifier's gate, so a
+// comment inside a signed value (exclusive C14N drops it and the signature
+// still verifies: the old explain gate skipped comments and accepted this
+// token) fails well-formed, as the verifier refuses it.
+func TestCommentInSignedTextRefused(t *testing.T) {
+	s := newSigner(t, "claimgate signing")
+	opts := Options{TrustedCerts: []*x509.Certificate{s.cert}, ExpectedAudience: adfsID, ExpectedIssuer: cgIssuer,
+		Now: func() time.Time { return issueAt.Add(time.Minute) }}
+	in := strings.Replace(string(build(t, good(), s)), "<saml:AttributeValue>alice@corp.example<", "<saml:AttributeValue>alice@corp<!---->.example<", 1)
+	if !strings.Contains(in, "<!---->") {
+		t.Fatal("fixture changed")
+	}
+	r := explainOK(t, []byte(in), opts)
+	if got := r.Failed(); !slices.Equal(got, []string{CheckWellFormed}) || !strings.Contains(r.Check(CheckWellFormed).Message, "comment") {
+		t.Fatalf("failed = %v:\n%s", got, r.Text())
 	}
 }
 

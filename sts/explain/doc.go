@@ -5,12 +5,22 @@
 // Flow of Explain:
 //
 //	input ── decode: form POST body (wa=…&wresult=…&wctx=…), SAMLResponse=…, base64, or XML
-//	      ── well-formed: size cap, no DOCTYPE, xml-roundtrip-validator (sts/adfsmeta.ReadXML)
+//	      ── well-formed: the one untrusted-XML gate (sts/xmlsafe.Read: size cap, no "<!"
+//	         construct, xml-roundtrip-validator), the same the verifier and metadata pass
 //	      ── locate: RSTR (WS-Trust 2005/02 or a 1.3 collection) → saml:Assertion (SAML 1.1),
 //	         bare saml:Assertion, or samlp:Response → saml2:Assertion
 //	      ── rules (each a Check, in this order): rstr-shape, saml-version, assertion-id,
-//	         signature, cr-handling, signing-key, issuer, single-audience, audience,
-//	         applies-to, lifetime, authentication-statement, subjects, forbidden-elements
+//	         signature, cr-handling, signing-key, signature-algorithm, issuer,
+//	         single-audience, audience, applies-to, lifetime, authentication-statement,
+//	         authentication-method, subjects, forbidden-elements
+//
+// Two rules are judged by claimgate's own code rather than a copy of it, so explain
+// cannot disagree with what claimgate issues or accepts: signature-algorithm uses the
+// verifier's policy (sts.CheckSignatureAlgorithms) against the claims provider trust's
+// SignatureAlgorithm (Options.SignatureAlgorithm, rsa-sha256 by default, as AD FS sets
+// a new trust), and authentication-method, given the sign-in request (Options.Request),
+// requires exactly its wauth and explains a mismatch with the issuer's rule
+// (sts.AuthenticationMethodFor): satisfied but not echoed, or not satisfiable.
 //
 // The signature is verified exactly as AD FS sees it: the bytes are parsed (which
 // normalises CR LF to LF, XML 1.0 §2.11) and the enveloped signature is checked
@@ -24,7 +34,9 @@
 // Codes: 364 is the AD FS Admin-log event that wraps every passive-request failure;
 // the inner exception is what tells faults apart (MSIS7012 wrapping a signature
 // error, ID4037 unresolvable key, event 371 unmatched token issuer, ID4175 issuer,
-// ID1038 audience, ID4148 lifetime, MSIS7000 malformed message). Codes for faults
+// ID1038 audience, ID4148 lifetime, MSIS7000 malformed message, MSIS7102 method not
+// the one required). Event 372 ("Weak Signature Algorithm Error") is logged for a
+// signature weaker than the trust's SignatureAlgorithm. Codes for faults
 // AD FS has no dedicated message for are the closest documented ones; see
 // docs/adfs.md for which are confirmed.
 package explain

@@ -1,9 +1,11 @@
 package explain
 
 import (
+	"fmt"
 	"time"
 
-	"github.com/claimgate/claimgate/sts/adfsmeta"
+	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 // DefaultMaxSkew is the clock skew allowed when Options.MaxSkew is zero.
@@ -12,9 +14,13 @@ const DefaultMaxSkew = 5 * time.Minute
 // Explain evaluates a captured token against AD FS's acceptance rules. input is
 // a wresult (RSTR XML), a whole form POST body (url-encoded), a bare SAML 1.1
 // assertion, or a SAML 2.0 Response (XML or base64). The error is non-nil only
-// when the input cannot be decoded at all; every finding about the token itself
-// is a Check in the Report.
+// when the Options are unusable or the input cannot be decoded at all; every
+// finding about the token itself is a Check in the Report.
 func Explain(input []byte, opts Options) (*Report, error) {
+	allowed, err := sts.SignatureMethods(opts.SignatureAlgorithm)
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
 	raw, desc, err := decodeInput(input)
 	if err != nil {
 		return nil, err
@@ -30,14 +36,14 @@ func Explain(input []byte, opts Options) (*Report, error) {
 	r := &Report{Input: desc}
 	defer func() { r.Accepted = len(r.Failed()) == 0 }()
 
-	d, err := adfsmeta.ReadXML(raw, opts.MaxBytes)
+	d, err := xmlsafe.Read(raw, opts.MaxBytes)
 	if err != nil {
 		code := "364/MSIS7000"
-		r.add(fail(CheckWellFormed, code, err.Error(), "send one well-formed XML document without a DOCTYPE"))
+		r.add(fail(CheckWellFormed, code, err.Error(), "send one well-formed XML document without a DOCTYPE, comments or CDATA sections"))
 		r.skipRest(CheckWellFormed, "input is not usable XML")
 		return r, nil
 	}
-	r.add(pass(CheckWellFormed, "well-formed, no DOCTYPE, round-trips through encoding/xml"))
+	r.add(pass(CheckWellFormed, "well-formed, no DOCTYPE, comment or CDATA, round-trips through encoding/xml"))
 
 	t := locate(d.Root())
 	r.Input = desc + ": " + t.kind
@@ -58,12 +64,14 @@ func Explain(input []byte, opts Options) (*Report, error) {
 	for _, c := range signatureChecks(verifySignature(raw, t, opts, opts.MaxBytes), opts, now()) {
 		r.add(c)
 	}
+	r.add(algorithmCheck(t, opts.SignatureAlgorithm, allowed))
 	r.add(issuerCheck(t, opts))
 	for _, c := range audienceChecks(t, opts) {
 		r.add(c)
 	}
 	r.add(lifetimeCheck(t, now(), skew))
 	r.add(authnCheck(t))
+	r.add(authnMethodCheck(t, opts.Request))
 	r.add(subjectsCheck(t))
 	r.add(forbiddenCheck(t))
 	r.Claims = t.claims()

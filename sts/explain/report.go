@@ -3,6 +3,7 @@ package explain
 import (
 	"crypto/x509"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -16,12 +17,14 @@ const (
 	CheckSignature      = "signature"
 	CheckCR             = "cr-handling"
 	CheckSigningKey     = "signing-key"
+	CheckSigAlgorithm   = "signature-algorithm"
 	CheckIssuer         = "issuer"
 	CheckAudienceCount  = "single-audience"
 	CheckAudience       = "audience"
 	CheckAppliesTo      = "applies-to"
 	CheckLifetime       = "lifetime"
 	CheckAuthnStatement = "authentication-statement"
+	CheckAuthnMethod    = "authentication-method"
 	CheckSubjects       = "subjects"
 	CheckForbidden      = "forbidden-elements"
 )
@@ -29,8 +32,8 @@ const (
 // CheckNames lists every check name in report order.
 func CheckNames() []string {
 	return []string{CheckWellFormed, CheckShape, CheckVersion, CheckAssertionID, CheckSignature, CheckCR,
-		CheckSigningKey, CheckIssuer, CheckAudienceCount, CheckAudience, CheckAppliesTo, CheckLifetime,
-		CheckAuthnStatement, CheckSubjects, CheckForbidden}
+		CheckSigningKey, CheckSigAlgorithm, CheckIssuer, CheckAudienceCount, CheckAudience, CheckAppliesTo, CheckLifetime,
+		CheckAuthnStatement, CheckAuthnMethod, CheckSubjects, CheckForbidden}
 }
 
 // Options say what AD FS expects. Empty fields skip the checks that need them.
@@ -42,6 +45,15 @@ type Options struct {
 	ExpectedAudience string
 	// ExpectedIssuer is the claims provider trust's identifier (claimgate's entityID).
 	ExpectedIssuer string
+	// SignatureAlgorithm is the claims provider trust's SignatureAlgorithm, as
+	// claimgate's configuration names it: "rsa-sha256" or "rsa-sha1" (a relying
+	// party's signature_algorithm, defaulted from signing.signature_algorithm).
+	// "" means rsa-sha256, what AD FS sets on a new trust.
+	SignatureAlgorithm string
+	// Request is the sign-in request AD FS sent the claims provider (the query
+	// of its redirect, wa=wsignin1.0&wtrealm=…&wauth=…). Its wauth is the
+	// method the token must carry; nil skips that check.
+	Request url.Values
 	// Now is the clock; nil = time.Now. Set it to the capture time for old tokens.
 	Now func() time.Time
 	// MaxSkew is the clock skew tolerated on NotBefore/NotOnOrAfter; 0 = 5 minutes

@@ -8,7 +8,8 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
+
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 func versionCheck(t *token) Check {
@@ -114,7 +115,7 @@ func parseTime(s string) (time.Time, error) {
 }
 
 func lifetimeCheck(t *token, now time.Time, skew time.Duration) Check {
-	cond := kid(t.assertion, t.ns(), "Conditions")
+	cond := xmlsafe.Child(t.assertion, t.ns(), "Conditions")
 	if cond == nil {
 		return fail(CheckLifetime, "364/ID4148", "no Conditions element", "emit Conditions with NotBefore and NotOnOrAfter")
 	}
@@ -142,18 +143,10 @@ func authnCheck(t *token) Check {
 	if t.version == "2.0" {
 		tag, method, instant = "AuthnStatement", "AuthnContextClassRef", "AuthnInstant"
 	}
-	sts := kids(t.assertion, t.ns(), tag)
+	sts, m := t.authn()
 	if len(sts) != 1 {
 		return fail(CheckAuthnStatement, "364/MSIS7000", fmt.Sprintf("%d %s elements; exactly one is required", len(sts), tag),
 			"emit one "+tag+" with the method AD FS asked for (wauth) and the sign-in instant")
-	}
-	m := sts[0].SelectAttrValue(method, "")
-	if t.version == "2.0" {
-		if ac := kid(sts[0], nsSAML2, "AuthnContext"); ac != nil {
-			if cr := kid(ac, nsSAML2, "AuthnContextClassRef"); cr != nil {
-				m = strings.TrimSpace(cr.Text())
-			}
-		}
 	}
 	in := sts[0].SelectAttrValue(instant, "")
 	if m == "" || in == "" {
@@ -166,7 +159,7 @@ func authnCheck(t *token) Check {
 // identity per distinct Subject, so a mismatch splits the user in two.
 func subjectsCheck(t *token) Check {
 	if t.version == "2.0" {
-		if kid(t.assertion, nsSAML2, "Subject") == nil {
+		if xmlsafe.Child(t.assertion, nsSAML2, "Subject") == nil {
 			return fail(CheckSubjects, "364/MSIS7070", "the assertion has no Subject", "emit Subject/NameID")
 		}
 		return pass(CheckSubjects, "one Subject (SAML 2.0)")
@@ -176,7 +169,7 @@ func subjectsCheck(t *token) Check {
 		if st.NamespaceURI() != nsSAML11 || !strings.HasSuffix(st.Tag, "Statement") {
 			continue
 		}
-		s := kid(st, nsSAML11, "Subject")
+		s := xmlsafe.Child(st, nsSAML11, "Subject")
 		if s == nil {
 			return fail(CheckSubjects, "364/MSIS7000", st.Tag+" has no Subject", "give every statement the same Subject")
 		}
@@ -195,11 +188,7 @@ func subjectsCheck(t *token) Check {
 }
 
 func canonical(el *etree.Element) string {
-	ctx, err := etreeutils.NSBuildParentContext(el)
-	if err != nil {
-		return el.Text()
-	}
-	d, err := etreeutils.NSDetatch(ctx, el)
+	d, err := xmlsafe.Detach(el)
 	if err != nil {
 		return el.Text()
 	}

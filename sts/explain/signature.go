@@ -3,18 +3,15 @@ package explain
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"github.com/claimgate/claimgate/certs"
-	"github.com/claimgate/claimgate/sts/adfsmeta"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 // sigResult is what the signature, cr-handling and signing-key rules report from.
@@ -22,6 +19,7 @@ type sigResult struct {
 	unsigned bool
 	cert     *x509.Certificate // KeyInfo certificate (or the trusted one that verified)
 	keyInfo  bool              // cert came from KeyInfo
+	badKey   error             // KeyInfo holds a certificate that does not decode
 	err      error             // nil when the signature verified (possibly after CR escaping)
 	crFixed  bool              // verified only with raw CRs written as &#13;
 	rawCR    bool              // the input holds a raw CR byte
@@ -33,12 +31,17 @@ type sigResult struct {
 // (parsed bytes), then, on failure with raw CRs present, as the signer meant it.
 func verifySignature(raw []byte, t *token, opts Options, maxBytes int64) sigResult {
 	var r sigResult
-	sig := kid(t.assertion, nsDSig, "Signature")
+	sig := xmlsafe.Child(t.assertion, xmlsafe.NSDSig, "Signature")
 	if sig == nil {
 		r.unsigned = true
 		return r
 	}
-	cands := keyInfoCerts(sig)
+	cands, err := xmlsafe.KeyInfoCerts(sig)
+	if err != nil {
+		// AD FS cannot find the trust from a certificate it cannot read.
+		r.err, r.badKey = err, err
+		return r
+	}
 	r.keyInfo = len(cands) > 0
 	if !r.keyInfo {
 		cands = opts.TrustedCerts
@@ -53,7 +56,7 @@ func verifySignature(raw []byte, t *token, opts Options, maxBytes int64) sigResu
 		return r
 	}
 	// Re-parse with CRs preserved and try again.
-	d, err := adfsmeta.ReadXML(escapeCR(raw), maxBytes)
+	d, err := xmlsafe.Read(escapeCR(raw), maxBytes)
 	if err != nil {
 		return r
 	}
@@ -75,26 +78,17 @@ func verifySignature(raw []byte, t *token, opts Options, maxBytes int64) sigResu
 	return r
 }
 
-// validateWith tries each candidate certificate; goxmldsig's clock is set inside
-// the certificate's validity because expiry is not what this rule is about.
+// validateWith tries each candidate certificate. Expiry is not what this
+// rule is about (signing-key reports it), and xmlsafe.VerifyEnveloped
+// leaves dates alone.
 func validateWith(t *token, cands []*x509.Certificate) (*x509.Certificate, error) {
-	ctx, err := etreeutils.NSBuildParentContext(t.assertion)
-	if err != nil {
-		return nil, err
-	}
-	el, err := etreeutils.NSDetatch(ctx, t.assertion)
+	el, err := xmlsafe.Detach(t.assertion)
 	if err != nil {
 		return nil, err
 	}
 	var firstErr error
 	for _, c := range cands {
-		at := c.NotBefore.Add(c.NotAfter.Sub(c.NotBefore) / 2)
-		vc := &dsig.ValidationContext{
-			CertificateStore: &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}},
-			IdAttribute:      t.idAttr,
-			Clock:            dsig.NewFakeClockAt(at),
-		}
-		if _, err := vc.Validate(el); err != nil {
+		if _, err := xmlsafe.VerifyEnveloped(el, c, t.idAttr); err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -103,24 +97,6 @@ func validateWith(t *token, cands []*x509.Certificate) (*x509.Certificate, error
 		return c, nil
 	}
 	return cands[0], firstErr
-}
-
-func keyInfoCerts(sig *etree.Element) []*x509.Certificate {
-	var out []*x509.Certificate
-	for _, ki := range kids(sig, nsDSig, "KeyInfo") {
-		for _, xd := range kids(ki, nsDSig, "X509Data") {
-			for _, xc := range kids(xd, nsDSig, "X509Certificate") {
-				der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(xc.Text()), ""))
-				if err != nil {
-					continue
-				}
-				if c, err := x509.ParseCertificate(der); err == nil {
-					out = append(out, c)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // describeSigErr turns goxmldsig's messages into what the admin should read.
@@ -143,6 +119,9 @@ func signatureChecks(r sigResult, opts Options, now time.Time) []Check {
 	switch {
 	case r.unsigned:
 		out = append(out, fail(CheckSignature, "364/MSIS7012", "the assertion is not signed", "AD FS requires a signed assertion; sign it with the key on the claims provider trust"))
+	case r.badKey != nil:
+		// AD FS stops at the key (signing-key); there is nothing to verify with.
+		out = append(out, skip(CheckSignature, "not checked: the KeyInfo certificate does not decode (see "+CheckSigningKey+")"))
 	case r.err != nil:
 		out = append(out, fail(CheckSignature, "364/MSIS7012", describeSigErr(r.err), fixSig))
 	case r.crFixed:
@@ -172,6 +151,9 @@ func signatureChecks(r sigResult, opts Options, now time.Time) []Check {
 	switch {
 	case r.unsigned:
 		out = append(out, skip(CheckSigningKey, "no signature"))
+	case r.badKey != nil:
+		out = append(out, fail(CheckSigningKey, "364/ID4037", "the key needed to verify the signature cannot be resolved: "+r.badKey.Error(),
+			"put the signing certificate (leaf only, base64 DER) in ds:KeyInfo/X509Data/X509Certificate"))
 	case r.cert == nil || !r.keyInfo:
 		// Even when a trusted certificate happens to verify it, AD FS finds
 		// the claims provider trust through KeyInfo.

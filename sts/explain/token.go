@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
 // Namespaces of the token formats explain understands.
@@ -16,7 +18,6 @@ const (
 	nsSAML11      = "urn:oasis:names:tc:SAML:1.0:assertion"
 	nsSAML2       = "urn:oasis:names:tc:SAML:2.0:assertion"
 	nsSAML2P      = "urn:oasis:names:tc:SAML:2.0:protocol"
-	nsDSig        = "http://www.w3.org/2000/09/xmldsig#"
 	nsXMLEnc      = "http://www.w3.org/2001/04/xmlenc#"
 	statusSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success"
 )
@@ -33,23 +34,6 @@ type token struct {
 	shapeNote string
 }
 
-func kids(el *etree.Element, ns, tag string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if c.Tag == tag && c.NamespaceURI() == ns {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func kid(el *etree.Element, ns, tag string) *etree.Element {
-	if k := kids(el, ns, tag); len(k) > 0 {
-		return k[0]
-	}
-	return nil
-}
-
 // locate finds the assertion in root. A nil assertion with a shapeErr means
 // there is nothing the later rules can look at.
 func locate(root *etree.Element) *token {
@@ -63,7 +47,7 @@ func locate(root *etree.Element) *token {
 			t.shapeErr = "WS-Trust 1.3 RSTR without the RequestSecurityTokenResponseCollection wrapper; WIF refuses it"
 		}
 	case root.Tag == "RequestSecurityTokenResponseCollection" && (ns == nsTrust13 || ns == nsTrust2005):
-		rs := kids(root, ns, "RequestSecurityTokenResponse")
+		rs := xmlsafe.Children(root, ns, "RequestSecurityTokenResponse")
 		t.kind = "RSTR collection (WS-Trust " + trustVersion(ns) + ")"
 		if len(rs) != 1 {
 			t.shapeErr = fmt.Sprintf("collection holds %d RSTRs; AD FS takes exactly one", len(rs))
@@ -92,16 +76,16 @@ func locate(root *etree.Element) *token {
 	}
 
 	rns := t.rstr.NamespaceURI()
-	if a := kid(t.rstr, nsPolicy, "AppliesTo"); a != nil {
+	if a := xmlsafe.Child(t.rstr, nsPolicy, "AppliesTo"); a != nil {
 		addr := ""
-		if epr := kid(a, nsAddressing, "EndpointReference"); epr != nil {
-			if ad := kid(epr, nsAddressing, "Address"); ad != nil {
+		if epr := xmlsafe.Child(a, nsAddressing, "EndpointReference"); epr != nil {
+			if ad := xmlsafe.Child(epr, nsAddressing, "Address"); ad != nil {
 				addr = strings.TrimSpace(ad.Text())
 			}
 		}
 		t.appliesTo = &addr
 	}
-	rsts := kids(t.rstr, rns, "RequestedSecurityToken")
+	rsts := xmlsafe.Children(t.rstr, rns, "RequestedSecurityToken")
 	if len(rsts) != 1 {
 		t.shapeErr = fmt.Sprintf("RSTR has %d RequestedSecurityToken elements; exactly one is required (MWBF 2.2.4.1)", len(rsts))
 		if len(rsts) == 0 {
@@ -143,16 +127,16 @@ func (t *token) setAssertion(a *etree.Element) {
 }
 
 func (t *token) fromResponse(resp *etree.Element) {
-	if st := kid(resp, nsSAML2P, "Status"); st != nil {
-		if sc := kid(st, nsSAML2P, "StatusCode"); sc != nil && sc.SelectAttrValue("Value", "") != statusSuccess {
+	if st := xmlsafe.Child(resp, nsSAML2P, "Status"); st != nil {
+		if sc := xmlsafe.Child(st, nsSAML2P, "StatusCode"); sc != nil && sc.SelectAttrValue("Value", "") != statusSuccess {
 			t.shapeErr = "Response status is " + sc.SelectAttrValue("Value", "") + ", not Success"
 		}
 	}
-	as := kids(resp, nsSAML2, "Assertion")
+	as := xmlsafe.Children(resp, nsSAML2, "Assertion")
 	switch {
 	case len(as) == 1:
 		t.setAssertion(as[0])
-	case len(kids(resp, nsSAML2, "EncryptedAssertion")) > 0:
+	case len(xmlsafe.Children(resp, nsSAML2, "EncryptedAssertion")) > 0:
 		if t.shapeErr == "" {
 			t.shapeErr = "the assertion is encrypted; explain cannot decrypt it (no AD FS private key here)"
 		}
@@ -177,7 +161,7 @@ func (t *token) ns() string {
 // issuer returns the assertion issuer (attribute in 1.1, element in 2.0).
 func (t *token) issuer() string {
 	if t.version == "2.0" {
-		if i := kid(t.assertion, nsSAML2, "Issuer"); i != nil {
+		if i := xmlsafe.Child(t.assertion, nsSAML2, "Issuer"); i != nil {
 			return strings.TrimSpace(i.Text())
 		}
 		return ""
@@ -187,7 +171,7 @@ func (t *token) issuer() string {
 
 // audiences returns the number of audience restriction conditions and all audiences.
 func (t *token) audiences() (conds int, auds []string) {
-	cond := kid(t.assertion, t.ns(), "Conditions")
+	cond := xmlsafe.Child(t.assertion, t.ns(), "Conditions")
 	if cond == nil {
 		return 0, nil
 	}
@@ -195,25 +179,46 @@ func (t *token) audiences() (conds int, auds []string) {
 	if t.version == "2.0" {
 		tag = "AudienceRestriction"
 	}
-	for _, arc := range kids(cond, t.ns(), tag) {
+	for _, arc := range xmlsafe.Children(cond, t.ns(), tag) {
 		conds++
-		for _, a := range kids(arc, t.ns(), "Audience") {
+		for _, a := range xmlsafe.Children(arc, t.ns(), "Audience") {
 			auds = append(auds, strings.TrimSpace(a.Text()))
 		}
 	}
 	return conds, auds
 }
 
+// authn returns the authentication statements and the method of the first
+// (AuthenticationMethod in SAML 1.1, AuthnContextClassRef in 2.0).
+func (t *token) authn() (stmts []*etree.Element, method string) {
+	if t.version == "2.0" {
+		stmts = xmlsafe.Children(t.assertion, nsSAML2, "AuthnStatement")
+		if len(stmts) > 0 {
+			if ac := xmlsafe.Child(stmts[0], nsSAML2, "AuthnContext"); ac != nil {
+				if cr := xmlsafe.Child(ac, nsSAML2, "AuthnContextClassRef"); cr != nil {
+					method = strings.TrimSpace(cr.Text())
+				}
+			}
+		}
+		return stmts, method
+	}
+	stmts = xmlsafe.Children(t.assertion, nsSAML11, "AuthenticationStatement")
+	if len(stmts) > 0 {
+		method = stmts[0].SelectAttrValue("AuthenticationMethod", "")
+	}
+	return stmts, method
+}
+
 // claims lists the attributes: 1.1 type = AttributeNamespace + "/" + AttributeName.
 func (t *token) claims() []Claim {
 	var out []Claim
-	for _, st := range kids(t.assertion, t.ns(), "AttributeStatement") {
-		for _, a := range kids(st, t.ns(), "Attribute") {
+	for _, st := range xmlsafe.Children(t.assertion, t.ns(), "AttributeStatement") {
+		for _, a := range xmlsafe.Children(st, t.ns(), "Attribute") {
 			c := Claim{Type: a.SelectAttrValue("Name", "")}
 			if t.version == "1.1" {
 				c.Type = a.SelectAttrValue("AttributeNamespace", "") + "/" + a.SelectAttrValue("AttributeName", "")
 			}
-			for _, v := range kids(a, t.ns(), "AttributeValue") {
+			for _, v := range xmlsafe.Children(a, t.ns(), "AttributeValue") {
 				c.Values = append(c.Values, v.Text())
 			}
 			out = append(out, c)

@@ -49,7 +49,7 @@ func TestNoSecretsInDatabaseFile(t *testing.T) {
 	}
 	// A pending enrolment secret in session data and a live session ID.
 	sessionID := "session-cookie-value-9q8w7e"
-	if err := s.PutSession(ctx, sessionID, []byte(`{"pending_secret":"`+string(totpSecret)+`"}`), t0.Add(time.Hour)); err != nil {
+	if err := s.CreateSession(ctx, sessionID, []byte(`{"pending_secret":"`+string(totpSecret)+`"}`), t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	s.IssueEnrolmentCode(ctx, "alice", store.HashID("ENROL-CODE-5566"), t0.Add(time.Hour))

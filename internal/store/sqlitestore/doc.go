@@ -12,8 +12,8 @@
 //
 // The server and the admin CLI may have the same file open at once: SQLite's
 // file locks serialise writers, the busy timeout makes the second one wait,
-// and every atomic operation (UseCode, UpdateFactorUse, RecordFailure,
-// ConsumeEnrolmentCode) is a single conditional statement, not a
+// and every atomic operation (UseCode, UseStep, UpdateFactorUse,
+// RecordFailure, ConsumeEnrolmentCode) is a single conditional statement, not a
 // read-modify-write in Go.
 //
 // Encryption at rest: factor secrets, phone numbers and session data are

@@ -118,3 +118,39 @@ func (s *DB) UnlockPrefix(ctx context.Context, prefix string) (int64, error) {
 	}
 	return total, nil
 }
+
+// TakeAttempt is RecordFailure's upsert with two guards, in one statement
+// so that two processes cannot both take the last attempt: nothing is
+// counted while lockKey's lock is in force (the lock and the reset of the
+// count are two writes, and an attempt between them must not see a fresh
+// count), and the count stops at limit within the window (RETURNING then
+// yields nothing).
+func (s *DB) TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, window time.Duration, limit int) (int, bool, error) {
+	if limit < 1 {
+		return 0, false, nil
+	}
+	start, at := unixNano(now.Add(-window)), unixNano(now)
+	var count int
+	err := s.db.QueryRowContext(ctx, `INSERT INTO failures (lock_key, count, window_start)
+		SELECT ?, 1, ? WHERE NOT EXISTS (SELECT 1 FROM locks WHERE lock_key = ? AND until_at > ?)
+		ON CONFLICT (lock_key) DO UPDATE SET
+			count = CASE WHEN failures.window_start <= ? THEN 1 ELSE failures.count + 1 END,
+			window_start = CASE WHEN failures.window_start <= ? THEN excluded.window_start ELSE failures.window_start END
+		WHERE failures.window_start <= ? OR failures.count < ?
+		RETURNING count`, key, at, lockKey, at, start, start, start, limit).Scan(&count)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: take attempt: %w", err)
+	}
+	return count, true, nil
+}
+
+// ReturnAttempt decrements key's count, never below zero.
+func (s *DB) ReturnAttempt(ctx context.Context, key string) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE failures SET count = count - 1 WHERE lock_key = ? AND count > 0`, key); err != nil {
+		return fmt.Errorf("store: return attempt: %w", err)
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,20 +119,33 @@ func TestFailuresAndLocks(t *testing.T) {
 func TestSessions(t *testing.T) {
 	ctx := context.Background()
 	s := openT(t, dbPath(t), testKey)
-	if err := s.PutSession(ctx, "sid-1", []byte(`{"step":1}`), t0.Add(time.Minute)); err != nil {
+	if err := s.CreateSession(ctx, "sid-1", []byte(`{"step":1}`), t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if d, ok, err := s.GetSession(ctx, "sid-1", t0); !ok || err != nil || string(d) != `{"step":1}` {
-		t.Fatalf("GetSession = %q %v %v", d, ok, err)
+	d, v, ok, err := s.GetSession(ctx, "sid-1", t0)
+	if !ok || err != nil || string(d) != `{"step":1}` || v != 1 {
+		t.Fatalf("GetSession = %q v%d %v %v", d, v, ok, err)
 	}
-	s.PutSession(ctx, "sid-1", []byte(`{"step":2}`), t0.Add(time.Minute))
-	if d, _, _ := s.GetSession(ctx, "sid-1", t0); string(d) != `{"step":2}` {
-		t.Errorf("replace: %q", d)
+	if err := s.CreateSession(ctx, "sid-1", []byte(`{"step":9}`), t0.Add(time.Minute)); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("CreateSession over an existing id: err = %v, want ErrDuplicate", err)
 	}
-	if _, ok, _ := s.GetSession(ctx, "sid-1", t0.Add(time.Minute)); ok {
+	if err := s.UpdateSession(ctx, "sid-1", v, []byte(`{"step":2}`), t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if d, v2, _, _ := s.GetSession(ctx, "sid-1", t0); string(d) != `{"step":2}` || v2 != 2 {
+		t.Errorf("update: %q v%d", d, v2)
+	}
+	// A writer holding the old version loses, and changes nothing.
+	if err := s.UpdateSession(ctx, "sid-1", v, []byte(`{"step":"stale"}`), t0.Add(time.Minute)); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("stale update: err = %v, want ErrConflict", err)
+	}
+	if d, _, _, _ := s.GetSession(ctx, "sid-1", t0); string(d) != `{"step":2}` {
+		t.Errorf("stale update changed the row: %q", d)
+	}
+	if _, _, ok, _ := s.GetSession(ctx, "sid-1", t0.Add(time.Minute)); ok {
 		t.Error("expired session returned")
 	}
-	if _, ok, _ := s.GetSession(ctx, "sid-2", t0); ok {
+	if _, _, ok, _ := s.GetSession(ctx, "sid-2", t0); ok {
 		t.Error("unknown session returned")
 	}
 	// The raw ID is nowhere in the table: only its SHA-256.
@@ -143,15 +157,109 @@ func TestSessions(t *testing.T) {
 	if err := s.DeleteSession(ctx, "sid-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := s.GetSession(ctx, "sid-1", t0); ok {
+	if _, _, ok, _ := s.GetSession(ctx, "sid-1", t0); ok {
 		t.Error("deleted session returned")
+	}
+	// Deleted is final: no update brings it back.
+	if err := s.UpdateSession(ctx, "sid-1", 2, []byte(`{"step":"again"}`), t0.Add(time.Minute)); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("update of a deleted session: err = %v, want ErrConflict", err)
+	}
+	if _, _, ok, _ := s.GetSession(ctx, "sid-1", t0); ok {
+		t.Error("deleted session resurrected by an update")
 	}
 	if err := s.DeleteSession(ctx, "sid-1"); err != nil {
 		t.Errorf("deleting an absent session: %v", err)
 	}
-	s.PutSession(ctx, "old", []byte("x"), t0)
+	s.CreateSession(ctx, "old", []byte("x"), t0)
 	if n, _ := s.Cleanup(ctx, t0, time.Hour); n != 1 {
 		t.Errorf("Cleanup removed %d sessions, want 1", n)
+	}
+}
+
+// TestRotateSessionOnce: a session is rotated at most once; the loser of
+// two rotations of one version writes nothing.
+func TestRotateSessionOnce(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, dbPath(t), testKey)
+	exp := t0.Add(time.Hour)
+	if err := s.CreateSession(ctx, "a", []byte("A"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RotateSession(ctx, "a", 1, "b", []byte("B"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, _ := s.GetSession(ctx, "a", t0); ok {
+		t.Error("old id still works after rotation")
+	}
+	if d, v, ok, _ := s.GetSession(ctx, "b", t0); !ok || string(d) != "B" || v != 1 {
+		t.Errorf("new id: %q v%d %v", d, v, ok)
+	}
+	if err := s.RotateSession(ctx, "a", 1, "c", []byte("C"), exp); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("second rotation of the same version: err = %v, want ErrConflict", err)
+	}
+	if _, _, ok, _ := s.GetSession(ctx, "c", t0); ok {
+		t.Error("losing rotation created its session")
+	}
+	// A rotation from a stale version of a live session loses too.
+	s.UpdateSession(ctx, "b", 1, []byte("B2"), exp)
+	if err := s.RotateSession(ctx, "b", 1, "d", []byte("D"), exp); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("rotation from a stale version: err = %v", err)
+	}
+}
+
+// TestTakeAttemptCeiling: attempts are counted up to the limit and no
+// further, atomically, even with many writers at once; a returned attempt
+// frees its place; the window resets the count.
+func TestTakeAttemptCeiling(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, dbPath(t), testKey)
+	const limit = 7
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken, refused := 0, 0
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, ok, err := s.TakeAttempt(ctx, "k", "lk", t0, time.Minute, limit)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			if ok {
+				taken++
+			} else {
+				refused++
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if taken != limit || refused != 30-limit {
+		t.Fatalf("taken %d refused %d, want %d and %d", taken, refused, limit, 30-limit)
+	}
+	if err := s.ReturnAttempt(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok, _ := s.TakeAttempt(ctx, "k", "lk", t0, time.Minute, limit); !ok || n != limit {
+		t.Errorf("after a return: %d %v, want %d true", n, ok, limit)
+	}
+	if n, ok, _ := s.TakeAttempt(ctx, "k", "lk", t0.Add(time.Minute), time.Minute, limit); !ok || n != 1 {
+		t.Errorf("after the window: %d %v, want 1 true", n, ok)
+	}
+	for range 3 {
+		s.ReturnAttempt(ctx, "k")
+	}
+	// Nothing is counted while the lock is in force.
+	s.SetLock(ctx, "lk", t0.Add(2*time.Minute), 1)
+	if _, ok, _ := s.TakeAttempt(ctx, "k", "lk", t0.Add(time.Minute), time.Minute, limit); ok {
+		t.Error("attempt taken while its lock was in force")
+	}
+	if _, ok, _ := s.TakeAttempt(ctx, "fresh", "lk", t0.Add(time.Minute), time.Minute, limit); ok {
+		t.Error("first attempt taken while its lock was in force")
+	}
+	if n, _ := s.RecordFailure(ctx, "k", t0.Add(time.Minute), time.Minute); n != 1 {
+		t.Errorf("returns went below zero: next count %d, want 1", n)
 	}
 }
 

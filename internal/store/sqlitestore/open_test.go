@@ -149,7 +149,7 @@ func TestNoKeyDatabase(t *testing.T) {
 	if _, err := s.AddFactor(ctx, store.Factor{User: "a", Kind: store.KindTOTP, Name: "n", Secret: []byte("x")}); !errors.Is(err, store.ErrNoKey) {
 		t.Errorf("AddFactor without key: err = %v", err)
 	}
-	if err := s.PutSession(ctx, "sid", []byte("data"), t0.Add(1)); err != nil {
+	if err := s.CreateSession(ctx, "sid", []byte("data"), t0.Add(1)); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -157,7 +157,7 @@ func TestNoKeyDatabase(t *testing.T) {
 	s = openT(t, path, testKey)
 	// A plain session is not trusted once there is a key: it could have
 	// been written into the file by anyone able to write the file.
-	if got, ok, err := s.GetSession(ctx, "sid", t0); err != nil || ok {
+	if got, _, ok, err := s.GetSession(ctx, "sid", t0); err != nil || ok {
 		t.Errorf("plain session after key added: %q %v %v, want not found", got, ok, err)
 	}
 	s.Close()
@@ -179,17 +179,17 @@ func TestOpenRejectsBadPath(t *testing.T) {
 func TestSealedSessionBoundToItsID(t *testing.T) {
 	ctx := context.Background()
 	s := openT(t, dbPath(t), testKey)
-	if err := s.PutSession(ctx, "victim", []byte(`{"stage":"done"}`), t0.Add(time.Hour)); err != nil {
+	if err := s.CreateSession(ctx, "victim", []byte(`{"stage":"done"}`), t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutSession(ctx, "attacker", []byte(`{"stage":"pending"}`), t0.Add(time.Hour)); err != nil {
+	if err := s.CreateSession(ctx, "attacker", []byte(`{"stage":"pending"}`), t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET data = (SELECT data FROM sessions WHERE id_hash = ?) WHERE id_hash = ?`,
 		store.HashID("victim"), store.HashID("attacker")); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok, err := s.GetSession(ctx, "attacker", t0); err == nil && ok {
+	if got, _, ok, err := s.GetSession(ctx, "attacker", t0); err == nil && ok {
 		t.Fatalf("moved session opened: %q", got)
 	}
 }

@@ -14,65 +14,131 @@ import (
 // sessionAD binds sealed session data to its (hashed) ID.
 func sessionAD(idHash []byte) string { return "session/" + hex.EncodeToString(idHash) }
 
-// PutSession stores the session under SHA-256(id), its data sealed when the
-// store has a key (the login flow may keep a pending enrolment secret there).
-func (s *DB) PutSession(ctx context.Context, id string, data []byte, expires time.Time) error {
+// sessionBlob seals data for the row of idHash when the store has a key (the
+// login flow may keep a pending enrolment secret in a session).
+func (s *DB) sessionBlob(idHash, data []byte) ([]byte, error) {
+	if s.seal == nil {
+		return append([]byte{plainVersion}, data...), nil
+	}
+	return s.seal.seal(data, sessionAD(idHash))
+}
+
+// CreateSession inserts a session at version 1 under SHA-256(id). It never
+// replaces a row: an id that exists already is ErrDuplicate.
+func (s *DB) CreateSession(ctx context.Context, id string, data []byte, expires time.Time) error {
 	if id == "" {
 		return errors.New("store: empty session id")
 	}
 	h := store.HashID(id)
-	blob := append([]byte{plainVersion}, data...)
-	if s.seal != nil {
-		var err error
-		if blob, err = s.seal.seal(data, sessionAD(h)); err != nil {
-			return err
-		}
+	blob, err := s.sessionBlob(h, data)
+	if err != nil {
+		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
+	_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
 		h, blob, unixNano(expires))
 	if err != nil {
-		return fmt.Errorf("store: put session: %w", err)
+		return fmt.Errorf("store: create session: %w", mapErr(err))
 	}
 	return nil
 }
 
-// GetSession returns an unexpired session's data.
-func (s *DB) GetSession(ctx context.Context, id string, now time.Time) ([]byte, bool, error) {
+// GetSession returns an unexpired session's data and version.
+func (s *DB) GetSession(ctx context.Context, id string, now time.Time) ([]byte, int64, bool, error) {
 	h := store.HashID(id)
 	var blob []byte
-	err := s.db.QueryRowContext(ctx, `SELECT data FROM sessions WHERE id_hash = ? AND expires_at > ?`, h, unixNano(now)).Scan(&blob)
+	var version int64
+	err := s.db.QueryRowContext(ctx, `SELECT data, version FROM sessions WHERE id_hash = ? AND expires_at > ?`, h, unixNano(now)).
+		Scan(&blob, &version)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("store: get session: %w", err)
+		return nil, 0, false, fmt.Errorf("store: get session: %w", err)
 	}
 	if len(blob) == 0 {
-		return nil, false, errCorrupt
+		return nil, 0, false, errCorrupt
 	}
 	switch {
 	case blob[0] == plainVersion && s.seal != nil:
 		// With a key every session is sealed and bound to its id. A plain
 		// row is from before the key, or was written by someone with
 		// access to the file: either way it is not a session to trust.
-		return nil, false, nil
+		return nil, 0, false, nil
 	case blob[0] == plainVersion:
-		return blob[1:], true, nil
+		return blob[1:], version, true, nil
 	case s.seal == nil:
-		return nil, false, store.ErrNoKey
+		return nil, 0, false, store.ErrNoKey
 	}
 	data, err := s.seal.open(blob, sessionAD(h))
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
-	return data, true, nil
+	return data, version, true, nil
+}
+
+// UpdateSession replaces the data of the session at version, moving it to
+// version+1, in one statement: a row deleted or changed since it was read
+// is left alone and ErrConflict returned.
+func (s *DB) UpdateSession(ctx context.Context, id string, version int64, data []byte, expires time.Time) error {
+	h := store.HashID(id)
+	blob, err := s.sessionBlob(h, data)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE sessions SET data = ?, expires_at = ?, version = version + 1
+		WHERE id_hash = ? AND version = ?`, blob, unixNano(expires), h, version)
+	if err != nil {
+		return fmt.Errorf("store: update session: %w", err)
+	}
+	return oneRow(res, "update session")
+}
+
+// RotateSession deletes oldID at version and creates newID with data in one
+// transaction. If oldID is gone or changed, nothing is written and
+// ErrConflict is returned: a session is rotated at most once.
+func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, newID string, data []byte, expires time.Time) error {
+	if newID == "" {
+		return errors.New("store: empty session id")
+	}
+	nh := store.HashID(newID)
+	blob, err := s.sessionBlob(nh, data)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ? AND version = ?`, store.HashID(oldID), version)
+		if err != nil {
+			return err
+		}
+		if err := oneRow(res, "rotate session"); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
+			nh, blob, unixNano(expires))
+		return mapErr(err)
+	})
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("store: rotate session: %w", err)
+	}
+	return err
 }
 
 // DeleteSession removes a session; an absent one is not an error.
 func (s *DB) DeleteSession(ctx context.Context, id string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, store.HashID(id)); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}
+
+// oneRow turns "no row matched" into ErrConflict.
+func oneRow(res sql.Result, op string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("store: %s: %w", op, store.ErrConflict)
 	}
 	return nil
 }
