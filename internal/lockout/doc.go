@@ -4,35 +4,39 @@
 // The flow for every credential a user submits (password, app password, or
 // second-factor code):
 //
-//	Check(user, addr, now)  -> refused: show the same page as a wrong password, check nothing
+//	Reserve(user, addr, kind, now) -> refused: show the same page as a wrong password, check nothing
+//	                                  allowed: the attempt is already counted
 //	(verify the credential)
-//	Fail(user, addr, now)   -> on a wrong credential; returns the locks it imposed, for audit
-//	Succeed(user, addr, now)-> after the whole sign-in succeeded
+//	Fail(reservation)              -> wrong: the count stays; returns the locks it imposed, for audit
+//	Pass(reservation)              -> right (or not checkable): the attempt is given back
+//	Succeed(user, addr, now)       -> after the whole sign-in: the address becomes familiar
 //
-// Three kinds of lock, chosen so that a locked-out attacker cannot lock out
-// the real user forever from one address:
+// Reserve counts before the check, each counter in one store operation
+// that compares the count with its limit and refuses while the counter's
+// lock is in force (TakeAttempt), so no burst of parallel attempts gets
+// past a limit, however many processes share the store.
+//
+// The locks:
 //
 //  1. (user, address) pair: MaxFailures failures of one user from one address
 //     within Window lock that pair for BaseLockout, doubling on each lock that
-//     follows without a quiet Window, capped at MaxLockout. This is what an
-//     attacker at one address runs into; the real user at another address is
-//     not affected.
+//     follows without a quiet Window, capped at MaxLockout.
 //  2. address: PerAddressMaxFailures failures from one address across all
 //     users lock the address (password spraying), with the same growth.
-//  3. user-wide: only when UserLockAddresses (≥ 2) distinct addresses have each
-//     started a pair-lock episode for the user within Window, the user is
-//     locked from every address for UserLockout, doubling up to
-//     UserMaxLockout. An address counts once per episode and an episode ends
-//     only after a quiet Window, so one address can never trigger it; a
-//     distributed attack can, and then denies the user at most
-//     UserMaxLockout per lock. Addresses from which the user signed in
-//     successfully in the last KnownAddressFor are exempt from this lock (not
-//     from the other two), so the real user at their usual address keeps
-//     working through a distributed attack.
+//  3. user, for unfamiliar addresses (AD FS extranet smart lockout): an
+//     address is familiar for a user for KnownAddressFor after a whole
+//     sign-in from it. Failures from all unfamiliar addresses together are
+//     counted per user and kind: UnfamiliarMaxPasswords wrong passwords or
+//     UnfamiliarMaxCodes wrong codes within Window lock the user for every
+//     unfamiliar address for UserLockout, doubling up to UserMaxLockout. So
+//     does UserLockAddresses distinct addresses each starting a pair-lock
+//     episode. Familiar addresses are never refused by this lock and their
+//     failures do not count towards it: the real user keeps working through
+//     a distributed attack.
 //
 // IPv6 addresses count per /64. Succeed clears only the pair: address-wide
 // and user-wide counters are not reset by a success, or an attacker could
-// reset them with an account of their own. The known-address markers are
+// reset them with an account of their own. The familiar-address markers are
 // stored as lock records with level 0 under their own key prefix.
 //
 // docs/security-lockout.md explains the trade-offs for operators.

@@ -2,18 +2,19 @@ package lockout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/claimgate/claimgate/internal/store"
 )
 
 // Counters is the slice of the store the policy needs (store.LockStore
 // satisfies it).
 type Counters interface {
 	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
-	TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, window time.Duration, limit int) (int, bool, error)
-	ReturnAttempt(ctx context.Context, key string) error
+	TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error)
+	ReturnAttempts(ctx context.Context, keys []string) error
 	ResetFailures(ctx context.Context, key string) error
 	SetLock(ctx context.Context, key string, until time.Time, level int) error
 	Lock(ctx context.Context, key string) (until time.Time, level int, err error)
@@ -124,19 +125,23 @@ func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kin
 	if !familiar {
 		want = append(want, held{scope: ScopeUser, key: unfamiliarKey(user, kind), lock: userKey(user), limit: l.p.unfamiliarLimit(kind)})
 	}
-	for _, h := range want {
-		n, ok, err := l.c.TakeAttempt(ctx, h.key, h.lock, now, l.p.Window, h.limit)
-		if err != nil {
-			return nil, Decision{}, errors.Join(fmt.Errorf("lockout: reserve: %w", err), l.giveBack(ctx, r))
-		}
-		if !ok {
-			// The limit is taken by attempts still being checked; the
-			// last of them to fail sets the lock.
-			return nil, Decision{Scopes: []Scope{h.scope}}, l.giveBack(ctx, r)
-		}
-		h.count = n
-		r.held = append(r.held, h)
+	cs := make([]store.AttemptCounter, len(want))
+	for i, h := range want {
+		cs[i] = store.AttemptCounter{Key: h.key, LockKey: h.lock, Limit: h.limit}
 	}
+	counts, refused, err := l.c.TakeAttempts(ctx, cs, now, l.p.Window)
+	if err != nil {
+		return nil, Decision{}, fmt.Errorf("lockout: reserve: %w", err)
+	}
+	if refused >= 0 {
+		// The limit is taken by attempts still being checked (the last of
+		// them to fail sets the lock), or the lock was set meanwhile.
+		return nil, Decision{Scopes: []Scope{want[refused].scope}}, nil
+	}
+	for i := range want {
+		want[i].count = counts[i]
+	}
+	r.held = want
 	return r, d, nil
 }
 
@@ -145,14 +150,15 @@ func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kin
 func (l *Limiter) Pass(ctx context.Context, r *Reservation) error { return l.giveBack(ctx, r) }
 
 func (l *Limiter) giveBack(ctx context.Context, r *Reservation) error {
-	var errs []error
-	for _, h := range r.held {
-		if err := l.c.ReturnAttempt(ctx, h.key); err != nil {
-			errs = append(errs, fmt.Errorf("lockout: give back: %w", err))
-		}
+	keys := make([]string, len(r.held))
+	for i, h := range r.held {
+		keys[i] = h.key
 	}
 	r.held = nil
-	return errors.Join(errs...)
+	if err := l.c.ReturnAttempts(ctx, keys); err != nil {
+		return fmt.Errorf("lockout: give back: %w", err)
+	}
+	return nil
 }
 
 func (l *Limiter) known(ctx context.Context, user string, addr netip.Addr, now time.Time) (bool, error) {

@@ -20,14 +20,14 @@ var (
 
 // fixture is a Limiter over a real SQLite store with a fake clock.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	db  *sqlitestore.DB
 	l   *Limiter
 	now time.Time
 }
 
-func newFixture(t *testing.T, p Policy) *fixture {
+func newFixture(t testing.TB, p Policy) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "lock.db"), sqlitestore.Options{})

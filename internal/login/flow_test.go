@@ -122,12 +122,16 @@ func TestSignInByPostToAnotherParty(t *testing.T) {
 	e.verify(t, ap, realm3)
 }
 
-// TestRequestedWauthEchoed: a relying party that asks for the SAML
-// password method gets exactly that URI in the AuthenticationStatement.
+// TestRequestedWauthEchoed: a relying party that asks for a password
+// method (any of the four URIs AD FS and Entra ID send) gets exactly that
+// URI in the AuthenticationStatement after a two-factor sign-in; the amr
+// claim still says the second factor was used.
 func TestRequestedWauthEchoed(t *testing.T) {
 	e := newEnv(t, setup{})
-	tok := e.verify(t, readAutoPost(t, e.browser().signIn(signInURL(realm, "w", "wauth", claims.SAMLPassword))), realm)
-	wantAMR(t, tok, claims.SAMLPassword, claims.AMRPassword, claims.MultipleAuthn)
+	for _, wauth := range []string{claims.SAMLPassword, claims.SAML2PasswordProtectedTransport, claims.SAML2Password, claims.AMRPassword} {
+		tok := e.verify(t, readAutoPost(t, e.browser().signIn(signInURL(realm, "w", "wauth", wauth))), realm)
+		wantAMR(t, tok, wauth, claims.AMRPassword, claims.MultipleAuthn)
+	}
 }
 
 // TestLoginHintPrefills: login_hint fills in the user name.

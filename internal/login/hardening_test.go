@@ -15,6 +15,7 @@ import (
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/lockout"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/store"
 )
 
 var errDisk = errors.New("disk I/O error")
@@ -28,11 +29,11 @@ type brokenStore struct {
 	sessionsToo bool
 }
 
-func (b *brokenStore) TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, w time.Duration, limit int) (int, bool, error) {
+func (b *brokenStore) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, w time.Duration) ([]int, int, error) {
 	if b.broken.Load() {
-		return 0, false, errDisk
+		return nil, -1, errDisk
 	}
-	return b.Counters.TakeAttempt(ctx, key, lockKey, now, w, limit)
+	return b.Counters.TakeAttempts(ctx, cs, now, w)
 }
 
 func (b *brokenStore) RecordFailure(ctx context.Context, key string, now time.Time, w time.Duration) (int, error) {

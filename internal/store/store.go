@@ -159,21 +159,31 @@ type LockEntry struct {
 	Level int
 }
 
+// AttemptCounter is one counter an attempt takes a place in.
+type AttemptCounter struct {
+	Key     string // the failure counter
+	LockKey string // the lock that, while in force, refuses the attempt
+	Limit   int
+}
+
 // LockStore keeps failure counters and lock records, keyed by opaque strings.
 type LockStore interface {
 	// RecordFailure counts a failure for key in a fixed window that starts
 	// at the first failure; a failure after the window starts a new count.
 	// It returns the count including this failure.
 	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
-	// TakeAttempt is RecordFailure with a ceiling, in one atomic step: the
-	// count goes up only while lockKey is not locked at now and the count is
-	// below limit (or the window has passed); ok says whether it did.
-	// Attempts are counted before they are checked, so no burst of parallel
-	// attempts can pass a limit.
-	TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, window time.Duration, limit int) (count int, ok bool, err error)
-	// ReturnAttempt gives back one attempt taken with TakeAttempt whose
-	// credential turned out right (the count never goes below zero).
-	ReturnAttempt(ctx context.Context, key string) error
+	// TakeAttempts is RecordFailure with ceilings, for several counters at
+	// once, all or none, atomically: each count goes up only while its
+	// LockKey is not locked at now and the count is below its Limit (or
+	// the window has passed). counts are the new counts; refused is the
+	// index of the first counter that refused (nothing was then taken), or
+	// -1. Attempts are counted before they are checked, so no burst of
+	// parallel attempts can pass a limit.
+	TakeAttempts(ctx context.Context, cs []AttemptCounter, now time.Time, window time.Duration) (counts []int, refused int, err error)
+	// ReturnAttempts gives back one attempt of each key, taken with
+	// TakeAttempts, whose credential turned out right (a count never goes
+	// below zero).
+	ReturnAttempts(ctx context.Context, keys []string) error
 	// ResetFailures forgets key's failure count.
 	ResetFailures(ctx context.Context, key string) error
 	// SetLock records a lock on key until the given time with a level (how

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/claimgate/claimgate/internal/store"
@@ -119,38 +120,96 @@ func (s *DB) UnlockPrefix(ctx context.Context, prefix string) (int64, error) {
 	return total, nil
 }
 
-// TakeAttempt is RecordFailure's upsert with two guards, in one statement
-// so that two processes cannot both take the last attempt: nothing is
-// counted while lockKey's lock is in force (the lock and the reset of the
-// count are two writes, and an attempt between them must not see a fresh
-// count), and the count stops at limit within the window (RETURNING then
-// yields nothing).
-func (s *DB) TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, window time.Duration, limit int) (int, bool, error) {
-	if limit < 1 {
-		return 0, false, nil
-	}
-	start, at := unixNano(now.Add(-window)), unixNano(now)
-	var count int
-	err := s.db.QueryRowContext(ctx, `INSERT INTO failures (lock_key, count, window_start)
+// takeSQL is RecordFailure's upsert with two guards, in one statement so
+// that two processes cannot both take the last attempt: nothing is counted
+// while lockKey's lock is in force (the lock and the reset of the count are
+// two writes, and an attempt between them must not see a fresh count), and
+// the count stops at limit within the window (RETURNING then yields
+// nothing).
+const takeSQL = `INSERT INTO failures (lock_key, count, window_start)
 		SELECT ?, 1, ? WHERE NOT EXISTS (SELECT 1 FROM locks WHERE lock_key = ? AND until_at > ?)
 		ON CONFLICT (lock_key) DO UPDATE SET
 			count = CASE WHEN failures.window_start <= ? THEN 1 ELSE failures.count + 1 END,
 			window_start = CASE WHEN failures.window_start <= ? THEN excluded.window_start ELSE failures.window_start END
 		WHERE failures.window_start <= ? OR failures.count < ?
-		RETURNING count`, key, at, lockKey, at, start, start, start, limit).Scan(&count)
+		RETURNING count`
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func takeOne(ctx context.Context, q querier, c store.AttemptCounter, now time.Time, window time.Duration) (int, bool, error) {
+	if c.Limit < 1 {
+		return 0, false, nil
+	}
+	start, at := unixNano(now.Add(-window)), unixNano(now)
+	var count int
+	err := q.QueryRowContext(ctx, takeSQL, c.Key, at, c.LockKey, at, start, start, start, c.Limit).Scan(&count)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("store: take attempt: %w", err)
+		return 0, false, err
 	}
 	return count, true, nil
 }
 
+// TakeAttempt takes one attempt of one counter (see TakeAttempts).
+func (s *DB) TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, window time.Duration, limit int) (int, bool, error) {
+	n, ok, err := takeOne(ctx, s.db, store.AttemptCounter{Key: key, LockKey: lockKey, Limit: limit}, now, window)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: take attempt: %w", err)
+	}
+	return n, ok, nil
+}
+
+// TakeAttempts takes one attempt in every counter, all or none, in one
+// transaction: one commit for an attempt however many limits apply.
+func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error) {
+	counts := make([]int, len(cs))
+	refused := -1
+	errRefused := errors.New("refused")
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for i, c := range cs {
+			n, ok, err := takeOne(ctx, tx, c, now, window)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				refused = i
+				return errRefused
+			}
+			counts[i] = n
+		}
+		return nil
+	})
+	if errors.Is(err, errRefused) {
+		return nil, refused, nil
+	}
+	if err != nil {
+		return nil, -1, fmt.Errorf("store: take attempts: %w", err)
+	}
+	return counts, -1, nil
+}
+
 // ReturnAttempt decrements key's count, never below zero.
 func (s *DB) ReturnAttempt(ctx context.Context, key string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE failures SET count = count - 1 WHERE lock_key = ? AND count > 0`, key); err != nil {
-		return fmt.Errorf("store: return attempt: %w", err)
+	return s.ReturnAttempts(ctx, []string{key})
+}
+
+// ReturnAttempts decrements each key's count, never below zero, in one
+// statement.
+func (s *DB) ReturnAttempts(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	q := `UPDATE failures SET count = count - 1 WHERE count > 0 AND lock_key IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store: return attempts: %w", err)
 	}
 	return nil
 }

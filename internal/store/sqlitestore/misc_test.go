@@ -306,3 +306,26 @@ func TestAuditAppendList(t *testing.T) {
 		t.Errorf("after pruning: %+v", left)
 	}
 }
+
+// TestTakeAttemptsAllOrNone: when one counter refuses, none is taken; the
+// index of the refusing counter is returned; returns are one statement.
+func TestTakeAttemptsAllOrNone(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, dbPath(t), testKey)
+	cs := []store.AttemptCounter{{Key: "a", LockKey: "la", Limit: 5}, {Key: "b", LockKey: "lb", Limit: 1}}
+	if counts, refused, err := s.TakeAttempts(ctx, cs, t0, time.Minute); err != nil || refused != -1 || counts[0] != 1 || counts[1] != 1 {
+		t.Fatalf("first take: %v %d %v", counts, refused, err)
+	}
+	if _, refused, err := s.TakeAttempts(ctx, cs, t0, time.Minute); err != nil || refused != 1 {
+		t.Fatalf("second take: refused %d, err %v; want counter 1 refusing", refused, err)
+	}
+	if n, _ := s.RecordFailure(ctx, "a", t0, time.Minute); n != 2 {
+		t.Errorf("the refused take still counted counter a: next count %d, want 2", n)
+	}
+	if err := s.ReturnAttempts(ctx, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if counts, refused, _ := s.TakeAttempts(ctx, cs, t0, time.Minute); refused != -1 || counts[0] != 2 || counts[1] != 1 {
+		t.Errorf("after returns: %v %d", counts, refused)
+	}
+}
