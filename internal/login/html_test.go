@@ -3,6 +3,7 @@ package login_test
 import (
 	"encoding/xml"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -156,9 +157,13 @@ func checkPageHygiene(t testing.TB, what, body string) *node {
 // positions, error prefixes of our packages, SQL.
 var forbidden = []string{"goroutine", ".go:", "runtime.", "panic", "sts:", "login:", "sql"}
 
+// randomValue matches the random values a page carries (CSRF tokens): a
+// token may spell "sql" by chance, which betrays nothing.
+var randomValue = regexp.MustCompile(`name="csrf" value="[^"]*"`)
+
 func checkNoInternals(t testing.TB, what, body string) {
 	t.Helper()
-	low := strings.ToLower(body)
+	low := strings.ToLower(randomValue.ReplaceAllString(body, `name="csrf"`))
 	for _, f := range forbidden {
 		if strings.Contains(low, f) {
 			t.Errorf("%s: page contains %q:\n%s", what, f, body)
