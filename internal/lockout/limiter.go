@@ -195,7 +195,7 @@ func (l *Limiter) Fail(ctx context.Context, r *Reservation) ([]Lockout, error) {
 		if h.scope == ScopeUser {
 			base, limit = l.p.UserLockout, l.p.UserMaxLockout
 		}
-		lk, fresh, err := l.lock(ctx, h.lock, h.key, h.scope, now, base, limit)
+		lk, fresh, err := l.lock(ctx, h.lock, "", h.scope, now, base, limit)
 		if err != nil {
 			return out, err
 		}
@@ -233,10 +233,14 @@ func (l *Limiter) strike(ctx context.Context, user string, now time.Time) ([]Loc
 	return []Lockout{lk}, nil
 }
 
-// lock sets the next lock on key and clears the counter that led to it. The
-// level grows while locks follow each other; after a quiet Window it starts
-// again at 1 (fresh = true), so an old episode does not punish today's typo.
-func (l *Limiter) lock(ctx context.Context, key, counter string, scope Scope, now time.Time, base, limit time.Duration) (Lockout, bool, error) {
+// lock sets the next lock on key. The level grows while locks follow each
+// other; after a quiet Window it starts again at 1 (fresh = true), so an old
+// episode does not punish today's typo. The attempt counter that led to the
+// lock is NOT cleared: it stays at its limit until its window has passed, so
+// a limit holds per window, not per lock (a short lock ending does not give
+// a new allowance). reset names a counter to clear (the strikes, which are
+// counted without a ceiling), or "".
+func (l *Limiter) lock(ctx context.Context, key, reset string, scope Scope, now time.Time, base, limit time.Duration) (Lockout, bool, error) {
 	prevUntil, level, err := l.c.Lock(ctx, key)
 	if err != nil {
 		return Lockout{}, false, fmt.Errorf("lockout: %w", err)
@@ -250,8 +254,10 @@ func (l *Limiter) lock(ctx context.Context, key, counter string, scope Scope, no
 	if err := l.c.SetLock(ctx, key, until, level); err != nil {
 		return Lockout{}, false, fmt.Errorf("lockout: %w", err)
 	}
-	if err := l.c.ResetFailures(ctx, counter); err != nil {
-		return Lockout{}, false, fmt.Errorf("lockout: %w", err)
+	if reset != "" {
+		if err := l.c.ResetFailures(ctx, reset); err != nil {
+			return Lockout{}, false, fmt.Errorf("lockout: %w", err)
+		}
 	}
 	return Lockout{Scope: scope, Until: until, Level: level}, fresh, nil
 }

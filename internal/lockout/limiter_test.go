@@ -25,6 +25,9 @@ type fixture struct {
 	db  *sqlitestore.DB
 	l   *Limiter
 	now time.Time
+	// lastAllowed says whether the last fail/failKind was checked (not
+	// refused).
+	lastAllowed bool
 }
 
 func newFixture(t testing.TB, p Policy) *fixture {
@@ -71,6 +74,7 @@ func (f *fixture) failKind(user string, a netip.Addr, k Kind) []Lockout {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.lastAllowed = d.Allowed
 	if !d.Allowed {
 		return nil
 	}
@@ -117,9 +121,15 @@ func TestLockAfterMaxFailures(t *testing.T) {
 	if !f.check("alice", addrB).Allowed || !f.check("bob", addrA).Allowed {
 		t.Error("pair lock leaked to another address or user")
 	}
+	// The lock ends after a minute, but the limit holds per window: no new
+	// allowance until the window that began with the first failure is over.
 	f.now = f.now.Add(time.Minute)
+	if f.check("alice", addrA).Allowed {
+		t.Error("a short lock ending gave a new allowance within the window")
+	}
+	f.now = start.Add(DefaultPolicy().Window)
 	if !f.check("alice", addrA).Allowed {
-		t.Error("still locked after the lock period")
+		t.Error("still refused after the window")
 	}
 }
 
@@ -127,12 +137,18 @@ func TestLockPeriodsGrowAndCap(t *testing.T) {
 	f := newFixture(t, DefaultPolicy())
 	want := []time.Duration{1, 2, 4, 8, 16, 32, 60, 60}
 	for i, w := range want {
+		round := f.now
 		out := f.failUntilLocked("alice", addrA)
 		got := out[0].Until.Sub(f.now)
 		if out[0].Scope != ScopePair || got != w*time.Minute || out[0].Level != i+1 {
 			t.Fatalf("lock %d: %+v lasting %v; want %v", i+1, out[0], got, w*time.Minute)
 		}
-		f.now = out[0].Until // the attacker retries the moment the lock ends
+		// The attacker retries the moment both the lock and the window
+		// of this round's count have ended.
+		f.now = out[0].Until
+		if end := round.Add(DefaultPolicy().Window); end.After(f.now) {
+			f.now = end
+		}
 	}
 	// A quiet window after the last lock ended: back to the base period.
 	f.now = f.now.Add(DefaultPolicy().Window)
@@ -169,8 +185,9 @@ func TestPerAddressLimitIsolation(t *testing.T) {
 	if !f.check("user1", addrB).Allowed {
 		t.Error("address lock of A refused a user at B")
 	}
-	// Spraying on right after the lock: the next address lock is longer.
-	f.now = addrLock.Until
+	// Spraying on right after the lock and the window: the next address
+	// lock is longer.
+	f.now = start.Add(p.Window)
 	var next []Lockout
 	for i := 0; i < 10; i++ {
 		next = f.fail(fmt.Sprintf("other%d", i), addrA)

@@ -72,7 +72,7 @@ func TestSpreadPasswordGuessesLockUser(t *testing.T) {
 	p := DefaultPolicy()
 	f := newFixture(t, p)
 	var locks []Lockout
-	wrong := 0
+	wrong, waited := 0, false
 	for i := range 60 {
 		for range 4 {
 			f.now = f.now.Add(time.Second)
@@ -86,9 +86,10 @@ func TestSpreadPasswordGuessesLockUser(t *testing.T) {
 				}
 			}
 		}
-		if len(locks) == 1 && i < 59 {
-			// Wait the lock out, then guess again.
-			f.now = locks[0].Until
+		if len(locks) == 1 && !waited {
+			// Wait the lock and the window out, then guess again.
+			f.now = start.Add(p.Window)
+			waited = true
 		}
 	}
 	if len(locks) < 2 || locks[0].Kind != KindPassword || locks[0].Level != 1 || locks[1].Level != 2 {
@@ -195,4 +196,30 @@ func TestPassGivesBack(t *testing.T) {
 	if n, _ := f.db.RecordFailure(f.ctx, unfamiliarKey("alice", KindPassword), f.now, p.Window); n != p.MaxFailures+1 {
 		t.Errorf("unfamiliar count after 5 failures and a pass = %d, want %d", n-1, p.MaxFailures)
 	}
+}
+
+// TestLimitsHoldPerWindow: an attacker retrying once a second from a fresh
+// unfamiliar address each time gets exactly the documented number of wrong
+// codes per window (10), not a new allowance each time a short lock ends,
+// and over a day no more than one allowance per window.
+func TestLimitsHoldPerWindow(t *testing.T) {
+	p := DefaultPolicy()
+	f := newFixture(t, p)
+	checkedIn := func(d time.Duration) int {
+		n := 0
+		for end := f.now.Add(d); f.now.Before(end); f.now = f.now.Add(time.Second) {
+			if len(f.failKind("alice", botAddr(int(f.now.Unix()%60000)), KindCode)) >= 0 && f.lastAllowed {
+				n++
+			}
+		}
+		return n
+	}
+	if n := checkedIn(p.Window); n != p.UnfamiliarMaxCodes {
+		t.Errorf("%d wrong codes checked in the first window, want %d", n, p.UnfamiliarMaxCodes)
+	}
+	day := checkedIn(24 * time.Hour)
+	if max := p.UnfamiliarMaxCodes * int(24*time.Hour/p.Window); day > max {
+		t.Errorf("%d wrong codes checked in a day, more than one allowance per window (%d)", day, max)
+	}
+	t.Logf("wrong codes checked: %d in the first window, %d in the next 24 h", p.UnfamiliarMaxCodes, day)
 }

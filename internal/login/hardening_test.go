@@ -179,3 +179,29 @@ func (b *browser) enterCodeRaw(csrf, code string) *page {
 	b.e.t.Helper()
 	return b.post(login.PathCode, urlValues("csrf", csrf, "code", code))
 }
+
+// TestFamiliarForTheTypedName: a user who signs in with a UPN whose prefix
+// is not the account name makes the address familiar under both keys, so
+// the smart lockout's exemption protects them whichever form they type;
+// and the address is familiar only after the sign-in really finished.
+func TestFamiliarForTheTypedName(t *testing.T) {
+	e := newEnv(t, setup{})
+	familiar := func(name string) bool {
+		r, d, err := e.throttle.l.Reserve(context.Background(), login.ThrottleKey(name), addr("127.0.0.1"), lockout.KindPassword, e.clk.Now())
+		if err != nil || !d.Allowed {
+			t.Fatal(d, err)
+		}
+		defer e.throttle.l.Pass(context.Background(), r)
+		return r.Familiar()
+	}
+	b := e.browser()
+	b.get(signInURL(realm, "x")).wantRedirect(t, login.PathLogin)
+	b.password("alice.smith@example.test", alicePassword).wantRedirect(t, login.PathCode)
+	if familiar("alice.smith@example.test") || familiar("asmith") {
+		t.Fatal("the address became familiar after the password alone")
+	}
+	readAutoPost(t, b.get(login.PathCode)) // no factor, MFA optional: the token
+	if !familiar("alice.smith@example.test") || !familiar("asmith") {
+		t.Errorf("familiar for the typed UPN %v, for the account %v; want both", familiar("alice.smith@example.test"), familiar("asmith"))
+	}
+}

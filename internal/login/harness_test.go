@@ -209,6 +209,8 @@ func newEnv(t testing.TB, s setup) *env {
 		{Username: "alice", UPN: "alice@example.test", DisplayName: "Alice Ångström", SID: aliceSID,
 			GroupSIDs: []string{"S-1-5-21-1004336348-1177238915-682003330-513", "S-1-5-32-545"}, PasswordHash: hash, TOTPSecret: aliceTOTP},
 		{Username: "bob", UPN: "bob@example.test", SID: bobSID, PasswordHash: hash},
+		// asmith's UPN prefix is not the account name, as is common in AD.
+		{Username: "asmith", UPN: "alice.smith@example.test", SID: "S-1-5-21-1004336348-1177238915-682003330-1107", PasswordHash: hash},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 // Every way of finishing clears the failure count and lets the throttle
 // remember this address as one the user signs in from.
 func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second bool) {
-	f.succeeded(r, f.attempt(r, s.Identity.Username, f.o.Now()))
 	s.Stage = stageDone
 	s.Method = ""
 	s.Second = second
@@ -24,6 +23,14 @@ func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
 		f.storeFailed(w, r, err)
 		return
+	}
+	// Only a sign-in that really finished makes the address familiar: for
+	// the account's own name and for the form the user typed (a UPN whose
+	// prefix is not the sAMAccountName counts under its own key).
+	now := f.o.Now()
+	f.succeeded(r, f.attempt(r, s.Identity.Username, now))
+	if s.TypedKey != "" && s.TypedKey != ThrottleKey(s.Identity.Username) {
+		f.succeeded(r, f.attempt(r, s.TypedKey, now))
 	}
 	f.issue(w, r, s)
 }

@@ -105,6 +105,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f.audit(r, Event{Name: "first_factor_ok", User: id.Username, Factor: method, RelyingParty: s.Pending.Realm})
 	s.Stage, s.Identity, s.FirstFactor, s.FirstAt, s.Attempts = stageFirst, &id, method, now, 0
+	s.TypedKey = try.key
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
 		f.storeFailed(w, r, err)
 		return

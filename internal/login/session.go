@@ -45,12 +45,14 @@ type session struct {
 	Pending     *pending         `json:"pending,omitempty"`
 	Identity    *claims.Identity `json:"identity,omitempty"`
 	FirstFactor string           `json:"first_factor,omitempty"` // password | app_password
-	FirstAt     time.Time        `json:"first_at,omitzero"`
-	SecondAt    time.Time        `json:"second_at,omitzero"`
-	Second      bool             `json:"second,omitempty"` // a second factor was proved (the times may be equal)
-	Method      string           `json:"method,omitempty"` // chosen second factor id
-	Attempts    int              `json:"attempts,omitempty"`
-	EnrolID     string           `json:"enrol_id,omitempty"` // unconfirmed factor offered for enrolment
+	// TypedKey is the throttle key of the name typed at the password step.
+	TypedKey string    `json:"typed_key,omitempty"`
+	FirstAt  time.Time `json:"first_at,omitzero"`
+	SecondAt time.Time `json:"second_at,omitzero"`
+	Second   bool      `json:"second,omitempty"` // a second factor was proved (the times may be equal)
+	Method   string    `json:"method,omitempty"` // chosen second factor id
+	Attempts int       `json:"attempts,omitempty"`
+	EnrolID  string    `json:"enrol_id,omitempty"` // unconfirmed factor offered for enrolment
 	// SecondKind is the kind of second factor used (totp, hotp, sms).
 	SecondKind string `json:"second_kind,omitempty"`
 	// EnrolOffered is set when the code step found no factor and sent the
