@@ -14,6 +14,7 @@ import (
 type AppPasswordStore interface {
 	AppPasswords(ctx context.Context, user string) ([]store.AppPassword, error)
 	TouchAppPassword(ctx context.Context, id string, when time.Time) error
+	RehashAppPassword(ctx context.Context, id, hash string) error
 }
 
 // MaxAppPasswords is how many active app passwords a user may hold. A
@@ -44,6 +45,7 @@ func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password stri
 	pw := mfa.NormalizeAppPassword(password)
 	d := a.derived(user, pw)
 	var hit *store.AppPassword
+	legacy := false
 	for i, p := range list {
 		if p.Revoked {
 			continue
@@ -52,15 +54,20 @@ func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password stri
 		if !ok {
 			// A hash from before per-user salts (or other parameters)
 			// needs its own derivation; a damaged one must not stop the
-			// others.
+			// others. Its next use upgrades it, so the extra work ends.
 			match, _ = mfa.CheckPassword(p.Hash, pw)
 		}
 		if match && hit == nil {
-			hit = &list[i]
+			hit, legacy = &list[i], !ok
 		}
 	}
 	if hit == nil {
 		return false, nil
+	}
+	if legacy {
+		if err := a.Store.RehashAppPassword(ctx, hit.ID, mfa.ForUser(user).Hash(pw)); err != nil {
+			return false, fmt.Errorf("factors: app password upgrade: %w", err)
+		}
 	}
 	if err := a.Store.TouchAppPassword(ctx, hit.ID, now); err != nil {
 		return false, fmt.Errorf("factors: app password last use: %w", err)

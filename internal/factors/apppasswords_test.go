@@ -80,7 +80,8 @@ func TestSpendCheckDecidesNothing(t *testing.T) {
 }
 
 // TestOlderAppPasswordHashesStillWork: a hash made before per-user salts
-// (a random salt) is still checked, by a derivation of its own.
+// (a random salt) is still checked, by a derivation of its own, and its
+// first use upgrades it, so the extra work (which timing could tell) ends.
 func TestOlderAppPasswordHashesStillWork(t *testing.T) {
 	db := openStore(t)
 	ctx := context.Background()
@@ -95,5 +96,17 @@ func TestOlderAppPasswordHashesStillWork(t *testing.T) {
 	a := &AppPasswords{Store: db}
 	if ok, err := a.CheckAppPassword(ctx, "old", pw, time.Now()); !ok || err != nil {
 		t.Fatalf("an older app password hash was refused: %v", err)
+	}
+	// Its use upgraded it: from now on a check is one derivation, and the
+	// same password still works.
+	list, _ := db.AppPasswords(ctx, "old")
+	if _, ok := mfa.ForUser("old").Derive(mfa.NormalizeAppPassword(pw)).Matches(list[0].Hash); !ok {
+		t.Fatalf("the older hash was not upgraded to the per-user salt: %s", list[0].Hash)
+	}
+	if ok, _ := a.CheckAppPassword(ctx, "old", pw, time.Now()); !ok {
+		t.Fatal("the upgraded app password was refused")
+	}
+	if ok, _ := mfa.CheckPassword(list[0].Hash, "wrong"); ok {
+		t.Fatal("the upgraded hash accepts anything")
 	}
 }

@@ -140,6 +140,9 @@ type AppPasswordStore interface {
 	AppPasswords(ctx context.Context, user string) ([]AppPassword, error)
 	RevokeAppPassword(ctx context.Context, id string) error
 	TouchAppPassword(ctx context.Context, id string, when time.Time) error
+	// RehashAppPassword replaces a live app password's hash (same
+	// password, new form); ErrNotFound if it is gone or revoked.
+	RehashAppPassword(ctx context.Context, id, hash string) error
 }
 
 // EnrolmentStore keeps one-time enrolment codes, as SHA-256 hashes (HashID).

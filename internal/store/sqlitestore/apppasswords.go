@@ -73,3 +73,9 @@ func (s *DB) TouchAppPassword(ctx context.Context, id string, when time.Time) er
 	return affectedOne(s.db.ExecContext(ctx, `UPDATE app_passwords SET last_used_at = ? WHERE id = ? AND revoked = 0`,
 		unixNano(when), id))
 }
+
+// RehashAppPassword replaces the hash of a live app password (a hash made
+// before per-user salts, upgraded on its next use).
+func (s *DB) RehashAppPassword(ctx context.Context, id, hash string) error {
+	return affectedOne(s.db.ExecContext(ctx, `UPDATE app_passwords SET hash = ? WHERE id = ? AND revoked = 0`, hash, id))
+}
