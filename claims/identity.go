@@ -30,6 +30,10 @@ type Identity struct {
 	// Extra holds additional claims mapped from directory attributes,
 	// keyed by claim type URI.
 	Extra map[string][]string
+	// Name is the value of the name claim when a Mapping chose one; empty
+	// means DOMAIN\user, what AD FS's Active Directory claims provider
+	// issues (see NameValue).
+	Name string `json:",omitempty"`
 }
 
 // WindowsAccountName returns DOMAIN\user, or just the user name when no
@@ -41,8 +45,19 @@ func (id Identity) WindowsAccountName() string {
 	return id.Domain + `\` + id.Username
 }
 
+// NameValue returns the value of the name claim: Name when a Mapping set
+// it, otherwise DOMAIN\user (WindowsAccountName), as AD FS's Active
+// Directory claims provider issues it.
+func (id Identity) NameValue() string {
+	if id.Name != "" {
+		return id.Name
+	}
+	return id.WindowsAccountName()
+}
+
 // Reason says why a directory refused a sign-in. It is for logs and the
-// audit trail only: the user always sees one generic message.
+// audit trail. The user sees one generic message for every reason except
+// ReasonMustChange and ReasonPasswordExpired (see NeedsPasswordChange).
 type Reason string
 
 // The reasons a credential check can fail. They mirror the AD diagnostic
@@ -59,6 +74,19 @@ const (
 	ReasonNotPermitted    Reason = "not_permitted"        // AD 530/531: logon hours, workstation
 	ReasonPolicy          Reason = "policy"               // refused by claimgate's own policy
 )
+
+// NeedsPasswordChange reports whether r says that the password was right
+// but must be changed before it may be used to sign in: AD 773 (must
+// change at next logon) and 532 (expired). AD answers these only to a
+// correct password (52e otherwise), and a directory must return these
+// reasons only after it verified the password, because the sign-in page
+// names them: that reveals nothing to whoever lacks the password. (AD's
+// 530 and 531, logon hours and workstation, also come only after a
+// correct password, but there is nothing the user can do about them
+// from the sign-in page, so they keep the generic message.)
+func (r Reason) NeedsPasswordChange() bool {
+	return r == ReasonMustChange || r == ReasonPasswordExpired
+}
 
 // RejectedError is returned by a directory when the credentials or the
 // account are not acceptable. Any other error from a directory means the

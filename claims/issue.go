@@ -56,7 +56,7 @@ func Issue(id Identity, f Facts, types []string) []Claim {
 		case PrimarySID:
 			add(t, id.SID)
 		case Name:
-			add(t, NameID(id))
+			add(t, id.NameValue())
 		case WindowsAccountName:
 			add(t, id.WindowsAccountName())
 		case GroupSID:

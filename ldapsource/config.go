@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/claimgate/claimgate/claims"
 )
 
 // Mode says in which order the configured servers are tried.
@@ -86,7 +89,10 @@ type Config struct {
 	RootCAs *x509.CertPool
 	// CAFile is a PEM bundle of CA certificates, an alternative to RootCAs.
 	CAFile string
-	// BindDN and BindPassword are the read-only service account.
+	// BindDN and BindPassword are the read-only service account. Despite
+	// the name, BindDN is whatever AD accepts as the name in a simple
+	// bind: a DN (CN=svc,OU=Service Accounts,DC=example,DC=com), a user
+	// principal name (svc@example.com) or DOMAIN\svc; see CheckBindName.
 	BindDN       string
 	BindPassword string
 	// BaseDN is where users are searched (subtree), e.g. DC=example,DC=test.
@@ -121,6 +127,11 @@ type Config struct {
 	Attributes map[string]string
 	// PhoneAttribute is the attribute read into Identity.Mobile.
 	PhoneAttribute string
+	// Claims makes the choices where organisations differ about the
+	// values of name and groupsid (applied to every identity returned).
+	// The zero value issues name as DOMAIN\user and adds no logon SIDs;
+	// claims.DefaultMapping is what AD FS's AD claims provider issues.
+	Claims claims.Mapping
 	// Now is the clock (account expiry, lockout, dead servers); nil = time.Now.
 	Now func() time.Time
 	// Logger receives detail (never passwords); nil = slog.Default().
@@ -181,8 +192,8 @@ func (cfg Config) normalize() (Config, *x509.CertPool, error) {
 		}
 	}
 	if cfg.BindDN == "" {
-		bad("BindDN", "a service account DN is required (anonymous search is not supported)")
-	} else if _, err := ldap.ParseDN(cfg.BindDN); err != nil {
+		bad("BindDN", "the service account is required (anonymous search is not supported)")
+	} else if err := CheckBindName(cfg.BindDN); err != nil {
 		bad("BindDN", "%v", err)
 	}
 	if cfg.BindPassword == "" {
@@ -190,13 +201,13 @@ func (cfg Config) normalize() (Config, *x509.CertPool, error) {
 	}
 	if cfg.BaseDN == "" {
 		bad("BaseDN", "required, e.g. DC=example,DC=test")
-	} else if _, err := ldap.ParseDN(cfg.BaseDN); err != nil {
+	} else if err := CheckDN(cfg.BaseDN); err != nil {
 		bad("BaseDN", "%v", err)
 	}
 	if cfg.UserFilter == "" {
 		cfg.UserFilter = DefaultUserFilter
 	}
-	if _, err := ldap.CompileFilter(cfg.UserFilter); err != nil {
+	if err := CheckUserFilter(cfg.UserFilter); err != nil {
 		bad("UserFilter", "%v", err)
 	}
 	if len(cfg.LoginForms) == 0 {
@@ -207,8 +218,10 @@ func (cfg Config) normalize() (Config, *x509.CertPool, error) {
 			bad(fmt.Sprintf("LoginForms[%d]", i), "%q: must be sam, domain_sam or upn", f)
 		}
 	}
-	if strings.ContainsAny(cfg.NetBIOSDomain, `\/:*?"<>|. @`) {
-		bad("NetBIOSDomain", "%q is not a NetBIOS domain name (e.g. EXAMPLE)", cfg.NetBIOSDomain)
+	if cfg.NetBIOSDomain != "" {
+		if err := CheckNetBIOSDomain(cfg.NetBIOSDomain); err != nil {
+			bad("NetBIOSDomain", "%v", err)
+		}
 	}
 	durations := []struct {
 		name string
@@ -277,3 +290,88 @@ func (cfg Config) upnSuffixAllowed(upn string) bool {
 	}
 	return false
 }
+
+// The rules below are the only copy of what ldapsource accepts as a name,
+// DN, filter or NetBIOS domain. New applies them under the Config field's
+// name; internal/config applies them under the YAML key, so a mistake is
+// reported with its path and line before New is reached. Their messages
+// name neither.
+
+// CheckBindName reports whether s can be the service account's name in a
+// simple bind. Active Directory accepts three forms, and ldapsource sends
+// the string as it is: a distinguished name (anything with '=' is taken
+// as one and must parse), a user principal name (svc@example.com) or a
+// down-level logon name (EXAMPLE\svc).
+func CheckBindName(s string) error {
+	const forms = `give a DN (CN=svc-claimgate,OU=Service Accounts,DC=example,DC=com), a user principal name (svc-claimgate@example.com) or EXAMPLE\svc-claimgate`
+	switch {
+	case strings.TrimSpace(s) != s:
+		return errors.New("has spaces at the start or end")
+	case strings.Contains(s, "="):
+		return CheckDN(s)
+	case strings.Contains(s, `\`):
+		domain, user, _ := strings.Cut(s, `\`)
+		if err := CheckNetBIOSDomain(domain); err != nil {
+			return fmt.Errorf("the domain before the backslash: %w", err)
+		}
+		if user == "" || strings.ContainsAny(user, `"/\[]:;|=,+*?<>`) || strings.TrimSpace(user) != user {
+			return fmt.Errorf("%q after the backslash is not an account name (sAMAccountName)", user)
+		}
+		return nil
+	case strings.Contains(s, "@"):
+		i := strings.LastIndex(s, "@")
+		local, suffix := s[:i], s[i+1:]
+		if local == "" || suffix == "" || strings.ContainsAny(s, " \t") || strings.Contains(local, "@") {
+			return errors.New("is not a user principal name such as svc-claimgate@example.com")
+		}
+		return nil
+	default:
+		return errors.New("is neither a DN, nor a user principal name, nor DOMAIN\\user: " + forms)
+	}
+}
+
+// CheckDN reports whether s is a distinguished name, such as
+// DC=example,DC=com or CN=svc-claimgate,OU=Service Accounts,DC=example,DC=com.
+func CheckDN(s string) error {
+	if !strings.Contains(s, "=") && strings.Contains(s, ".") && !strings.ContainsAny(s, " ,\\") {
+		return fmt.Errorf("%q is a DNS name, not a DN; the DN of that domain is DC=%s", s, strings.ReplaceAll(s, ".", ",DC="))
+	}
+	dn, err := ldap.ParseDN(s)
+	if err != nil {
+		return fmt.Errorf("is not a valid DN (%v); write it as AD shows it in distinguishedName, e.g. OU=Staff,DC=example,DC=com", err)
+	}
+	if len(dn.RDNs) == 0 {
+		return errors.New("is not a valid DN: it has no component; write e.g. DC=example,DC=com")
+	}
+	return nil
+}
+
+// CheckUserFilter reports whether s is an LDAP search filter.
+func CheckUserFilter(s string) error {
+	if _, err := ldap.CompileFilter(s); err != nil {
+		var le *ldap.Error
+		if errors.As(err, &le) && le.Err != nil {
+			err = le.Err
+		}
+		return fmt.Errorf("is not an LDAP filter (%s); write one filter in parentheses, conditions combined with &, e.g. %s",
+			strings.TrimPrefix(err.Error(), "ldap: "), DefaultUserFilter)
+	}
+	return nil
+}
+
+// CheckNetBIOSDomain reports whether s is a down-level (pre-Windows 2000)
+// domain name such as EXAMPLE: 1 to 15 letters, digits and the few
+// punctuation marks AD allows, without a dot (the DNS name example.com is
+// a common mistake here), backslash or '@', which would make DOMAIN\user
+// and user@suffix logins ambiguous.
+func CheckNetBIOSDomain(s string) error {
+	if strings.Contains(s, ".") {
+		return fmt.Errorf("%q looks like a DNS name; give the pre-Windows 2000 domain name, e.g. EXAMPLE ((Get-ADDomain).NetBIOSName)", s)
+	}
+	if !reNetBIOS.MatchString(s) {
+		return fmt.Errorf("%q is not a NetBIOS domain name: at most 15 letters, digits or - _ ! # $ %% ^ ( ) ' { } ~, e.g. EXAMPLE", s)
+	}
+	return nil
+}
+
+var reNetBIOS = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$%^()\-'{}~_]{0,14}$`)

@@ -66,7 +66,13 @@ func (d *Directory) identity(ctx context.Context, e *ldap.Entry) (claims.Identit
 	if err != nil {
 		return claims.Identity{}, fmt.Errorf("ldapsource: user %s: %w", e.DN, err)
 	}
-	return id, nil
+	// tokenGroups is what AD knows: the groups, nested ones, the primary
+	// group and BUILTIN groups. A Windows logon token (what AD FS's AD
+	// claims provider reads groupsid from) also carries SIDs the logon
+	// itself adds (Everyone, NETWORK, Authenticated Users, This
+	// Organization), which no directory attribute holds: the mapping adds
+	// them, and chooses what name carries.
+	return d.cfg.Claims.Apply(id), nil
 }
 
 // buildIdentity maps a user entry and its tokenGroups to an Identity.

@@ -20,6 +20,17 @@ type LoginData struct {
 	// AppPasswordsOnly tells the user to use an app password, not the
 	// domain password.
 	AppPasswordsOnly bool
+	// HintExamples are the accepted forms of user name, already written
+	// out ("alice@example.com, EXAMPLE\alice or alice"); empty shows
+	// none. The message login.hint, when not empty, replaces the whole
+	// derived hint.
+	HintExamples string
+	// HintAppPasswords says that an app password may be used instead of
+	// the domain password.
+	HintAppPasswords bool
+	// PasswordChangeURL is linked under a must-change or expired-password
+	// message; empty shows where else to turn instead.
+	PasswordChangeURL string
 }
 
 // Method is one second factor a user may choose.
@@ -137,7 +148,7 @@ type DemoTokenData struct {
 func emptyData(page string) any {
 	switch page {
 	case PageLogin:
-		return LoginData{ErrorKey: "error.credentials"}
+		return LoginData{ErrorKey: "error.credentials", HintExamples: "x", HintAppPasswords: true}
 	case PageCode:
 		return CodeData{ErrorKey: "error.code", InfoKey: "code.sent", ResendAction: "x", ChooseAction: "x"}
 	case PageChoose:

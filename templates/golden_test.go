@@ -32,7 +32,8 @@ func autoPostData() templates.AutoPostData {
 
 func loginData() templates.LoginData {
 	return templates.LoginData{Common: templates.Common{CSRF: "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5", RequestID: "0123456789abcdef"},
-		Action: "/login", Username: `alice"<x>@example.test`, ErrorKey: "error.credentials"}
+		Action: "/login", Username: `alice"<x>@example.test`, ErrorKey: "error.credentials",
+		HintExamples: `alice@example.test, EXAMPLE\alice or alice`, HintAppPasswords: true}
 }
 
 func render(t testing.TB, s *templates.Set, page string, data any) string {

@@ -230,7 +230,7 @@ func TestCheckActiveDirectory(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		`user "alice" found in `,
+		`user alice found in `,
 		`EXAMPLE\alice`,
 		claims.PrimarySID + " = " + aliceSID + "\n",
 		claims.UPN + " = alice@example.test\n",

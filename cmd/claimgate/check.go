@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/app"
@@ -17,10 +20,14 @@ func runCheck(e *env, args []string) int {
 Checks a configuration without starting the service: the file itself (every
 problem is listed with its path), the signing keys, and the directory. For
 Active Directory it connects to every configured server, binds as the
-service account and reports per server what worked and how long it took.
+service account and reports per server what worked and how long it took,
+then reads what sign-in needs (the base DN, the user filter, objectSid,
+userPrincipalName, tokenGroups). Each problem found names the key to fix.
 
-With --user it also looks the user up (no password needed) and prints the
-claims claimgate would issue for them. Exit status 0 means all is well.`)
+With --user it also looks the user up (no password needed), says whether
+the account can sign in (disabled, locked, expired, password must be
+changed or expired, with what the help desk can do) and prints the claims
+claimgate would issue for them. Exit status 0 means all is well.`)
 	cfgPath := fs.String("config", "", "the YAML configuration file (required)")
 	user := fs.String("user", "", "look up this user (alice, EXAMPLE\\alice or alice@example.com)")
 	if code, done := fs.parse(args); done {
@@ -52,43 +59,123 @@ claims claimgate would issue for them. Exit status 0 means all is well.`)
 		return 1
 	}
 	defer closeDir()
-	if ld, ok := dir.(*ldapsource.Directory); ok {
-		for _, r := range ld.Check(e.ctx) {
-			state := "ok"
-			switch {
-			case !r.Connected:
-				state, status = "CANNOT CONNECT", 1
-			case !r.Bound:
-				state, status = "CONNECTED, SERVICE BIND FAILED", 1
-			}
-			fmt.Fprintf(e.stdout, "directory server %s: %s (%s)", r.URL, state, r.Duration.Round(time.Millisecond))
-			if r.Err != nil {
-				fmt.Fprintf(e.stdout, ": %v", r.Err)
-			}
-			fmt.Fprintln(e.stdout)
+	ld, isLDAP := dir.(*ldapsource.Directory)
+	usable := true // a directory answered: the user lookup may go on
+	if isLDAP {
+		var ok bool
+		if ok, usable = checkLDAP(e, cfg.Directory.LDAP.BaseDN, ld); !ok {
+			status = 1
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "directory: users file %s loaded\n", cfg.Directory.UsersFile.Path)
+		fmt.Fprintf(e.stdout, "directory: users file %s loaded\n", plain(cfg.Directory.UsersFile.Path))
 	}
 	if *user == "" {
 		return status
 	}
-	start := time.Now()
-	id, err := dir.Lookup(e.ctx, *user)
-	if err != nil {
-		if reason, ok := claims.IsRejected(err); ok {
-			fmt.Fprintf(e.stdout, "user %q: not found or not usable (%s)\n", *user, reason)
-		} else {
-			fmt.Fprintf(e.stdout, "user %q: lookup FAILED: %v\n", *user, err)
-		}
+	name := plain(*user)
+	if !usable {
+		fmt.Fprintf(e.stdout, "user %s: not looked up, the directory checks above failed\n", name)
 		return 1
 	}
-	fmt.Fprintf(e.stdout, "user %q found in %s: %s\n", *user, time.Since(start).Round(time.Millisecond), id.WindowsAccountName())
+	start := time.Now()
+	var id claims.Identity
+	if isLDAP {
+		r, err := ld.CheckUser(e.ctx, *user)
+		if err != nil {
+			fmt.Fprintln(e.stdout, plain(fmt.Sprintf("user %s: lookup FAILED: %s", *user, errText(err))))
+			return 1
+		}
+		if r.Refusal != nil {
+			printRefusal(e.stdout, name, r.Refusal, r.Why, r.HelpDesk)
+			return 1
+		}
+		id = r.Identity
+	} else {
+		var err error
+		if id, err = dir.Lookup(e.ctx, *user); err != nil {
+			var rej *claims.RejectedError
+			if errors.As(err, &rej) {
+				why, fix := "no such user in the users file", "check the spelling, or add the user to the users file"
+				if rej.Reason == claims.ReasonDisabled {
+					why, fix = "the user is disabled in the users file", "if the user should have access, remove disabled: true from their entry"
+				}
+				printRefusal(e.stdout, name, rej, why, fix)
+			} else {
+				fmt.Fprintln(e.stdout, plain(fmt.Sprintf("user %s: lookup FAILED: %s", *user, errText(err))))
+			}
+			return 1
+		}
+	}
+	fmt.Fprintf(e.stdout, "user %s found in %s: %s\n", name, time.Since(start).Round(time.Millisecond), plain(id.WindowsAccountName()))
 	fmt.Fprintln(e.stdout, "claims issued after password and code:")
 	if printClaims(e.stdout, id, cfg.Claims.Issue) > 0 {
 		status = 1
 	}
 	return status
+}
+
+// printRefusal says why a user cannot sign in and what the help desk can
+// do; the reason and detail are what the sign-in log records.
+func printRefusal(w io.Writer, name string, rej *claims.RejectedError, why, helpDesk string) {
+	logged := string(rej.Reason)
+	if rej.Detail != "" {
+		logged += " (" + rej.Detail + ")"
+	}
+	fmt.Fprintln(w, plain(fmt.Sprintf("user %s: CANNOT SIGN IN: %s; sign-in logs %s", name, why, logged)))
+	fmt.Fprintln(w, plain("  help desk: "+helpDesk))
+}
+
+// ldapKeys are the configuration paths of the ldapsource.Config fields a
+// finding names.
+var ldapKeys = map[string]string{
+	"BindDN": "bind_dn", "BindPassword": "bind_password", "BaseDN": "base_dn", "UserFilter": "user_filter",
+	"CAFile": "ca_file", "URLs": "urls", "StartTLS": "start_tls", "Attributes": "attributes",
+	"PhoneAttribute": "phone_attribute",
+}
+
+// printFinding prints "  check KEY and KEY: what is wrong and what to do".
+func printFinding(w io.Writer, f *ldapsource.Finding) {
+	if f == nil {
+		return
+	}
+	keys := make([]string, len(f.Fields))
+	for i, field := range f.Fields {
+		name, index, _ := strings.Cut(field, "[")
+		if k, ok := ldapKeys[name]; ok {
+			name = k
+		}
+		if index != "" {
+			name += "[" + index
+		}
+		keys[i] = "directory.ldap." + name
+	}
+	prefix := "  check "
+	if f.Warning {
+		prefix = "  warning, check "
+	}
+	fmt.Fprintln(w, plain(prefix+strings.Join(keys, " and ")+": "+f.Text))
+}
+
+// errText is err on one line (errors.Join puts each error on its own).
+func errText(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// plain makes text from the configuration or the directory safe to print
+// as it is (EXAMPLE\alice stays EXAMPLE\alice): control, format and other
+// non-printing characters and invalid UTF-8 are shown as \u escapes, so
+// nothing can act on the terminal or hide.
+func plain(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == ' ' || strconv.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		}
+	}
+	return b.String()
 }
 
 // printClaims prints the claims id would get and returns how many values
@@ -118,4 +205,48 @@ func printClaims(w io.Writer, id claims.Identity, types []string) int {
 		bad += len(problems)
 	}
 	return bad
+}
+
+// checkLDAP checks every domain controller and, on one that accepted the
+// service account, the reads sign-in needs. ok is false when anything
+// failed; usable is false when users cannot be looked up at all.
+func checkLDAP(e *env, baseDN string, ld *ldapsource.Directory) (ok, usable bool) {
+	ok = true
+	for _, r := range ld.Check(e.ctx) {
+		state := "ok"
+		switch {
+		case !r.Connected:
+			state, ok = "CANNOT CONNECT", false
+		case !r.Bound:
+			state, ok = "CONNECTED, SERVICE BIND FAILED", false
+		default:
+			usable = true
+		}
+		line := fmt.Sprintf("directory server %s: %s (%s)", r.URL, state, r.Duration.Round(time.Millisecond))
+		if r.Err != nil {
+			line += ": " + errText(r.Err)
+		}
+		fmt.Fprintln(e.stdout, plain(line))
+		printFinding(e.stdout, r.Finding)
+	}
+	if !usable {
+		fmt.Fprintln(e.stdout, "directory search: not run, no domain controller accepted the service account")
+		return false, false
+	}
+	r := ld.CheckSearch(e.ctx)
+	if r.OK() {
+		fmt.Fprintln(e.stdout, plain(fmt.Sprintf("directory search: ok, base %s exists, the user filter finds users, "+
+			"objectSid, sAMAccountName, userPrincipalName and %d tokenGroups readable on %s", baseDN, r.Groups, r.Sample)))
+	} else {
+		ok, usable = false, false
+		line := "directory search: FAILED, sign-in cannot read what it needs"
+		if r.Err != nil {
+			line += ": " + errText(r.Err)
+		}
+		fmt.Fprintln(e.stdout, plain(line))
+	}
+	for _, f := range r.Findings {
+		printFinding(e.stdout, &f)
+	}
+	return ok, usable
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,8 +99,9 @@ func TestDemoEndToEndInChromium(t *testing.T) {
 		if got := s.claimValues(claims.WindowsAccountName); len(got) != 1 || got[0] != `DEMO\alice` {
 			t.Errorf("windowsaccountname = %v", got)
 		}
-		if got := s.claimValues(claims.GroupSID); len(got) != 3 {
-			t.Errorf("groupsid values = %v, want 3", got)
+		// The demo user's three groups, then the logon SIDs (claims.logon_sids).
+		if got := s.claimValues(claims.GroupSID); len(got) != 3+len(claims.DefaultLogonSIDs()) || !slices.Equal(got[3:], claims.DefaultLogonSIDs()) {
+			t.Errorf("groupsid values = %v, want 3 and %v", got, claims.DefaultLogonSIDs())
 		}
 	})
 

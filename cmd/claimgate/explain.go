@@ -22,10 +22,11 @@ Reads a captured token and says, rule by rule, whether AD FS would accept
 it, and for each fault the AD FS event or error code an administrator sees
 and how to fix it. The input (a file, or - / nothing for standard input)
 may be a wresult (RequestSecurityTokenResponse), a whole form POST body
-(wa=wsignin1.0&wresult=...&wctx=...), a bare SAML 1.1 assertion or a SAML 2.0
-Response. The trusted signing certificates come from claimgate's
-configuration (--config) or from certificate files (--cert, repeatable).
-Given the sign-in request (--request), the token must carry the method it
+(wa=wsignin1.0&wresult=...&wctx=...), the auto-POST page saved from the
+browser (HTML: its form's wresult or SAMLResponse is read), a bare SAML 1.1
+assertion or a SAML 2.0 Response; input that holds no token exits 2. The
+trusted signing certificates come from claimgate's configuration
+(--config) or from certificate files (--cert, repeatable). Given the sign-in request (--request), the token must carry the method it
 asked for (wauth) and be for its wtrealm. The signature algorithm is judged
 against the claims provider trust's: the relying party's signature_algorithm
 in the configuration, else rsa-sha256 (AD FS's default).`)
@@ -108,6 +109,11 @@ in the configuration, else rsa-sha256 (AD FS's default).`)
 		o.Now = func() time.Time { return t }
 	}
 	rep, err := explain.Explain(in, o)
+	if ie := (*explain.InputError)(nil); errors.As(err, &ie) {
+		// Not a token at all: a usage error, and no verdict.
+		fmt.Fprintf(e.stderr, "claimgate: %v\n", err)
+		return 2
+	}
 	if err != nil {
 		return fail(e, "explain: %v", err)
 	}

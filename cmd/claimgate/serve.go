@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/claimgate/claimgate/internal/app"
 	"github.com/claimgate/claimgate/internal/config"
+	"github.com/claimgate/claimgate/ldapsource"
 )
 
 func runServe(e *env, args []string) int {
@@ -34,6 +36,11 @@ SIGTERM; requests in flight are finished first.`)
 		return fail(e, "%v", err)
 	}
 	defer a.Close()
+	if a.LDAP != nil {
+		// In the background: a hung domain controller must not delay the
+		// start, and /readyz says "not ready" meanwhile.
+		go warnDirectory(e.ctx, a.LDAP, log)
+	}
 	if err := serve(e.ctx, cfg, a, log, nil); err != nil {
 		return fail(e, "%v", err)
 	}
@@ -91,6 +98,73 @@ func serve(ctx context.Context, cfg *config.Config, a *app.App, log *slog.Logger
 		return err
 	}
 	return nil
+}
+
+// warnDirectory probes every domain controller as `claimgate check` does
+// (connect, TLS, service bind) and then the reads sign-in makes (base DN,
+// user filter, attributes), and logs a warning per problem with the
+// configuration key to fix, so a wrong CA, a refused bind or a missing
+// base DN is in the log at start, not found by the first user. It never
+// stops the service: a DC may come back, and /readyz tells a load
+// balancer meanwhile.
+func warnDirectory(ctx context.Context, d *ldapsource.Directory, log *slog.Logger) {
+	bound := 0
+	for _, r := range d.Check(ctx) {
+		if ctx.Err() != nil {
+			return
+		}
+		if r.Err == nil {
+			bound++
+			continue
+		}
+		problem := "cannot connect: " + r.Err.Error()
+		if r.Connected {
+			problem = "service account bind failed: " + r.Err.Error()
+		}
+		keys := "directory.ldap.urls"
+		if r.Finding != nil {
+			problem, keys = r.Finding.Text, findingKeys(r.Finding)
+		}
+		log.Warn("domain controller not usable", "server", r.URL, "problem", problem, "check", keys)
+	}
+	if bound == 0 {
+		log.Warn("no domain controller accepts the service account: every sign-in fails until one does")
+		return
+	}
+	rep := d.CheckSearch(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	if rep.Err != nil {
+		log.Warn("directory search failed", "server", rep.Server, "problem", rep.Err.Error())
+	}
+	for _, f := range rep.Findings {
+		msg := "directory configuration problem: sign-in fails"
+		if f.Warning {
+			msg = "directory configuration warning"
+		}
+		log.Warn(msg, "server", rep.Server, "problem", f.Text, "check", findingKeys(&f))
+	}
+	if rep.OK() {
+		log.Info("directory ok", "domain_controllers_usable", bound, "searched_on", rep.Server)
+	}
+}
+
+// findingKeys names the configuration keys a finding is about, as
+// `claimgate check` names them.
+func findingKeys(f *ldapsource.Finding) string {
+	keys := make([]string, len(f.Fields))
+	for i, field := range f.Fields {
+		name, index, _ := strings.Cut(field, "[")
+		if k, ok := ldapKeys[name]; ok {
+			name = k
+		}
+		if index != "" {
+			name += "[" + index
+		}
+		keys[i] = "directory.ldap." + name
+	}
+	return strings.Join(keys, ", ")
 }
 
 // cleanup drops expired sessions, used-code records and counters hourly.

@@ -64,7 +64,7 @@ func runUsers(e *env, args []string) int {
 		return 0
 	}
 	action := args[0]
-	fs := newFlags(e, "users "+action, "users "+action+" --config FILE ...", usersUsage)
+	fs := newUsersFlags(e, action)
 	cfgPath := fs.String("config", "", "the YAML configuration file (required)")
 	name := fs.String("name", "", "a name for the factor or app password")
 	phone := fs.String("phone", "", "phone number for SMS, international format (+15550100)")

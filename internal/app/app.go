@@ -19,6 +19,7 @@ import (
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+	"github.com/claimgate/claimgate/ldapsource"
 	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/templates"
 )
@@ -32,6 +33,9 @@ type Options struct {
 	// Mounts are extra handlers (the demo relying party).
 	Mounts map[string]func(*App) http.Handler
 	Now    func() time.Time
+	// ReadyInterval is how often /readyz probes the directory; zero means
+	// DefaultReadyInterval.
+	ReadyInterval time.Duration
 }
 
 // App is a wired claimgate.
@@ -44,7 +48,10 @@ type App struct {
 	Store    *sqlitestore.DB
 	Handler  http.Handler
 	Logger   *slog.Logger
-	closers  []func() error
+	// LDAP is the Active Directory, nil when the directory is a users file.
+	LDAP    *ldapsource.Directory
+	ready   *readiness
+	closers []func() error
 }
 
 // Close releases the store and directory connections.
@@ -109,6 +116,8 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		return nil, err
 	}
 	a.closers = append(a.closers, closeDir)
+	a.LDAP, _ = dir.(*ldapsource.Directory)
+	a.ready = newReadiness(a, o)
 	auditLog, closeAudit, err := auditLogger(cfg, a.Store, o)
 	if err != nil {
 		return nil, err
@@ -131,6 +140,9 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		ClientAddr:          server.ClientAddr,
 		RequestID:           server.RequestID,
 		Now:                 o.Now,
+	}
+	if flowOpts.Page, err = loginPage(cfg); err != nil {
+		return nil, err
 	}
 	if flowOpts.SecondFactor, err = secondFactor(cfg, a.Store, files, o.Logger); err != nil {
 		return nil, err
@@ -169,13 +181,14 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	md := a.Metadata
 	a.Handler, err = server.New(server.Options{
 		Flow: flow, Pages: a.Pages, Metadata: func() []byte { return md }, ReplyURLs: parties.ReplyURLs(),
-		DynamicReplyURLs: dynamic, Health: parties.health,
+		DynamicReplyURLs: dynamic, Health: parties.health, Ready: a.ready.check,
 		HTTPS: cfg.BaseURL.Scheme == "https", Logo: logo, Mounts: mounts, Logger: o.Logger, Now: o.Now,
 		ClientAddr: clientAddr(cfg.Server.TrustedProxies),
 	})
 	if err != nil {
 		return nil, err
 	}
+	a.ready.start(ctx)
 	return a, nil
 }
 

@@ -29,9 +29,11 @@ func directory(cfg *config.Config, log *slog.Logger) (login.Directory, factors.F
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return d, d, func() error { return nil }, nil
+		return mappedDirectory{dir: d, m: cfg.ClaimMapping()}, d, func() error { return nil }, nil
 	}
-	d, err := ldapsource.New(LDAPConfig(cfg.Directory.LDAP, log))
+	lc := LDAPConfig(cfg.Directory.LDAP, log)
+	lc.Claims = cfg.ClaimMapping()
+	d, err := ldapsource.New(lc)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -47,6 +47,7 @@ func (b *builder) build(f *fileConfig) *Config {
 	for i, n := range f.Claims.Issue {
 		c.Claims.Issue = append(c.Claims.Issue, b.claimType(index("claims.issue", i), n))
 	}
+	b.claimValues(f, c)
 	b.directory(f, c)
 	b.mfa(f, c)
 	b.sms(f, c)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/ldapsource"
 )
 
@@ -43,6 +44,7 @@ func (b *builder) directory(f *fileConfig, c *Config) {
 		RetryAfter:     b.dur(p+".retry_after", l.RetryAfter, ldapsource.DefaultRetryAfter),
 		PhoneAttribute: or(l.PhoneAttribute, ldapsource.DefaultPhoneAttribute),
 	}
+	d.PasswordChangeURL = l.PasswordChangeURL
 	if d.LoginForms == nil {
 		d.LoginForms = DefaultLoginForms()
 	}
@@ -126,5 +128,14 @@ func (b *builder) store(f *fileConfig, c *Config) {
 		c.Store.Path = b.path(or(s.Path, filepath.Join(c.DataDir, DefaultStoreFile)))
 	} else if s.Path != "" {
 		b.probs.add("store.path", "applies only to the sqlite driver")
+	}
+}
+
+// claimValues builds the claim value choices (claims.name, claims.logon_sids).
+func (b *builder) claimValues(f *fileConfig, c *Config) {
+	c.Claims.Name = or(f.Claims.Name, ClaimNameWindowsAccount)
+	c.Claims.LogonSIDs = f.Claims.LogonSIDs
+	if f.Claims.LogonSIDs == nil {
+		c.Claims.LogonSIDs = claims.DefaultLogonSIDs()
 	}
 }

@@ -119,8 +119,17 @@ type RPMetadata struct {
 	SigningThumbprints []string      // upper-case hex SHA-1 (40) or SHA-256 (64); empty: not pinned
 }
 
-// Claims chooses which claim types tokens carry (full URIs).
-type Claims struct{ Issue []string }
+// Claims chooses which claim types tokens carry (full URIs) and, where
+// organisations differ, their values.
+type Claims struct {
+	Issue []string
+	// Name is what the name claim carries: ClaimNameWindowsAccount
+	// (DOMAIN\user, as AD FS's AD claims provider) or ClaimNameUPN.
+	Name string
+	// LogonSIDs are well-known SIDs added to every user's groupsid, as a
+	// Windows logon token carries them; empty adds none.
+	LogonSIDs []string
+}
 
 // Directory is where users come from: exactly one of the two is set.
 type Directory struct {
@@ -150,6 +159,9 @@ type LDAP struct {
 	RetryAfter     time.Duration     // how long a failed server is skipped
 	Attributes     map[string]string // LDAP attribute -> claim type URI
 	PhoneAttribute string
+	// PasswordChangeURL (https) is linked from the sign-in page when the
+	// password was right but must be changed or has expired; "" for none.
+	PasswordChangeURL string
 }
 
 // LDAP server selection modes and login-name forms.

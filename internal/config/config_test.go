@@ -168,15 +168,22 @@ func TestSyntaxErrorAndEmpty(t *testing.T) {
 }
 
 // TestBrokenConfigListsEveryProblem is the golden list of everything wrong
-// in testdata/broken.yaml, reported in one error.
+// in testdata/broken.yaml, reported in one error; broken-ldap.yaml does the
+// same for a directory.ldap section, which broken.yaml's directory (both
+// users_file and ldap) leaves unvalidated.
 func TestBrokenConfigListsEveryProblem(t *testing.T) {
-	_, err := Load("testdata/broken.yaml", envMap(nil))
+	for _, name := range []string{"broken", "broken-ldap"} {
+		t.Run(name, func(t *testing.T) { goldenProblems(t, "testdata/"+name+".yaml", "testdata/"+name+".golden") })
+	}
+}
+
+func goldenProblems(t *testing.T, file, golden string) {
+	_, err := Load(file, envMap(nil))
 	ps := problemsOf(t, err)
 	var b strings.Builder
 	for _, p := range ps {
 		b.WriteString(p.String() + "\n")
 	}
-	golden := "testdata/broken.golden"
 	if *update {
 		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
@@ -189,7 +196,7 @@ func TestBrokenConfigListsEveryProblem(t *testing.T) {
 	if b.String() != string(want) {
 		t.Errorf("problems differ from %s (run go test ./internal/config -update and review):\n%s", golden, b.String())
 	}
-	if !strings.HasPrefix(err.Error(), "testdata/broken.yaml: ") || strings.Count(err.Error(), "\n") != len(ps) {
+	if !strings.HasPrefix(err.Error(), file+": ") || strings.Count(err.Error(), "\n") != len(ps) {
 		t.Errorf("Error() must name the file and list every problem on its own line:\n%s", err)
 	}
 }

@@ -86,7 +86,9 @@ type fileRPMetadata struct {
 }
 
 type fileClaims struct {
-	Issue []string `yaml:"issue"`
+	Issue     []string `yaml:"issue"`
+	Name      string   `yaml:"name"`
+	LogonSIDs []string `yaml:"logon_sids"`
 }
 
 type fileDirectory struct {
@@ -116,6 +118,9 @@ type fileLDAP struct {
 	RetryAfter     string            `yaml:"retry_after"`
 	Attributes     map[string]string `yaml:"attributes"`
 	PhoneAttribute string            `yaml:"phone_attribute"`
+	// PasswordChangeURL is linked from the sign-in page when AD says the
+	// (correct) password must be changed or has expired.
+	PasswordChangeURL string `yaml:"password_change_url"`
 }
 
 type fileLDAPTimeouts struct {

@@ -60,7 +60,17 @@ func (c *Config) CheckFiles() []Problem {
 		file("directory.users_file.path", u.Path)
 	}
 	if l := c.Directory.LDAP; l != nil {
+		before := len(ps)
 		file("directory.ldap.ca_file", l.CAFile)
+		// Read it as ldapsource will, so that an unreadable file or one
+		// without a certificate is reported here under its YAML path.
+		if l.CAFile != "" && len(ps) == before {
+			if pem, err := os.ReadFile(l.CAFile); err != nil {
+				ps.add("directory.ldap.ca_file", "%v", err)
+			} else if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+				ps.add("directory.ldap.ca_file", "%s holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA certificate as Base-64 encoded X.509", l.CAFile)
+			}
+		}
 	}
 	file("branding.logo_file", c.Branding.LogoFile)
 	dir("branding.template_dir", c.Branding.TemplateDir)

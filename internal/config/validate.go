@@ -51,6 +51,7 @@ func (c *Config) Validate() []Problem {
 		seen[t] = i
 	}
 	c.validateDirectory(&ps)
+	c.validateLogin(&ps)
 	c.validateMFA(&ps)
 	c.validateSMS(&ps)
 	c.validateLockout(&ps)

@@ -2,10 +2,13 @@ package config
 
 import (
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/claimgate/claimgate/ldapsource"
 )
 
 func (c *Config) validateRelyingParties(ps *problems) {
@@ -91,7 +94,6 @@ func (c *Config) validateDirectory(ps *problems) {
 
 var (
 	reAttr     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
-	reNetBIOS  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!@#$%^()\-'{}.~_]{0,14}$`)
 	reDNSName  = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 	reColor    = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 	reLanguage = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
@@ -104,10 +106,14 @@ func (c *Config) validateLDAP(ps *problems, l *LDAP) {
 	}
 	for i, s := range l.URLs {
 		up := index(p+".urls", i)
-		scheme, rest, _ := strings.Cut(s, "://")
-		host := strings.TrimSuffix(rest, "/")
+		u, err := url.Parse(s)
+		scheme := ""
+		if err == nil {
+			scheme = u.Scheme
+		}
 		switch {
-		case host == "" || strings.ContainsAny(host, "/?# "):
+		case err != nil || u.Hostname() == "" || u.User != nil || u.Opaque != "" || u.Path != "" && u.Path != "/" ||
+			u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s, " ?#"):
 			ps.add(up, "must be ldaps://host[:port] or ldap://host[:port]")
 		case scheme == "ldaps" && l.StartTLS:
 			ps.add(up, "is already TLS (ldaps); start_tls applies to ldap:// URLs")
@@ -124,16 +130,20 @@ func (c *Config) validateLDAP(ps *problems, l *LDAP) {
 		ps.add(p+".mode", "must be in_order or round_robin")
 	}
 	if l.BindDN == "" {
-		ps.add(p+".bind_dn", "required: the service account, e.g. CN=svc-claimgate,OU=Service Accounts,DC=example,DC=com")
+		ps.add(p+".bind_dn", "required: the service account, e.g. CN=svc-claimgate,OU=Service Accounts,DC=example,DC=com, svc-claimgate@example.com or EXAMPLE\\svc-claimgate")
+	} else if err := ldapsource.CheckBindName(l.BindDN); err != nil {
+		ps.add(p+".bind_dn", "%v", err)
 	}
 	if !l.BindPassword.IsSet() {
 		ps.add(p+".bind_password", "required (write {env: NAME} or {file: PATH} to keep it out of this file)")
 	}
 	if l.BaseDN == "" {
 		ps.add(p+".base_dn", "required, e.g. DC=example,DC=com")
+	} else if err := ldapsource.CheckDN(l.BaseDN); err != nil {
+		ps.add(p+".base_dn", "%v", err)
 	}
-	if f := l.UserFilter; !strings.HasPrefix(f, "(") || !strings.HasSuffix(f, ")") || strings.Count(f, "(") != strings.Count(f, ")") {
-		ps.add(p+".user_filter", "must be an LDAP filter in parentheses, e.g. (&(objectCategory=person)(objectClass=user))")
+	if err := ldapsource.CheckUserFilter(l.UserFilter); err != nil {
+		ps.add(p+".user_filter", "%v", err)
 	}
 	if len(l.LoginForms) == 0 {
 		ps.add(p+".login_forms", "must list at least one of samaccountname, domain_samaccountname, upn")
@@ -145,8 +155,8 @@ func (c *Config) validateLDAP(ps *problems, l *LDAP) {
 	}
 	if l.NetBIOSDomain == "" {
 		ps.add(p+".netbios_domain", "required: the pre-Windows 2000 domain name, e.g. EXAMPLE (for DOMAIN\\user logins and windowsaccountname)")
-	} else if !reNetBIOS.MatchString(l.NetBIOSDomain) {
-		ps.add(p+".netbios_domain", "must be a NetBIOS name of at most 15 characters, without a backslash")
+	} else if err := ldapsource.CheckNetBIOSDomain(l.NetBIOSDomain); err != nil {
+		ps.add(p+".netbios_domain", "%v", err)
 	}
 	for i, s := range l.UPNSuffixes {
 		if !reDNSName.MatchString(strings.TrimPrefix(s, "@")) {

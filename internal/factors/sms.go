@@ -38,20 +38,6 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 	if err != nil {
 		return err
 	}
-	key := id.Username + "\x00" + m.ID
-	if wait := v.maySend(key, now); wait != nil {
-		return fmt.Errorf("%w: %w", ErrResendLimit, wait)
-	}
-	if v.o.SMSRate != nil && v.o.SMSRateMax > 0 {
-		n, err := v.o.SMSRate.RecordFailure(ctx, "sms-rate:"+id.Username, now, v.o.SMSRateWindow)
-		if err != nil {
-			return fmt.Errorf("factors: SMS rate: %w", err)
-		}
-		if n > v.o.SMSRateMax {
-			// The counter's window started at most a window ago.
-			return fmt.Errorf("%w: %w", ErrResendLimit, &login.WaitError{Wait: v.o.SMSRateWindow, Reason: "rate_limit"})
-		}
-	}
 	r := v.o.Rand
 	if r == nil {
 		r = rand.Reader
@@ -60,7 +46,41 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 	if err != nil {
 		return err
 	}
+	key := id.Username + "\x00" + m.ID
+	undo, wait := v.takeSend(key, fingerprint(id.Username, code), now)
+	if wait != nil {
+		return fmt.Errorf("%w: %w", ErrResendLimit, wait)
+	}
+	if v.o.SMSRate != nil && v.o.SMSRateMax > 0 {
+		n, err := v.o.SMSRate.RecordFailure(ctx, "sms-rate:"+id.Username, now, v.o.SMSRateWindow)
+		if err != nil {
+			undo()
+			return fmt.Errorf("factors: SMS rate: %w", err)
+		}
+		if n > v.o.SMSRateMax {
+			undo()
+			// The counter's window started at most a window ago.
+			return fmt.Errorf("%w: %w", ErrResendLimit, &login.WaitError{Wait: v.o.SMSRateWindow, Reason: "rate_limit"})
+		}
+	}
+	if err := v.o.SMS.SendCode(ctx, phone, code, fmt.Sprintf(v.o.SMSMessage, code)); err != nil {
+		// The text may or may not have left: the send stays counted.
+		return fmt.Errorf("factors: send SMS: %w", err)
+	}
+	v.o.Logger.Info("SMS code sent", "user", id.Username, "phone", maskPhone(phone))
+	return nil
+}
+
+// takeSend checks the per-code limits and, in the same critical section,
+// records the send with the new code's hash: parallel Prepare calls for
+// one user and factor cannot all pass the check. undo puts the previous
+// state back (for a refusal that comes later, the rate limit).
+func (v *Verifier) takeSend(key, hash string, now time.Time) (undo func(), wait *login.WaitError) {
 	v.mu.Lock()
+	defer v.mu.Unlock()
+	if wait := v.maySendLocked(key, now); wait != nil {
+		return nil, wait
+	}
 	if len(v.sms) > 256 {
 		for k, old := range v.sms {
 			if now.After(old.expires) {
@@ -75,22 +95,22 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 		p = &smsCode{expires: now.Add(v.o.SMSTTL)}
 		v.sms[key] = p
 	}
+	prev := *p
 	// A new code replaces the old one.
-	p.hash, p.sends, p.lastAt = fingerprint(id.Username, code), p.sends+1, now
-	v.mu.Unlock()
-	if err := v.o.SMS.SendCode(ctx, phone, code, fmt.Sprintf(v.o.SMSMessage, code)); err != nil {
-		return fmt.Errorf("factors: send SMS: %w", err)
-	}
-	v.o.Logger.Info("SMS code sent", "user", id.Username, "phone", maskPhone(phone))
-	return nil
+	p.hash, p.sends, p.lastAt = hash, p.sends+1, now
+	return func() {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if v.sms[key] == p && p.hash == hash {
+			*p = prev
+		}
+	}, nil
 }
 
-// maySend applies the per-code limits: at most SMSMaxSends texts while a
+// maySendLocked applies the per-code limits (v.mu held): at most SMSMaxSends texts while a
 // code lives, at least SMSMinInterval apart. It returns nil when a text
 // may go now, else how long to wait.
-func (v *Verifier) maySend(key string, now time.Time) *login.WaitError {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+func (v *Verifier) maySendLocked(key string, now time.Time) *login.WaitError {
 	p := v.sms[key]
 	if p == nil || now.After(p.expires) {
 		return nil

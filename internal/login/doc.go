@@ -17,7 +17,9 @@
 // The token only leaves after both factors, and only to the reply URL
 // configured for the relying party the request named. Users see fixed,
 // generic messages (a wrong password and an unknown user look the same);
-// the log and the audit trail get the reason.
+// the log and the audit trail get the reason. The exception is what AD
+// tells only after a correct password (773 must change, 532 expired): the
+// page says so, since it reveals nothing to someone without the password.
 //
 // A locked-out attempt checks nothing (no directory bind) but spends the
 // same work (Decoy, AppPasswords.SpendCheck), and a store that cannot count

@@ -38,6 +38,8 @@ type Options struct {
 	AppPasswordOnly bool
 	// Enrol, when set, is offered to a user with no second factor.
 	Enrol Enroller
+	// Page is the sign-in page's hint and password-change link.
+	Page LoginPage
 
 	// SecureCookies marks cookies Secure (HTTPS deployments).
 	SecureCookies bool

@@ -168,6 +168,8 @@ type setup struct {
 	sessions func(login.Sessions) login.Sessions
 	// second wraps the real second-factor verifier.
 	second func(login.SecondFactor) login.SecondFactor
+	// page is the sign-in page's hint and password-change link.
+	page login.LoginPage
 }
 
 // env is claimgate's HTTP face wired from real parts: the users file
@@ -270,7 +272,7 @@ func newEnv(t testing.TB, s setup) *env {
 		Auditor: &factors.Auditor{Log: audit.New(audit.Options{Writer: e.audit, Now: e.clk.Now}), Logger: logger},
 		Pages:   pages, Logger: logger, RequireSecondFactor: s.requireSecond, MaxCodeAttempts: s.maxCodes,
 		SecureCookies: s.secure, ClientAddr: server.ClientAddr, RequestID: server.RequestID, Now: e.clk.Now,
-		Enrol: enroller(s, e),
+		Enrol: enroller(s, e), Page: s.page,
 	})
 	if err != nil {
 		t.Fatal(err)

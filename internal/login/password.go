@@ -31,11 +31,16 @@ func (f *Flow) LoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Flow) showLogin(w http.ResponseWriter, r *http.Request, s *session, status int, username, errKey string) {
-	f.render(w, r, status, templates.PageLogin, templates.LoginData{
+	d := templates.LoginData{
 		Common:   templates.Common{CSRF: s.CSRF, RequestID: f.o.RequestID(r)},
 		Action:   PathLogin,
 		Username: username, ErrorKey: errKey, AppPasswordsOnly: f.o.AppPasswordOnly,
-	})
+		HintExamples:     f.o.Page.Hint.examples(f.o.Pages.T("login.hint_user"), f.o.Pages.T("login.hint_or")),
+		HintAppPasswords: f.o.AppPasswords != nil && !f.o.AppPasswordOnly,
+		// Shown only under a must-change or expired-password message.
+		PasswordChangeURL: f.o.Page.PasswordChangeURL,
+	}
+	f.render(w, r, status, templates.PageLogin, d)
 }
 
 // LoginSubmit checks the first factor.
@@ -88,6 +93,23 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 			f.o.Logger.Error("throttle: attempt not given back", "err", perr, "request_id", f.o.RequestID(r))
 		}
 		f.unavailable(w, r, err)
+		return
+	}
+	if reason.NeedsPasswordChange() {
+		// The directory verified the password (AD says 773 or 532 only
+		// to a correct one) and refuses it only because it must be
+		// changed. That is no wrong guess: the attempt is given back, so
+		// a user who tries again while changing it is never locked out by
+		// claimgate (AD does not count it either), and the page may say
+		// what is wrong, which tells nothing to whoever lacks the
+		// password. The address does not become familiar: no sign-in
+		// finished. The audit record keeps the reason.
+		if err := res.Pass(ctx(r)); err != nil {
+			f.storeFailed(w, r, err)
+			return
+		}
+		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Realm})
+		f.showLogin(w, r, s, http.StatusOK, username, passwordChangeKey(reason))
 		return
 	}
 	if reason != "" {
@@ -149,6 +171,12 @@ func (f *Flow) firstFactor(r *http.Request, username, password string, now time.
 		if reason, ok := claims.IsRejected(err); ok {
 			// As above: an unknown name must cost what a known one does.
 			f.o.AppPasswords.SpendCheck(ctx(r), username, password)
+			if reason.NeedsPasswordChange() {
+				// A lookup checks no password, and the one typed was not
+				// the domain password: the page must not name the
+				// account's state (see passwordChangeKey).
+				reason = claims.ReasonBadPassword
+			}
 			return claims.Identity{}, "", reason, nil
 		}
 		return claims.Identity{}, "", "", err

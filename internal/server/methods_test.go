@@ -27,8 +27,7 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 	o := p.options()
 	o.Mounts = map[string]http.Handler{"/mounted": mountedRouter()}
 	srv := serve(t, o)
-	for _, path := range []string{"/healthz", server.MetadataPath, login.PathLogin, login.PathWSFed, "/static/style.css",
-		"/", "/nope", "/mounted/"} {
+	for _, path := range []string{"/healthz", server.MetadataPath, "/static/style.css", "/", "/nope", "/mounted/"} {
 		get, getBody := fetch(t, srv, http.MethodGet, path)
 		head, headBody := fetch(t, srv, http.MethodHead, path)
 		if head.StatusCode != get.StatusCode {
@@ -48,6 +47,23 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 	}
 }
 
+// TestNoHeadOnSignInRoutes: the sign-in routes' GET changes state (starts
+// or ends a session, sends an SMS, makes an enrolment secret, issues a
+// token), so HEAD there is 405, naming GET and POST, and does nothing.
+func TestNoHeadOnSignInRoutes(t *testing.T) {
+	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	srv := serve(t, p.options())
+	for _, path := range []string{login.PathWSFed + "?wa=wsignout1.0", login.PathLogin, login.PathCode, login.PathPick, login.PathEnrol} {
+		res, body := fetch(t, srv, http.MethodHead, path)
+		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, POST" || body != "" {
+			t.Errorf("HEAD %s: %d, Allow %q, %d bytes; want 405, Allow \"GET, POST\", no body", path, res.StatusCode, res.Header.Get("Allow"), len(body))
+		}
+		if res.Header.Get("Set-Cookie") != "" {
+			t.Errorf("HEAD %s set a cookie: the GET handler ran", path)
+		}
+	}
+}
+
 // TestMethodNotAllowedSaysAllow: every 405 names the methods the route
 // takes in Allow (HEAD wherever GET), also inside a mounted router and for
 // a method unknown to the router; and it is still the error page.
@@ -60,7 +76,7 @@ func TestMethodNotAllowedSaysAllow(t *testing.T) {
 		{http.MethodPost, "/healthz", "GET, HEAD"},
 		{http.MethodPost, server.MetadataPath, "GET, HEAD"},
 		{http.MethodDelete, "/static/style.css", "GET, HEAD"},
-		{http.MethodPut, login.PathLogin, "GET, HEAD, POST"},
+		{http.MethodPut, login.PathLogin, "GET, POST"},
 		{http.MethodGet, login.PathSend, "POST"},
 		{http.MethodHead, login.PathSend, "POST"},
 		{http.MethodPost, "/mounted/", "GET, HEAD"},

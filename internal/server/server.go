@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -39,8 +40,11 @@ type Options struct {
 	Logo []byte
 	// Mounts are extra handlers by path prefix (e.g. "/demo").
 	Mounts map[string]http.Handler
-	// Health reports readiness details for /healthz.
-	Health     func() (ok bool, detail string)
+	// Health reports liveness details for /healthz (the metadata sources).
+	Health func() (ok bool, detail string)
+	// Ready reports whether sign-in can work now, for ReadyPath; detail
+	// lists the reasons (one per line). Nil means always ready.
+	Ready      func(ctx context.Context) (ok bool, detail string)
 	ClientAddr func(*http.Request) string
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -158,6 +162,7 @@ func New(o Options) (http.Handler, error) {
 		}
 		_, _ = w.Write([]byte(detail + "\n"))
 	})
+	r.Get(ReadyPath, readyHandler(o.Ready))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, MetadataPath, http.StatusFound)
 	})
@@ -174,10 +179,17 @@ func New(o Options) (http.Handler, error) {
 type routeTable struct {
 	top    chi.Routes
 	mounts map[string]chi.Routes // by prefix, without a trailing slash
+	// noHead are the sign-in routes whose GET changes state (a session
+	// started or ended, an SMS sent, a secret made, a token issued): HEAD
+	// there would do all that for a monitor or link checker and show
+	// nothing, so they answer 405.
+	noHead map[string]bool
 }
 
 func newRouteTable(top chi.Routes, mounts map[string]http.Handler) routeTable {
-	t := routeTable{top: top, mounts: map[string]chi.Routes{}}
+	t := routeTable{top: top, mounts: map[string]chi.Routes{}, noHead: map[string]bool{
+		login.PathWSFed: true, login.PathLogin: true, login.PathCode: true, login.PathPick: true, login.PathEnrol: true,
+	}}
 	for prefix, h := range mounts {
 		if sub, ok := h.(chi.Routes); ok {
 			t.mounts[strings.TrimSuffix(prefix, "/")] = sub
@@ -200,13 +212,13 @@ func (t routeTable) match(method, path string) bool {
 }
 
 // allowed is the Allow header for path: the methods routed for it, HEAD
-// wherever GET is (headAsGet); empty if none is.
+// wherever GET is (headAsGet) but on the sign-in routes; empty if none is.
 func (t routeTable) allowed(path string) string {
 	var allow []string
 	// The methods a route may be registered for, in the order Allow lists them.
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
 		http.MethodDelete, http.MethodOptions} {
-		if t.match(m, path) || (m == http.MethodHead && t.match(http.MethodGet, path)) {
+		if t.match(m, path) || (m == http.MethodHead && !t.noHead[path] && t.match(http.MethodGet, path)) {
 			allow = append(allow, m)
 		}
 	}
@@ -221,7 +233,7 @@ func (t routeTable) allowed(path string) string {
 func (t routeTable) headAsGet(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
-			if p := routedPath(r); !t.match(http.MethodHead, p) && t.match(http.MethodGet, p) {
+			if p := routedPath(r); !t.noHead[p] && !t.match(http.MethodHead, p) && t.match(http.MethodGet, p) {
 				chi.RouteContext(r.Context()).RouteMethod = http.MethodGet
 			}
 		}

@@ -4,7 +4,9 @@
 //
 // Flow of Explain:
 //
-//	input ── decode: form POST body (wa=…&wresult=…&wctx=…), SAMLResponse=…, base64, or XML
+//	input ── decode: form POST body (wa=…&wresult=…&wctx=…), SAMLResponse=…, the saved HTML
+//	         auto-POST page (its form's field, as a browser posts it), base64, or XML;
+//	         anything else is an *InputError, never a verdict
 //	      ── well-formed: the one untrusted-XML gate (sts/xmlsafe.Read: size cap, no "<!"
 //	         construct, xml-roundtrip-validator), the same the verifier and metadata pass
 //	      ── locate: RSTR (WS-Trust 2005/02 or a 1.3 collection) → saml:Assertion (SAML 1.1),

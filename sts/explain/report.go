@@ -113,6 +113,17 @@ func (r *Report) Failed() []string {
 	return out
 }
 
+// Skipped returns the names of the skipped checks in order.
+func (r *Report) Skipped() []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Skipped {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
 // Text renders the report for a terminal: one line per rule with ✔, ✘ or –
 // (skipped), the AD FS code and the fix under each failure.
 func (r *Report) Text() string {
@@ -141,9 +152,14 @@ func (r *Report) Text() string {
 			fmt.Fprintf(&b, "  %s = %s\n", c.Type, strings.Join(quoteAll(c.Values), ", "))
 		}
 	}
-	if r.Accepted {
-		b.WriteString("\nVerdict: AD FS would accept this token (skipped checks were not evaluated).\n")
-	} else {
+	switch skipped := r.Skipped(); {
+	case r.Accepted && len(skipped) > 0:
+		// An accepted verdict holds only for what was checked: say which
+		// rules were not, so a missing --config or --request is noticed.
+		fmt.Fprintf(&b, "\nVerdict: AD FS would accept this token; not evaluated (skipped): %s.\n", strings.Join(skipped, ", "))
+	case r.Accepted:
+		b.WriteString("\nVerdict: AD FS would accept this token.\n")
+	default:
 		fmt.Fprintf(&b, "\nVerdict: AD FS would reject this token: %s.\n", strings.Join(r.Failed(), ", "))
 	}
 	return b.String()
