@@ -64,7 +64,7 @@ func (s *DB) sealOptional(v []byte, ad string) ([]byte, error) {
 	if len(v) == 0 {
 		return nil, nil
 	}
-	return s.seal.seal(v, ad)
+	return s.seal.Seal(v, ad)
 }
 
 // Factors lists a user's factors, oldest first.
@@ -112,12 +112,12 @@ func (s *DB) scanFactor(r interface{ Scan(...any) error }) (store.Factor, error)
 		}
 	}
 	if secret != nil {
-		if f.Secret, err = s.seal.open(secret, factorAD(f.ID, f.User, "secret")); err != nil {
+		if f.Secret, err = s.seal.Open(secret, factorAD(f.ID, f.User, "secret")); err != nil {
 			return store.Factor{}, err
 		}
 	}
 	if phone != nil {
-		p, err := s.seal.open(phone, factorAD(f.ID, f.User, "phone"))
+		p, err := s.seal.Open(phone, factorAD(f.ID, f.User, "phone"))
 		if err != nil {
 			return store.Factor{}, err
 		}

@@ -16,6 +16,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/claimgate/claimgate/internal/store"
+	"github.com/claimgate/claimgate/internal/store/seal"
 )
 
 // FileName is the database file's name inside the data directory.
@@ -39,7 +40,7 @@ type Options struct {
 // DB is the SQLite store. It is safe for concurrent use.
 type DB struct {
 	db   *sql.DB
-	seal *sealer // nil without a key
+	seal *seal.Sealer // nil without a key
 	now  func() time.Time
 	rand io.Reader
 }
@@ -60,11 +61,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		s.rand = rand.Reader
 	}
 	if opts.Key != nil {
-		seal, err := newSealer(opts.Key, s.rand)
+		sl, err := seal.New(opts.Key, s.rand)
 		if err != nil {
 			return nil, err
 		}
-		s.seal = seal
+		s.seal = sl
 	}
 	// Create the file ourselves so it is private from the first byte; SQLite
 	// gives the -wal and -shm files the same mode.

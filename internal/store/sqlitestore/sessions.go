@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/internal/store"
+	"github.com/claimgate/claimgate/internal/store/seal"
 )
 
 // sessionAD binds sealed session data to its (hashed) ID.
-func sessionAD(idHash []byte) string { return "session/" + hex.EncodeToString(idHash) }
+func sessionAD(idHash []byte) string { return seal.SessionAD(hex.EncodeToString(idHash)) }
 
 // sessionBlob seals data for the row of idHash when the store has a key (the
 // login flow may keep a pending enrolment secret in a session).
@@ -20,7 +21,7 @@ func (s *DB) sessionBlob(idHash, data []byte) ([]byte, error) {
 	if s.seal == nil {
 		return append([]byte{plainVersion}, data...), nil
 	}
-	return s.seal.seal(data, sessionAD(idHash))
+	return s.seal.Seal(data, sessionAD(idHash))
 }
 
 // CreateSession inserts a session at version 1 under SHA-256(id). It never
@@ -69,7 +70,7 @@ func (s *DB) GetSession(ctx context.Context, id string, now time.Time) ([]byte, 
 	case s.seal == nil:
 		return nil, 0, false, store.ErrNoKey
 	}
-	data, err := s.seal.open(blob, sessionAD(h))
+	data, err := s.seal.Open(blob, sessionAD(h))
 	if err != nil {
 		return nil, 0, false, err
 	}
