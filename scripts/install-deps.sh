@@ -2,8 +2,8 @@
 # Installs what claimgate's tests need on a bare Debian 12 machine: the
 # independent XML verifiers (xmlsec1, xmllint), oathtool, Chromium for the
 # browser tests, OpenSSL, and the Go modules. The Samba AD DC is installed
-# by scripts/samba/setup.sh. Safe to run again: it installs only what is
-# missing.
+# by scripts/samba/setup.sh, PostgreSQL by scripts/postgres/setup.sh. Safe
+# to run again: it installs only what is missing.
 set -euo pipefail
 
 pkgs=(xmlsec1 libxml2-utils oathtool chromium openssl ca-certificates)

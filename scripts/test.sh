@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install what is missing, start a real
-# Samba AD domain controller on loopback, run every Go test (unit,
-# xmlsec1/xmllint verification, directory integration, Chromium end to end),
-# and stop the directory again, whatever happened.
+# Samba AD domain controller and a PostgreSQL instance on loopback, run every
+# Go test (unit, xmlsec1/xmllint verification, directory and database
+# integration, Chromium end to end), and stop both again, whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
 scripts/install-deps.sh
+trap 'scripts/samba/stop.sh || true; scripts/postgres/stop.sh || true' EXIT
 scripts/samba/setup.sh
-trap 'scripts/samba/stop.sh || true' EXIT
+scripts/postgres/setup.sh
 export CLAIMGATE_SAMBA_ENV=${CLAIMGATE_SAMBA_ENV:-/tmp/claimgate-samba/env}
+export CLAIMGATE_PG_ENV=${CLAIMGATE_PG_ENV:-/tmp/claimgate-pg/env}
 
 echo "== go vet"
 go vet ./...

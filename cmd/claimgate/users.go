@@ -13,7 +13,6 @@ import (
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/lockout"
 	"github.com/claimgate/claimgate/internal/store"
-	"github.com/claimgate/claimgate/internal/store/sqlitestore"
 )
 
 const usersUsage = `Usage: claimgate users <action> --config FILE [options] [USER]
@@ -46,7 +45,7 @@ Every change is written to the audit trail.
 type usersCmd struct {
 	e     *env
 	cfg   *config.Config
-	db    *sqlitestore.DB
+	db    store.Store
 	audit *audit.Logger
 	now   time.Time
 }

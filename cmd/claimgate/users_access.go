@@ -11,35 +11,16 @@ import (
 	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/lockout"
 	"github.com/claimgate/claimgate/internal/login"
-	"github.com/claimgate/claimgate/internal/mfa"
-	"github.com/claimgate/claimgate/internal/store"
 )
 
 func (c *usersCmd) appPasswordCreate(user, name string) error {
 	if name == "" {
 		return errors.New("--name is required, e.g. --name \"iPhone Lync\"")
 	}
-	list, err := c.db.AppPasswords(c.ctx(), user)
-	if err != nil {
-		return err
+	p, pw, err := factors.CreateAppPassword(c.ctx(), c.db, user, name, rand.Reader)
+	if errors.Is(err, factors.ErrTooManyAppPasswords) {
+		return fmt.Errorf("%s already has %d active app passwords, the most allowed; revoke one first (users list shows them)", user, factors.MaxAppPasswords)
 	}
-	active := 0
-	for _, p := range list {
-		if !p.Revoked {
-			active++
-		}
-	}
-	// A check derives one argon2id key for all of a user's app passwords
-	// (they share the user's salt); the cap keeps the list short.
-	if active >= factors.MaxAppPasswords {
-		return fmt.Errorf("%s already has %d active app passwords, the most allowed; revoke one first (users list shows them)", user, active)
-	}
-	pw, err := mfa.NewAppPassword(rand.Reader)
-	if err != nil {
-		return err
-	}
-	h := mfa.ForUser(user).Hash(mfa.NormalizeAppPassword(pw))
-	p, err := c.db.CreateAppPassword(c.ctx(), store.AppPassword{User: user, Name: name, Hash: h})
 	if err != nil {
 		return err
 	}

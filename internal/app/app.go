@@ -18,7 +18,7 @@ import (
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
-	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+	"github.com/claimgate/claimgate/internal/store"
 	"github.com/claimgate/claimgate/ldapsource"
 	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/templates"
@@ -45,7 +45,7 @@ type App struct {
 	Issuer   *sts.Issuer
 	Metadata []byte
 	Pages    *templates.Set
-	Store    *sqlitestore.DB
+	Store    store.Store
 	Handler  http.Handler
 	Logger   *slog.Logger
 	// LDAP is the Active Directory, nil when the directory is a users file.
@@ -230,17 +230,4 @@ func encryptionKey(cfg *config.Config) ([]byte, error) {
 		return nil, fmt.Errorf("mfa.encryption_key: %w", err)
 	}
 	return k, nil
-}
-
-// OpenStore opens the configured store with its encryption key, as the
-// server does; the admin CLI uses it while the server runs.
-func OpenStore(ctx context.Context, cfg *config.Config) (*sqlitestore.DB, error) {
-	key, err := encryptionKey(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Store.Driver != "" && cfg.Store.Driver != "sqlite" {
-		return nil, fmt.Errorf("store.driver: %q is not available in this version; use sqlite", cfg.Store.Driver)
-	}
-	return sqlitestore.Open(ctx, cfg.Store.Path, sqlitestore.Options{Key: key})
 }

@@ -10,11 +10,11 @@ import (
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/mfa"
-	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+	"github.com/claimgate/claimgate/internal/store"
 )
 
 // auditLogger sends audit records to the configured log and the store.
-func auditLogger(cfg *config.Config, db *sqlitestore.DB, o Options) (*audit.Logger, func() error, error) {
+func auditLogger(cfg *config.Config, db store.Store, o Options) (*audit.Logger, func() error, error) {
 	key, err := auditKey(cfg.DataDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit key: %w", err)
@@ -44,7 +44,7 @@ func auditLogger(cfg *config.Config, db *sqlitestore.DB, o Options) (*audit.Logg
 }
 
 // secondFactor builds the verifier with the SMS gateway, if enabled.
-func secondFactor(cfg *config.Config, db *sqlitestore.DB, files factors.FileSecrets, log *slog.Logger) (*factors.Verifier, error) {
+func secondFactor(cfg *config.Config, db store.Store, files factors.FileSecrets, log *slog.Logger) (*factors.Verifier, error) {
 	o := factors.Options{Store: db, File: files, TOTPSkewSteps: cfg.MFA.TOTP.SkewSteps, HOTPLookAhead: cfg.MFA.HOTP.LookAhead, Logger: log}
 	if cfg.SMS.Enabled {
 		g := smsGateway(cfg.SMS.Gateway)

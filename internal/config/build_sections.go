@@ -129,6 +129,16 @@ func (b *builder) store(f *fileConfig, c *Config) {
 	} else if s.Path != "" {
 		b.probs.add("store.path", "applies only to the sqlite driver")
 	}
+	if c.Store.Driver == "postgres" {
+		c.Store.MaxConns = intOr(s.MaxConns, DefaultStoreMaxConns)
+	} else {
+		if s.MaxConns != 0 {
+			b.probs.add("store.max_conns", "applies only to the postgres driver")
+		}
+		if s.DSN.set {
+			b.probs.add("store.dsn", "applies only to the postgres driver (set store.driver: postgres)")
+		}
+	}
 }
 
 // claimValues builds the claim value choices (claims.name, claims.logon_sids).

@@ -270,9 +270,10 @@ type Lockout struct {
 
 // Store is the durable state backend.
 type Store struct {
-	Driver string // "sqlite" or "postgres"
-	Path   string // sqlite
-	DSN    Secret // postgres
+	Driver   string // "sqlite" or "postgres"
+	Path     string // sqlite
+	DSN      Secret // postgres
+	MaxConns int    // postgres: the connection pool's limit
 }
 
 // Audit says where audit records go.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/internal/lockout"
+	"github.com/claimgate/claimgate/internal/store/pgstore"
 )
 
 // Defaults, applied to keys the file leaves out. docs/configuration.md
@@ -51,6 +52,7 @@ const (
 	DefaultFamiliarFor        = lockout.DefaultFamiliarFor
 	DefaultStoreDriver        = "sqlite"
 	DefaultStoreFile          = "claimgate.db" // inside data_dir
+	DefaultStoreMaxConns      = pgstore.DefaultMaxConns
 	DefaultAuditLog           = "stderr"
 	DefaultAuditRetention     = 400 * 24 * time.Hour
 	DefaultProductName        = "claimgate"

@@ -205,9 +205,10 @@ type fileLockout struct {
 }
 
 type fileStore struct {
-	Driver string     `yaml:"driver"`
-	Path   string     `yaml:"path"`
-	DSN    secretSpec `yaml:"dsn"`
+	Driver   string     `yaml:"driver"`
+	Path     string     `yaml:"path"`
+	DSN      secretSpec `yaml:"dsn"`
+	MaxConns int        `yaml:"max_conns"`
 }
 
 type fileAudit struct {

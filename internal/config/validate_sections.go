@@ -8,8 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claimgate/claimgate/internal/store/pgstore"
 	"github.com/claimgate/claimgate/ldapsource"
 )
+
+// maxStoreConns bounds store.max_conns: PostgreSQL's own default limit is
+// 100 connections for every client together.
+const maxStoreConns = 1000
 
 func (c *Config) validateRelyingParties(ps *problems) {
 	if len(c.RelyingParties) == 0 {
@@ -193,9 +198,17 @@ func (c *Config) validateRest(ps *problems) {
 			ps.add("store.path", "required")
 		}
 	case "postgres":
-		// Accepted by the schema so configurations can be written ahead,
-		// refused here so `claimgate check` says so before a start fails.
-		ps.add("store.driver", "postgres is not available in this version; use sqlite (the default)")
+		// Parsed as Open will parse it, so `claimgate check` finds a bad
+		// DSN before a start fails; the message never repeats the DSN.
+		if !c.Store.DSN.IsSet() {
+			ps.add("store.dsn", "required for the postgres driver: a connection string such as "+
+				"postgres://claimgate@db.example/claimgate?sslmode=verify-full, as a value, {env: NAME} or {file: PATH}")
+		} else if _, err := pgstore.ParseDSN(c.Store.DSN.Value()); err != nil {
+			ps.add("store.dsn", "%v", err)
+		}
+		if c.Store.MaxConns < 1 || c.Store.MaxConns > maxStoreConns {
+			ps.add("store.max_conns", "must be between 1 and %d", maxStoreConns)
+		}
 	default:
 		ps.add("store.driver", "must be sqlite or postgres")
 	}

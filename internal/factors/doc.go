@@ -11,4 +11,12 @@
 // row, store.UseStep keeps the last step), and every accepted code leaves a used-code record
 // (store.UseCode). Of two simultaneous submissions of one code only one
 // can win either.
+//
+// SMS codes are pending in the store (store.SMSCodeStore, only a hash):
+// the send limits are checked and the send recorded in one atomic store
+// step, and a code is consumed by one caller, so several instances behind
+// a load balancer send, limit and accept exactly as one would.
+//
+// Admin rules live here, not in the CLI: CreateAppPassword enforces
+// MaxAppPasswords and hashes with the user's salt.
 package factors

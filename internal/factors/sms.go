@@ -13,14 +13,6 @@ import (
 	"github.com/claimgate/claimgate/internal/store"
 )
 
-// smsCode is a code sent and not yet used. Only its hash is kept.
-type smsCode struct {
-	hash    string
-	expires time.Time
-	sends   int
-	lastAt  time.Time
-}
-
 // ErrResendLimit is returned by Prepare when no more codes may be sent now.
 var ErrResendLimit = errors.New("factors: SMS resend limit reached")
 
@@ -46,10 +38,20 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 	if err != nil {
 		return err
 	}
-	key := id.Username + "\x00" + m.ID
-	undo, wait := v.takeSend(key, fingerprint(id.Username, code), now)
-	if wait != nil {
-		return fmt.Errorf("%w: %w", ErrResendLimit, wait)
+	hash := fingerprint(id.Username, code)
+	send, err := v.o.Store.TakeSMSSend(ctx, id.Username, m.ID, hash, now, v.smsLimits())
+	if err != nil {
+		return fmt.Errorf("factors: SMS send: %w", err)
+	}
+	if !send.Taken {
+		return fmt.Errorf("%w: %w", ErrResendLimit, v.smsWait(send.Pending, now))
+	}
+	// undo gives the send back when the rate limit refuses it, so a
+	// refused text does not use up the resend interval.
+	undo := func() {
+		if err := v.o.Store.UndoSMSSend(ctx, id.Username, m.ID, hash, send.Prev); err != nil {
+			v.o.Logger.Warn("SMS send not given back", "user", id.Username, "err", err)
+		}
 	}
 	if v.o.SMSRate != nil && v.o.SMSRateMax > 0 {
 		n, err := v.o.SMSRate.RecordFailure(ctx, "sms-rate:"+id.Username, now, v.o.SMSRateWindow)
@@ -71,57 +73,18 @@ func (v *Verifier) Prepare(ctx context.Context, id claims.Identity, m login.Meth
 	return nil
 }
 
-// takeSend checks the per-code limits and, in the same critical section,
-// records the send with the new code's hash: parallel Prepare calls for
-// one user and factor cannot all pass the check. undo puts the previous
-// state back (for a refusal that comes later, the rate limit).
-func (v *Verifier) takeSend(key, hash string, now time.Time) (undo func(), wait *login.WaitError) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if wait := v.maySendLocked(key, now); wait != nil {
-		return nil, wait
-	}
-	if len(v.sms) > 256 {
-		for k, old := range v.sms {
-			if now.After(old.expires) {
-				delete(v.sms, k)
-			}
-		}
-	}
-	p := v.sms[key]
-	if p == nil || now.After(p.expires) {
-		// The expiry runs from the first send, so resends cannot keep a
-		// sign-in open forever.
-		p = &smsCode{expires: now.Add(v.o.SMSTTL)}
-		v.sms[key] = p
-	}
-	prev := *p
-	// A new code replaces the old one.
-	p.hash, p.sends, p.lastAt = hash, p.sends+1, now
-	return func() {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		if v.sms[key] == p && p.hash == hash {
-			*p = prev
-		}
-	}, nil
+func (v *Verifier) smsLimits() store.SMSLimits {
+	return store.SMSLimits{TTL: v.o.SMSTTL, MaxSends: v.o.SMSMaxSends, MinInterval: v.o.SMSMinInterval}
 }
 
-// maySendLocked applies the per-code limits (v.mu held): at most SMSMaxSends texts while a
-// code lives, at least SMSMinInterval apart. It returns nil when a text
-// may go now, else how long to wait.
-func (v *Verifier) maySendLocked(key string, now time.Time) *login.WaitError {
-	p := v.sms[key]
-	if p == nil || now.After(p.expires) {
-		return nil
+// smsWait says how long the pending code p keeps a new text from going:
+// the rest of its life once SMSMaxSends texts went, else the rest of the
+// resend interval.
+func (v *Verifier) smsWait(p store.PendingSMS, now time.Time) *login.WaitError {
+	if p.Sends >= v.o.SMSMaxSends {
+		return &login.WaitError{Wait: p.Expires.Sub(now), Reason: "send_limit"}
 	}
-	if p.sends >= v.o.SMSMaxSends {
-		return &login.WaitError{Wait: p.expires.Sub(now), Reason: "send_limit"}
-	}
-	if gap := now.Sub(p.lastAt); gap < v.o.SMSMinInterval {
-		return &login.WaitError{Wait: v.o.SMSMinInterval - gap, Reason: "resend_interval"}
-	}
-	return nil
+	return &login.WaitError{Wait: v.o.SMSMinInterval - now.Sub(p.LastSent), Reason: "resend_interval"}
 }
 
 func (v *Verifier) phone(ctx context.Context, id claims.Identity, m login.Method) (string, error) {
@@ -146,14 +109,12 @@ func (v *Verifier) verifySMS(ctx context.Context, id claims.Identity, m login.Me
 	if err != nil {
 		return false, nil
 	}
-	key := id.Username + "\x00" + m.ID
-	v.mu.Lock()
-	p := v.sms[key]
-	ok := p != nil && now.Before(p.expires) && equal(p.hash, fingerprint(id.Username, norm))
-	if ok {
-		delete(v.sms, key)
+	// The pending code is deleted by the one caller whose code matches:
+	// a code works once, on whichever instance it is typed.
+	ok, err := v.o.Store.ConsumeSMSCode(ctx, id.Username, m.ID, fingerprint(id.Username, norm), now)
+	if err != nil {
+		return false, fmt.Errorf("factors: SMS code: %w", err)
 	}
-	v.mu.Unlock()
 	if !ok {
 		return false, nil
 	}

@@ -3,14 +3,12 @@ package factors
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/claimgate/claimgate/claims"
@@ -32,6 +30,7 @@ type Store interface {
 	UpdateFactorUse(ctx context.Context, id string, prev, next store.FactorUse, when time.Time) error
 	UseCode(ctx context.Context, user, factorID, fingerprint string, expires time.Time) (bool, error)
 	UseStep(ctx context.Context, user, factorID string, step int64) (bool, error)
+	store.SMSCodeStore
 }
 
 // SMSSender sends a text message; mfa.Gateway implements it.
@@ -86,9 +85,7 @@ const directorySMSID = "directory-sms"
 
 // Verifier implements login.SecondFactor.
 type Verifier struct {
-	o   Options
-	mu  sync.Mutex
-	sms map[string]*smsCode // user+factor -> pending code
+	o Options
 }
 
 var _ login.SecondFactor = (*Verifier)(nil)
@@ -122,7 +119,7 @@ func NewVerifier(o Options) (*Verifier, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Verifier{o: o, sms: map[string]*smsCode{}}, nil
+	return &Verifier{o: o}, nil
 }
 
 // Methods lists the user's confirmed factors, then the users-file secret,
@@ -276,5 +273,3 @@ func fingerprint(user, code string) string {
 	h := sha256.Sum256([]byte(user + "\x00" + code))
 	return "sms:" + hex.EncodeToString(h[:])
 }
-
-func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

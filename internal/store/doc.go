@@ -18,6 +18,9 @@
 //     chooses ("user:...", "addr:...");
 //   - sign-in sessions (the session ID is stored as its SHA-256, so a copy of
 //     the database does not hand out live cookies);
+//   - pending SMS codes (only a hash, with the expiry and send counts), so
+//     a code sent by one instance verifies on another and the resend
+//     limits hold across instances;
 //   - the audit trail.
 //
 // Secrets (TOTP/HOTP seeds, SMS phone numbers, session data) are encrypted at
@@ -27,6 +30,9 @@
 //
 // The embedded implementation is package sqlitestore (SQLite, pure Go). The
 // interface exposes no database/sql types so a PostgreSQL implementation can
-// follow. Not-found is ErrNotFound, a unique-constraint clash ErrDuplicate and
+// follow. Package storetest states the contract once, as a conformance
+// suite every driver runs (storetest.Run).
+//
+// Not-found is ErrNotFound, a unique-constraint clash ErrDuplicate and
 // a lost compare-and-set ErrConflict; match them with errors.Is.
 package store

@@ -35,10 +35,12 @@ type Store interface {
 	EnrolmentStore
 	LockStore
 	SessionStore
+	SMSCodeStore
 	AuditStore
-	// Cleanup deletes expired used-code records, sessions, enrolment codes,
-	// stale failure counters and expired lock records whose level no longer
-	// matters (older than keep). The server calls it periodically.
+	// Cleanup deletes expired used-code records, sessions, enrolment
+	// codes and pending SMS codes, and stale failure counters and expired
+	// lock records whose level no longer matters (older than keep). The
+	// server calls it periodically.
 	Cleanup(ctx context.Context, now time.Time, keep time.Duration) (deleted int64, err error)
 	Close() error
 }
@@ -224,6 +226,56 @@ type SessionStore interface {
 	RotateSession(ctx context.Context, oldID string, version int64, newID string, data []byte, expires time.Time) error
 	// DeleteSession removes a session; deleting an absent one is not an error.
 	DeleteSession(ctx context.Context, id string) error
+}
+
+// PendingSMS is the SMS code pending for one user and factor: only its
+// hash, when it stops working, how many texts were sent for it and when
+// the last one went. A code lives from its first send: a resend replaces
+// the code but not the expiry, so resends cannot keep a sign-in open.
+type PendingSMS struct {
+	Hash     string
+	Expires  time.Time
+	Sends    int
+	LastSent time.Time
+}
+
+// SMSLimits bound the texts sent for one pending code.
+type SMSLimits struct {
+	TTL         time.Duration // a code's life, from its first send
+	MaxSends    int           // texts while one code lives
+	MinInterval time.Duration // between two texts
+}
+
+// SMSSend is what TakeSMSSend decided.
+type SMSSend struct {
+	// Taken: the text may go, and Pending is the new state. Otherwise
+	// Pending is the state that refused it (Sends reached MaxSends, or
+	// LastSent is less than MinInterval ago), for the caller's wait.
+	Taken   bool
+	Pending PendingSMS
+	// Prev is the state before a taken send (zero when there was no live
+	// code): what UndoSMSSend restores.
+	Prev PendingSMS
+}
+
+// SMSCodeStore keeps pending SMS codes where every instance sees them, so
+// a code sent by one instance verifies on another and the send limits
+// hold across all of them.
+type SMSCodeStore interface {
+	// TakeSMSSend checks lim for the user's factor and, in the same atomic
+	// step, records a send of the code whose hash is given: of parallel
+	// calls (from any instance) no more pass than the limits allow. A code
+	// whose Expires is before now no longer counts: the send starts a new
+	// one, expiring at now+lim.TTL.
+	TakeSMSSend(ctx context.Context, user, factorID, hash string, now time.Time, lim SMSLimits) (SMSSend, error)
+	// UndoSMSSend puts prev back for a send taken with hash that was then
+	// refused for another reason (the per-user rate limit); if the pending
+	// code is no longer hash, another send came since and nothing changes.
+	UndoSMSSend(ctx context.Context, user, factorID, hash string, prev PendingSMS) error
+	// ConsumeSMSCode deletes the user's pending code for the factor if it
+	// is hash and unexpired at now (Expires after now), and reports whether
+	// it did: each code works once, for exactly one caller.
+	ConsumeSMSCode(ctx context.Context, user, factorID, hash string, now time.Time) (bool, error)
 }
 
 // AuditFilter selects audit records. Zero fields do not filter; Limit 0 means

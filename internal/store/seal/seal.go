@@ -106,7 +106,9 @@ func (k *Sealer) Open(blob []byte, ad string) ([]byte, error) {
 func (k *Sealer) Verifier() []byte { return append([]byte(nil), k.verifier...) }
 
 // Matches compares a stored verifier with this key's, in constant time.
-func (k *Sealer) Matches(stored []byte) bool { return subtle.ConstantTimeCompare(stored, k.verifier) == 1 }
+func (k *Sealer) Matches(stored []byte) bool {
+	return subtle.ConstantTimeCompare(stored, k.verifier) == 1
+}
 
 // FactorAD binds a sealed factor column to its row and owner.
 func FactorAD(id, user, column string) string {

@@ -13,8 +13,10 @@
 // The server and the admin CLI may have the same file open at once: SQLite's
 // file locks serialise writers, the busy timeout makes the second one wait,
 // and every atomic operation (UseCode, UseStep, UpdateFactorUse,
-// RecordFailure, ConsumeEnrolmentCode) is a single conditional statement, not a
-// read-modify-write in Go.
+// RecordFailure, ConsumeEnrolmentCode, ConsumeSMSCode) is a single
+// conditional statement, not a read-modify-write in Go; TakeAttempts and
+// TakeSMSSend are one IMMEDIATE transaction, which holds the write lock
+// from its first read.
 //
 // Encryption at rest: factor secrets, phone numbers and session data are
 // sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the 32-byte

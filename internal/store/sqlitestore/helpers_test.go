@@ -1,17 +1,18 @@
 package sqlitestore
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/claimgate/claimgate/internal/store/storetest"
 )
 
-// testKey is a fixed 32-byte key; otherKey differs in one byte.
+// testKey is the conformance suite's key; otherKey differs in one byte.
 var (
-	testKey  = bytes.Repeat([]byte{0x42}, KeySize)
-	otherKey = append(bytes.Repeat([]byte{0x42}, KeySize-1), 0x43)
+	testKey  = storetest.Key()
+	otherKey = storetest.OtherKey()
 	t0       = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 )
 

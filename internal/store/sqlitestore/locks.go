@@ -154,15 +154,6 @@ func takeOne(ctx context.Context, q querier, c store.AttemptCounter, now time.Ti
 	return count, true, nil
 }
 
-// TakeAttempt takes one attempt of one counter (see TakeAttempts).
-func (s *DB) TakeAttempt(ctx context.Context, key, lockKey string, now time.Time, window time.Duration, limit int) (int, bool, error) {
-	n, ok, err := takeOne(ctx, s.db, store.AttemptCounter{Key: key, LockKey: lockKey, Limit: limit}, now, window)
-	if err != nil {
-		return 0, false, fmt.Errorf("store: take attempt: %w", err)
-	}
-	return n, ok, nil
-}
-
 // TakeAttempts takes one attempt in every counter, all or none, in one
 // transaction: one commit for an attempt however many limits apply.
 func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error) {
@@ -190,11 +181,6 @@ func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now ti
 		return nil, -1, fmt.Errorf("store: take attempts: %w", err)
 	}
 	return counts, -1, nil
-}
-
-// ReturnAttempt decrements key's count, never below zero.
-func (s *DB) ReturnAttempt(ctx context.Context, key string) error {
-	return s.ReturnAttempts(ctx, []string{key})
 }
 
 // ReturnAttempts decrements each key's count, never below zero, in one

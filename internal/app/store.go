@@ -1,0 +1,42 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/claimgate/claimgate/internal/config"
+	"github.com/claimgate/claimgate/internal/store"
+	"github.com/claimgate/claimgate/internal/store/pgstore"
+	"github.com/claimgate/claimgate/internal/store/sqlitestore"
+)
+
+// OpenStore opens the configured store with its encryption key, as the
+// server does; the admin CLI uses it while the server runs. Everything
+// past this point holds the store.Store interface, not a driver.
+func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	key, err := encryptionKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, cfg.Store, key)
+}
+
+// openStore is the one place that knows the drivers.
+func openStore(ctx context.Context, c config.Store, key []byte) (store.Store, error) {
+	switch c.Driver {
+	case "", config.DefaultStoreDriver:
+		db, err := sqlitestore.Open(ctx, c.Path, sqlitestore.Options{Key: key})
+		if err != nil {
+			return nil, err // not a store.Store holding a nil *sqlitestore.DB
+		}
+		return db, nil
+	case "postgres":
+		db, err := pgstore.Open(ctx, c.DSN.Value(), pgstore.Options{Key: key, MaxConns: int32(c.MaxConns)})
+		if err != nil {
+			return nil, err // not a store.Store holding a nil *pgstore.DB
+		}
+		return db, nil
+	default:
+		return nil, fmt.Errorf("store.driver: unknown driver %q; use sqlite or postgres", c.Driver)
+	}
+}

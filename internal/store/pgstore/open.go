@@ -1,0 +1,213 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/claimgate/claimgate/internal/store"
+	"github.com/claimgate/claimgate/internal/store/seal"
+)
+
+// DefaultMaxConns is the pool size when Options.MaxConns is zero: enough
+// for a busy instance, small enough that several instances fit under
+// PostgreSQL's default max_connections (100).
+const DefaultMaxConns = 10
+
+// defaultConnectTimeout bounds dialling the server when the DSN sets no
+// connect_timeout, so an unreachable database fails a request instead of
+// hanging it.
+const defaultConnectTimeout = 5 * time.Second
+
+// Options configures Open. Every field but Key is optional.
+type Options struct {
+	// Key is the 32-byte AES-256 key for secrets at rest. It may be nil only
+	// for a database that holds no encrypted data yet (and then AddFactor
+	// fails with store.ErrNoKey).
+	Key []byte
+	// MaxConns caps the connection pool. Zero means DefaultMaxConns.
+	MaxConns int32
+	// Now stamps CreatedAt when the caller left it zero. Nil means time.Now.
+	Now func() time.Time
+	// Rand supplies nonces and IDs. Nil means crypto/rand.
+	Rand io.Reader
+}
+
+// DB is the PostgreSQL store. It is safe for concurrent use, also by
+// several processes on one database.
+type DB struct {
+	pool *pgxpool.Pool
+	seal *seal.Sealer // nil without a key
+	now  func() time.Time
+	rand io.Reader
+}
+
+var _ store.Store = (*DB)(nil)
+
+// ParseDSN checks a connection string the way Open reads it (a URL or
+// key=value pairs, pool_* settings allowed). The error never repeats the
+// connection string, which may hold a password.
+func ParseDSN(dsn string) (*pgxpool.Config, error) {
+	if dsn == "" {
+		return nil, errors.New("empty connection string")
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("invalid connection string%s", parseDetail(err))
+	}
+	return cfg, nil
+}
+
+// parseDetail extracts what is wrong from pgconn's parse error without the
+// connection string it quotes (redacted only on a best-effort basis) or a
+// url.Error, which quotes the whole URL, password included.
+func parseDetail(err error) string {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	s := pe.Error()
+	inner := pe.Unwrap()
+	if inner != nil {
+		s = strings.TrimSuffix(s, " ("+inner.Error()+")")
+	}
+	i := strings.LastIndex(s, "`: ")
+	if i < 0 {
+		return ""
+	}
+	detail := ": " + s[i+3:]
+	var ue *url.Error
+	switch {
+	case errors.As(inner, &ue):
+		detail += " (" + ue.Err.Error() + ")"
+	case inner != nil:
+		detail += " (" + inner.Error() + ")"
+	}
+	return detail
+}
+
+// Open connects to the database dsn names, migrates it under a migration
+// lock and checks the encryption key. See the package documentation.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	cfg.MaxConns = opts.MaxConns
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	cfg.MinConns = 0
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	// A connection that does not answer a ping is dropped rather than
+	// handed to a request: after a server restart the pool refills with
+	// working connections by itself.
+	cfg.PingTimeout = defaultConnectTimeout
+	s := &DB{now: opts.Now, rand: opts.Rand}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if opts.Key != nil {
+		sl, err := seal.New(opts.Key, s.rand)
+		if err != nil {
+			return nil, err
+		}
+		s.seal = sl
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s.pool = pool
+	if err := s.init(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: open %s: %w", describe(cfg), err)
+	}
+	return s, nil
+}
+
+// describe names the database without the password, for errors.
+func describe(cfg *pgxpool.Config) string {
+	c := cfg.ConnConfig
+	return fmt.Sprintf("postgres %s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// Close closes every pooled connection; calling it twice is harmless.
+func (s *DB) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that a connection to the database works now.
+func (s *DB) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// tx runs fn in a READ COMMITTED transaction, committing if it returns nil.
+func (s *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// newID returns a random 128-bit identifier in hex.
+func (s *DB) newID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+		return "", fmt.Errorf("store: random id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// SQLSTATE codes the store maps.
+const uniqueViolation = "23505"
+
+// mapErr turns driver errors callers care about into store errors.
+func mapErr(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == uniqueViolation {
+		return fmt.Errorf("%w: %v", store.ErrDuplicate, err)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// affectedOne returns ErrNotFound unless the statement changed a row.
+func affectedOne(tag pgconn.CommandTag, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// unixNano stores a time; the zero time is 0 ("never").
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNano is the inverse of unixNano, in UTC.
+func fromNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
