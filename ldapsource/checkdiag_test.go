@@ -97,6 +97,10 @@ func TestSambaCheckBindNameForms(t *testing.T) {
 // to fix.
 func TestSambaCheckSearchFindings(t *testing.T) {
 	env := samba(t)
+	// The right NetBIOS name, configured, is no finding.
+	if s := env.directory(t, func(c *Config) { c.NetBIOSDomain = "example" }).CheckSearch(ctxT(t)); !s.OK() {
+		t.Fatalf("correct netbios_domain: %+v", s)
+	}
 	for name, tc := range map[string]struct {
 		edit   func(*Config)
 		fields string
@@ -109,6 +113,8 @@ func TestSambaCheckSearchFindings(t *testing.T) {
 		}, "UserFilter", "the domain controller refused a user search with the filter"},
 		"filter matches nobody": {func(c *Config) { c.UserFilter = "(&(objectClass=user)(department=no such department))" },
 			"UserFilter BaseDN", "every sign-in would find no account"},
+		"NetBIOS name not the domain's": {func(c *Config) { c.NetBIOSDomain = "OTHER" }, "NetBIOSDomain",
+			`the domain's NetBIOS name is EXAMPLE, not OTHER: every EXAMPLE\user sign-in would find no account`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := env.directory(t, tc.edit).CheckSearch(ctxT(t))

@@ -141,6 +141,16 @@ func (d *Directory) CheckSearch(ctx context.Context) SearchReport {
 		add(Finding{Fields: []string{"BindDN"}, Text: "the service account cannot read tokenGroups on " + e.DN +
 			" (every user has at least Domain Users): tokens would carry no group SIDs; add the account to the Windows Authorization Access Group"})
 	}
+	// A configured NetBIOS name that is not the domain's makes every
+	// DOMAIN\user sign-in an unknown user and puts the wrong domain in
+	// windowsaccountname and name.
+	if want := d.cfg.NetBIOSDomain; want != "" {
+		if got, err := d.readNetBIOS(ctx, dcSuffix(d.cfg.BaseDN)); err == nil && !strings.EqualFold(got, want) {
+			add(Finding{Fields: []string{"NetBIOSDomain"}, Text: fmt.Sprintf(
+				"the domain's NetBIOS name is %s, not %s: every %s\\user sign-in would find no account and tokens would carry %s\\user; set it to %s or remove it (claimgate then reads it from the directory)",
+				got, want, got, want, got)})
+		}
+	}
 	return r
 }
 

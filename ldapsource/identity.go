@@ -156,6 +156,11 @@ func (d *Directory) netbiosFor(ctx context.Context, domainDN string) (string, er
 	if d.cfg.NetBIOSDomain != "" {
 		return d.cfg.NetBIOSDomain, nil
 	}
+	return d.readNetBIOS(ctx, domainDN)
+}
+
+// readNetBIOS reads the domain's NetBIOS name from its crossRef (cached).
+func (d *Directory) readNetBIOS(ctx context.Context, domainDN string) (string, error) {
 	key := strings.ToLower(domainDN)
 	d.mu.Lock()
 	name, ok := d.netbios[key]

@@ -130,7 +130,7 @@ func printRefusal(w io.Writer, name string, rej *claims.RejectedError, why, help
 var ldapKeys = map[string]string{
 	"BindDN": "bind_dn", "BindPassword": "bind_password", "BaseDN": "base_dn", "UserFilter": "user_filter",
 	"CAFile": "ca_file", "URLs": "urls", "StartTLS": "start_tls", "Attributes": "attributes",
-	"PhoneAttribute": "phone_attribute",
+	"PhoneAttribute": "phone_attribute", "NetBIOSDomain": "netbios_domain",
 }
 
 // printFinding prints "  check KEY and KEY: what is wrong and what to do".

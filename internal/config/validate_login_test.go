@@ -37,17 +37,22 @@ func TestClaimValueDefaults(t *testing.T) {
 // TestClaimValueRules: a wrong claims.name, a malformed or repeated SID
 // are each reported with their path.
 func TestClaimValueRules(t *testing.T) {
-	_, err := Load(writeConfig(t, minimal+"claims:\n  name: email\n  logon_sids: [S-1-1-0, Everyone, S-1-01-2, s-1-1-0]\n"), nil)
+	_, err := Load(writeConfig(t, minimal+"claims:\n  name: email\n  logon_sids: [S-1-1-0, Everyone, S-1-01-2, s-1-1-0, S-1-5-32-544, S-1-5-21-1-2-3-512, S-1-5-11]\n"), nil)
 	ps := problemsOf(t, err)
 	for _, w := range [][2]string{
 		{"claims.name", "windowsaccountname"},
 		{"claims.logon_sids[1]", `"Everyone" is not a SID`},
 		{"claims.logon_sids[2]", "is not a SID"},
 		{"claims.logon_sids[3]", "repeats claims.logon_sids[0]"},
+		{"claims.logon_sids[4]", "S-1-5-32-544 is not a well-known logon SID"},
+		{"claims.logon_sids[5]", "S-1-5-21-1-2-3-512 is not a well-known logon SID"},
 	} {
 		if !hasProblem(ps, w[0], w[1]) {
 			t.Errorf("no %s: %s in %v", w[0], w[1], ps)
 		}
+	}
+	if hasProblem(ps, "claims.logon_sids[6]", "") {
+		t.Errorf("Authenticated Users (S-1-5-11) refused: %v", ps)
 	}
 }
 
