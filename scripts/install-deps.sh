@@ -6,7 +6,7 @@
 # to run again: it installs only what is missing.
 set -euo pipefail
 
-pkgs=(xmlsec1 libxml2-utils oathtool chromium openssl ca-certificates)
+pkgs=(xmlsec1 libxml2-utils oathtool chromium openssl ca-certificates systemd) # systemd: systemd-analyze, for deploy/lint
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,3 +29,4 @@ if ! command -v go >/dev/null; then
   export PATH=$PATH:/usr/local/go/bin
 fi
 go mod download
+(cd deploy/lint && go mod download)

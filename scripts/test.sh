@@ -20,3 +20,6 @@ go vet ./...
 echo "== go test"
 # -p 1 keeps the browser and directory tests from competing for 2 cores.
 go test -count=1 -p 1 -timeout 40m ./... 2>&1 | tee /tmp/claimgate-test.log
+echo "== deploy lint (Dockerfile, .dockerignore, systemd unit, alert rules)"
+# deploy/lint is its own Go module, so ./... above does not reach it.
+(cd deploy/lint && go vet ./... && go test -count=1 ./...) 2>&1 | tee -a /tmp/claimgate-test.log
