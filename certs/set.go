@@ -21,6 +21,8 @@ const ExpiryWarning = 30 * 24 * time.Hour
 type Set struct {
 	Signing   *KeyPair
 	Published []*x509.Certificate
+	// Keys are every pair, in the order given (Keys[0] is Signing).
+	Keys []*KeyPair
 }
 
 // NewSet makes a Set: pairs[0] signs; the certificates of all pairs and
@@ -31,7 +33,7 @@ func NewSet(pairs []*KeyPair, extraPublished []*x509.Certificate) (*Set, error) 
 	if len(pairs) == 0 {
 		return nil, errors.New("certs: no signing key configured")
 	}
-	s := &Set{Signing: pairs[0]}
+	s := &Set{Signing: pairs[0], Keys: pairs}
 	for i, p := range pairs {
 		if p == nil || p.Key == nil || p.Certificate == nil {
 			return nil, fmt.Errorf("certs: signing key %d is incomplete", i+1)

@@ -136,6 +136,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives detail (never passwords); nil = slog.Default().
 	Logger *slog.Logger
+	// Observer, when set, is told about every request to a server
+	// (metrics); nil means none.
+	Observer Observer
 }
 
 // normalize applies defaults and checks cfg, returning every problem.

@@ -79,14 +79,17 @@ func (c *connector) order(now time.Time) []*server {
 func (c *connector) open(ctx context.Context, serviceBind bool) (*conn, error) {
 	var errs []error
 	for _, s := range c.order(c.cfg.Now()) {
+		start := time.Now()
 		lc, err := c.connect(ctx, s, serviceBind)
 		if err == nil {
+			c.cfg.observe(s.url, OpConnect, start, nil)
 			s.deadUntil.Store(0)
 			return &conn{Conn: lc, server: s}, nil
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("ldapsource: connect %s: %w", s.url, context.Cause(ctx))
 		}
+		c.cfg.observe(s.url, OpConnect, start, err)
 		s.deadUntil.Store(c.cfg.Now().Add(c.cfg.RetryAfter).UnixNano())
 		c.log.Warn("ldap server failed, trying the next one", "server", s.url, "err", err,
 			"retry_after", c.cfg.RetryAfter)

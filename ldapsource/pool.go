@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 )
 
 // errClosed is returned after Directory.Close.
 var errClosed = errors.New("ldapsource: directory is closed")
+
+// errConnClosing is what an Observer is told when an operation returned
+// no error but left its connection closing.
+var errConnClosing = errors.New("ldapsource: connection closed during the operation")
 
 // pool keeps up to size open connections of one kind (service-bound, or
 // for user binds) and hands each to one caller at a time.
@@ -113,8 +118,10 @@ func (p *pool) with(ctx context.Context, fn func(*conn) error) error {
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		err = fn(c)
 		broken := c.broken(err)
+		p.observe(ctx, c, start, err, broken)
 		p.put(c, broken)
 		if broken && reused && attempt == 0 && ctx.Err() == nil {
 			p.c.log.Debug("pooled ldap connection broken, retrying on a new one", "server", c.server.url, "err", err)
@@ -122,6 +129,24 @@ func (p *pool) with(ctx context.Context, fn func(*conn) error) error {
 		}
 		return err
 	}
+}
+
+// observe reports one operation on c: a failure only when the connection
+// broke (the server did not answer); an LDAP result is an answer.
+func (p *pool) observe(ctx context.Context, c *conn, start time.Time, err error, broken bool) {
+	if ctx.Err() != nil {
+		return // the caller gave up: that says nothing about the server
+	}
+	op := OpBind
+	if p.serviceBind {
+		op = OpSearch
+	}
+	if !broken {
+		err = nil
+	} else if err == nil {
+		err = errConnClosing
+	}
+	p.c.cfg.observe(c.server.url, op, start, err)
 }
 
 // close closes idle connections now and in-use ones when they come back.

@@ -8,21 +8,27 @@ import (
 )
 
 func runCerts(e *env, args []string) int {
-	if len(args) == 0 || (args[0] != "new" && args[0] != "show") {
+	if len(args) == 0 || (args[0] != "new" && args[0] != "show" && args[0] != "status") {
 		fmt.Fprint(helpOrErr(e, args), `Usage: claimgate certs new --cert FILE --key FILE [--cn NAME] [--bits N] [--days N]
        claimgate certs show --cert FILE
+       claimgate certs status --config FILE
 
 "certs new" makes a self-signed RSA token-signing certificate (SHA-256) and
 prints its SHA-1 and SHA-256 thumbprints. "certs show" prints them for an
-existing certificate.
+existing certificate. "certs status" says which configured certificate
+signs, which are published, and when each expires (exit status 1 from 30
+days before the signing one does).
 `)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
 		}
 		return 2
 	}
-	if args[0] == "show" {
+	switch args[0] {
+	case "show":
 		return runCertsShow(e, args[1:])
+	case "status":
+		return runCertsStatus(e, args[1:], time.Now)
 	}
 	fs := newFlags(e, "certs new", "certs new --cert FILE --key FILE [--cn NAME] [--bits N] [--days N]", `
 Makes a self-signed RSA token-signing certificate signed with SHA-256 and

@@ -23,6 +23,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// reload asks `serve` to reload its configuration; nil means SIGHUP.
+	reload <-chan os.Signal
 }
 
 type command struct {
@@ -37,7 +39,7 @@ func commands() []command {
 		{"demo", "run a self-contained demo with users, keys and a demo relying party", runDemo},
 		{"check", "check the configuration and the directory; look up a user's claims", runCheck},
 		{"metadata", "print the signed federation metadata AD FS imports", runMetadata},
-		{"certs", "make a token-signing certificate (certs new) or show one (certs show)", runCerts},
+		{"certs", "make a token-signing certificate (certs new), show one (certs show), check them (certs status)", runCerts},
 		{"hash-password", "hash a password for the users file (argon2id)", runHashPassword},
 		{"totp", "make a TOTP secret and its otpauth:// URI (totp new)", runTOTP},
 		{"users", "manage second factors, app passwords, enrolment codes and lockouts", runUsers},

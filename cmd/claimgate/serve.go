@@ -8,7 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/claimgate/claimgate/internal/app"
@@ -21,7 +25,16 @@ func runServe(e *env, args []string) int {
 Runs the sign-in service: the WS-Federation endpoint AD FS redirects users
 to (/wsfed), the login pages, and the federation metadata AD FS imports
 (/FederationMetadata/2007-06/FederationMetadata.xml). Stop it with Ctrl-C or
-SIGTERM; requests in flight are finished first.`)
+SIGTERM; requests in flight are finished first.
+
+SIGHUP (systemctl reload claimgate) reads the configuration file again and
+switches to it without dropping a connection or a request: TLS and signing
+certificates, relying parties, directory, second factors, branding. A file
+with any problem is refused (the log lists each one) and the running
+configuration keeps serving. A few settings need a restart: server.listen,
+whether server.tls is used, the server timeouts, metrics.listen, store,
+mfa.encryption_key, data_dir and logging; a reload that changes one of them
+is refused.`)
 	cfgPath := fs.String("config", "", "the YAML configuration file (required)")
 	if code, done := fs.parse(args); done {
 		return code
@@ -31,27 +44,70 @@ SIGTERM; requests in flight are finished first.`)
 		return code
 	}
 	log := newLogger(e, cfg.Logging)
-	a, err := app.Build(e.ctx, cfg, app.Options{Logger: log})
+	// One store for the whole process: every generation (reload.go)
+	// shares its connections and locks.
+	st, err := app.OpenSharedStore(e.ctx, cfg)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	defer st.Close()
+	// One Metrics for the process too: counters survive reloads.
+	mtr, stopMetrics, err := startMetrics(cfg, log)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	defer stopMetrics()
+	opts := app.Options{Logger: log, Store: st, Metrics: mtr}
+	a, err := app.Build(e.ctx, cfg, opts)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
 	defer a.Close()
-	if a.LDAP != nil {
-		// In the background: a hung domain controller must not delay the
-		// start, and /readyz says "not ready" meanwhile.
-		go warnDirectory(e.ctx, a.LDAP, log)
+	hup := e.reload
+	if hup == nil {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGHUP)
+		defer signal.Stop(c)
+		hup = c
 	}
-	if err := serve(e.ctx, cfg, a, log, nil); err != nil {
+	rl := &reloader{
+		trigger: hup,
+		load:    func() (*config.Config, error) { return config.Load(*cfgPath, e.getenv) },
+		build: func(ctx context.Context, c *config.Config) (*app.App, error) {
+			return app.Build(ctx, c, opts) // the same options: only the configuration changes
+		},
+	}
+	if err := serveReloading(e.ctx, cfg, a, log, nil, rl); err != nil {
 		return fail(e, "%v", err)
 	}
 	return 0
 }
 
-// serve listens until ctx ends, then shuts down gracefully. ready, when
-// set, is told the bound address (the demo prints it; tests use port 0).
+// serve listens until ctx ends, then shuts down gracefully: the listener
+// closes and running requests finish (for at most
+// server.shutdown_timeout). ready, when set, is told the bound address
+// (the demo prints it; tests use port 0). serve closes a.
 func serve(ctx context.Context, cfg *config.Config, a *app.App, log *slog.Logger, ready func(addr string)) error {
+	return serveReloading(ctx, cfg, a, log, ready, nil)
+}
+
+// serveReloading is serve that also, on each trigger of rl, replaces the
+// running generation (reload.go). It closes a and every App it built.
+func serveReloading(ctx context.Context, cfg *config.Config, a *app.App, log *slog.Logger, ready func(addr string), rl *reloader) error {
+	cert, err := loadTLS(cfg)
+	if err != nil {
+		_ = a.Close()
+		return err
+	}
+	l := &live{}
+	l.cur.Store(newGeneration(ctx, 1, cfg, a, cert, log))
+	var drains sync.WaitGroup
+	defer func() {
+		_ = l.cur.Load().close()
+		drains.Wait()
+	}()
 	srv := &http.Server{
-		Handler:           a.Handler,
+		Handler:           l,
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		WriteTimeout:      cfg.Server.WriteTimeout,
@@ -63,40 +119,53 @@ func serve(ctx context.Context, cfg *config.Config, a *app.App, log *slog.Logger
 	if err != nil {
 		return fmt.Errorf("server.listen: %w", err)
 	}
-	if cfg.Server.TLS != nil {
-		pair, err := tls.LoadX509KeyPair(cfg.Server.TLS.CertFile, cfg.Server.TLS.KeyFile)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("server.tls: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+	if cert != nil {
+		// Each handshake asks for the certificate: after a reload new
+		// connections get the new one, open ones keep theirs.
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: l.getCertificate}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	log.Info("claimgate listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "entity_id", cfg.EntityID, "tls", cfg.Server.TLS != nil)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	go cleanup(ctx, a, log)
+	go cleanup(ctx, func() *app.App { return l.cur.Load().app }, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	var trigger <-chan os.Signal
+	if rl != nil {
+		trigger = rl.trigger
 	}
-	timeout := cfg.Server.ShutdownTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
+	for running := true; running; {
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			running = false
+		case <-trigger:
+			cur := l.cur.Load()
+			next, err := rl.next(ctx, cur, log)
+			if err != nil {
+				logRefused(log, err, cur)
+				continue
+			}
+			l.cur.Store(next)
+			idle := cur.retire()
+			logReloaded(log, cur, next)
+			drains.Add(1)
+			go func() { defer drains.Done(); drain(cur, idle, shutdownTimeout(cur.cfg), log) }()
+		}
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout(l.cur.Load().cfg))
 	defer cancel()
-	log.Info("shutting down")
+	log.Info("shutting down: finishing the requests in flight")
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		return fmt.Errorf("shutdown: requests still running after server.shutdown_timeout: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	log.Info("stopped: every request finished")
 	return nil
 }
 
@@ -167,12 +236,14 @@ func findingKeys(f *ldapsource.Finding) string {
 	return strings.Join(keys, ", ")
 }
 
-// cleanup drops expired sessions, used-code records and counters hourly.
-func cleanup(ctx context.Context, a *app.App, log *slog.Logger) {
+// cleanup drops expired sessions, used-code records and counters hourly,
+// with the retention of the generation current at the time.
+func cleanup(ctx context.Context, current func() *app.App, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		now := time.Now()
+		a := current()
 		n, err := a.Store.Cleanup(ctx, now, 30*24*time.Hour)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("store cleanup failed", "err", err)

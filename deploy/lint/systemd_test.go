@@ -42,6 +42,13 @@ func unitRoot(t *testing.T, unit string) string {
 		t.Fatal(err)
 	}
 	mustRun(t, "cp", staticBinary(t), filepath.Join(r, "usr/local/bin/claimgate"))
+	// ExecReload=/bin/kill -HUP $MAINPID: verify wants it executable too.
+	kill, err := exec.LookPath("kill")
+	if err != nil {
+		t.Fatal("kill not found: install the Debian package procps")
+	}
+	mustRun(t, "mkdir", "-p", filepath.Join(r, "bin"))
+	mustRun(t, "cp", kill, filepath.Join(r, "bin/kill"))
 	return r
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/claimgate/claimgate/certs"
@@ -16,6 +17,7 @@ import (
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/metrics"
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
 	"github.com/claimgate/claimgate/internal/store"
@@ -36,6 +38,14 @@ type Options struct {
 	// ReadyInterval is how often /readyz probes the directory; zero means
 	// DefaultReadyInterval.
 	ReadyInterval time.Duration
+	// Store, when set, is used instead of opening the configured store, and
+	// Close leaves it open: serve keeps one store across reloads, so its
+	// connections and locks outlive a generation.
+	Store store.Store
+	// Metrics, when set, receives the counters and timings; it outlives
+	// the App (serve makes one per process and keeps it across reloads).
+	// Nil means no metrics.
+	Metrics *metrics.Metrics
 }
 
 // App is a wired claimgate.
@@ -52,15 +62,22 @@ type App struct {
 	LDAP    *ldapsource.Directory
 	ready   *readiness
 	closers []func() error
+	closed  sync.Once
+	err     error
 }
 
-// Close releases the store and directory connections.
+// Close releases the store (unless Options.Store gave it) and directory
+// connections and ends the background work. Only the first call does
+// anything: a reloading server and its caller may both close an App.
 func (a *App) Close() error {
-	var errs []error
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		errs = append(errs, a.closers[i]())
-	}
-	return errors.Join(errs...)
+	a.closed.Do(func() {
+		var errs []error
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			errs = append(errs, a.closers[i]())
+		}
+		a.err = errors.Join(errs...)
+	})
+	return a.err
 }
 
 // Build wires everything. On error nothing stays open.
@@ -72,6 +89,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		o.Now = time.Now
 	}
 	a := &App{Config: cfg, Logger: o.Logger}
+	mx := newAppMetrics(o.Metrics, cfg)
 	// Background work (metadata refresh) ends with the app, not only with
 	// the caller's context.
 	ctx, cancel := context.WithCancel(ctx)
@@ -107,18 +125,23 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if a.Pages, err = pages(cfg); err != nil {
 		return nil, err
 	}
-	if a.Store, err = OpenStore(ctx, cfg); err != nil {
-		return nil, err
+	if o.Store != nil {
+		a.Store = o.Store
+	} else {
+		if a.Store, err = OpenStore(ctx, cfg); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.Store.Close)
 	}
-	a.closers = append(a.closers, a.Store.Close)
-	dir, files, closeDir, err := directory(cfg, o.Logger)
+	a.Store = mx.wrapStore(a.Store)
+	dir, files, closeDir, err := observedDirectory(cfg, o.Logger, mx.ldapObserver())
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, closeDir)
 	a.LDAP, _ = dir.(*ldapsource.Directory)
 	a.ready = newReadiness(a, o)
-	auditLog, closeAudit, err := auditLogger(cfg, a.Store, o)
+	auditLog, closeAudit, err := auditLogger(cfg, a.Store, o, mx.auditSink)
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +206,12 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		Flow: flow, Pages: a.Pages, Metadata: func() []byte { return md }, ReplyURLs: parties.ReplyURLs(),
 		DynamicReplyURLs: dynamic, Health: parties.health, Ready: a.ready.check,
 		HTTPS: cfg.BaseURL.Scheme == "https", Logo: logo, Mounts: mounts, Logger: o.Logger, Now: o.Now,
-		ClientAddr: clientAddr(cfg.Server.TrustedProxies),
+		ClientAddr: clientAddr(cfg.Server.TrustedProxies), Observe: mx.observeHTTP(),
 	})
 	if err != nil {
 		return nil, err
 	}
+	a.closers = append(a.closers, mx.publish(a, parties))
 	a.ready.start(ctx)
 	return a, nil
 }

@@ -24,6 +24,12 @@ func Directory(cfg *config.Config, log *slog.Logger) (dir login.Directory, files
 }
 
 func directory(cfg *config.Config, log *slog.Logger) (login.Directory, factors.FileSecrets, func() error, error) {
+	return observedDirectory(cfg, log, nil)
+}
+
+// observedDirectory is directory with obs told of every LDAP request
+// (metrics); nil for none.
+func observedDirectory(cfg *config.Config, log *slog.Logger, obs ldapsource.Observer) (login.Directory, factors.FileSecrets, func() error, error) {
 	if uf := cfg.Directory.UsersFile; uf != nil {
 		d, err := userfile.Load(uf.Path)
 		if err != nil {
@@ -33,6 +39,7 @@ func directory(cfg *config.Config, log *slog.Logger) (login.Directory, factors.F
 	}
 	lc := LDAPConfig(cfg.Directory.LDAP, log)
 	lc.Claims = cfg.ClaimMapping()
+	lc.Observer = obs
 	d, err := ldapsource.New(lc)
 	if err != nil {
 		return nil, nil, nil, err

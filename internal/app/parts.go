@@ -14,7 +14,8 @@ import (
 )
 
 // auditLogger sends audit records to the configured log and the store.
-func auditLogger(cfg *config.Config, db store.Store, o Options) (*audit.Logger, func() error, error) {
+// sink wraps the store sink (which may be nil): the metrics count there.
+func auditLogger(cfg *config.Config, db store.Store, o Options, sink func(audit.Appender) audit.Appender) (*audit.Logger, func() error, error) {
 	key, err := auditKey(cfg.DataDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit key: %w", err)
@@ -40,6 +41,7 @@ func auditLogger(cfg *config.Config, db store.Store, o Options) (*audit.Logger, 
 	if cfg.Audit.Store {
 		opts.Store = db
 	}
+	opts.Store = sink(opts.Store)
 	return audit.New(opts), closeFn, nil
 }
 

@@ -69,6 +69,7 @@ func (b *builder) build(f *fileConfig) *Config {
 		c.MFA.TOTP.IssuerName = c.Branding.ProductName
 	}
 	c.Logging = Logging{Level: or(f.Logging.Level, DefaultLogLevel), Format: or(f.Logging.Format, DefaultLogFormat)}
+	b.metrics(f, c)
 	c.ADFS = ADFS{
 		ClaimsProviderName:            or(f.ADFS.ClaimsProviderName, c.Branding.ProductName),
 		OrganizationalAccountSuffixes: f.ADFS.OrganizationalAccountSuffixes,

@@ -34,6 +34,7 @@ type Config struct {
 	Branding       Branding
 	Logging        Logging
 	ADFS           ADFS
+	Metrics        Metrics
 }
 
 // WSFedURL is the passive requestor endpoint AD FS redirects to.

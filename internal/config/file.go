@@ -24,6 +24,7 @@ type fileConfig struct {
 	Branding       fileBranding  `yaml:"branding"`
 	Logging        fileLogging   `yaml:"logging"`
 	ADFS           fileADFS      `yaml:"adfs"`
+	Metrics        fileMetrics   `yaml:"metrics"`
 }
 
 type fileServer struct {

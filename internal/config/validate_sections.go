@@ -249,4 +249,5 @@ func (c *Config) validateRest(ps *problems) {
 			ps.add(index("adfs.relying_party_trusts", i), "must be the name of an AD FS relying party trust")
 		}
 	}
+	c.validateMetrics(ps)
 }

@@ -48,6 +48,10 @@ type Options struct {
 	ClientAddr func(*http.Request) string
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Observe, when set, is told about every answered request: the chi
+	// route pattern ("" when no route matched), the method, the status and
+	// the time taken (metrics).
+	Observe func(route, method string, status int, d time.Duration)
 }
 
 // New builds the router.
@@ -86,7 +90,11 @@ func New(o Options) (http.Handler, error) {
 
 	r := chi.NewRouter()
 	rt := newRouteTable(r, o.Mounts)
-	r.Use(requestContext(o.ClientAddr), accessLog(o.Logger, o.Now), securityHeaders(pol), recoverer(o.Logger, errPage), rt.headAsGet)
+	r.Use(requestContext(o.ClientAddr), accessLog(o.Logger, o.Now))
+	if o.Observe != nil {
+		r.Use(observe(o.Observe, o.Now))
+	}
+	r.Use(securityHeaders(pol), recoverer(o.Logger, errPage), rt.headAsGet)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { errPage(w, r, http.StatusNotFound) })
 	// A custom 405 handler replaces chi's default one, the only place chi
 	// sets Allow (RFC 9110 §15.5.6 requires it), so the routes are asked
