@@ -39,6 +39,19 @@ is refused.`)
 	if code, done := fs.parse(args); done {
 		return code
 	}
+	// SIGHUP is caught before anything else, and until the process ends:
+	// its default action kills the process, and systemd accepts
+	// `systemctl reload` as soon as the binary runs (Type=exec), while the
+	// store, the metrics listener and the directory are still starting. A
+	// SIGHUP that arrives then is kept (the channel holds one) and handled
+	// once the service is up.
+	hup := e.reload
+	if hup == nil {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGHUP)
+		defer signal.Stop(c)
+		hup = c
+	}
 	cfg, code := loadConfig(e, "serve", *cfgPath)
 	if cfg == nil {
 		return code
@@ -63,13 +76,6 @@ is refused.`)
 		return fail(e, "%v", err)
 	}
 	defer a.Close()
-	hup := e.reload
-	if hup == nil {
-		c := make(chan os.Signal, 1)
-		signal.Notify(c, syscall.SIGHUP)
-		defer signal.Stop(c)
-		hup = c
-	}
 	rl := &reloader{
 		trigger: hup,
 		load:    func() (*config.Config, error) { return config.Load(*cfgPath, e.getenv) },
