@@ -1,31 +1,44 @@
-// Package sts is claimgate's WS-Federation protocol core: it turns a
-// sign-in request from AD FS into a signed SAML 1.1 token, publishes the
-// federation metadata AD FS reads to trust us, and verifies such tokens
-// (for the demo relying party, tests and tooling).
+// Package sts is claimgate's security token service: the Issuer that
+// composes the document packages below it into the WS-Federation answer
+// AD FS expects, a signed SAML 1.1 token in a WS-Trust RSTR.
 //
-// The flow it owns, with the HTTP layer (internal/server) around it:
+// The packages, one per document, around one XML-signature layer:
+//
+//	sts            Issuer: IssueWSFed composes the ones below (this package)
+//	sts/wsfed      the WS-Fed passive request (ParseRequest, the wauth rule),
+//	               the RSTR envelope (BuildRSTR) and its verifier (VerifyResult)
+//	sts/saml11     the SAML 1.1 assertion: BuildAssertion, its signer layout,
+//	               VerifyAssertion / VerifyElement → Token
+//	sts/saml2      the SAML 2.0 protocol (issue 11; only its doc.go so far)
+//	sts/metadata   the signed EntityDescriptor, one role descriptor per protocol
+//	sts/xmlsig     the one XML-signature layer: Signer (placement per document),
+//	               Verify (trust, algorithm policy), VerifyError and its Faults,
+//	               and algorithms.go, the one place algorithms are decided
+//	sts/xmlsafe    the one gate for untrusted XML and reader of XML-DSig
+//	sts/adfsmeta   AD FS metadata import;   sts/explain: claimgate explain
+//
+// Imports point down only: sts → wsfed → saml11 → xmlsig → xmlsafe, and
+// metadata → wsfed, saml11, xmlsig (for their names). imports_test.go
+// keeps it so, and keeps net/http out of all of them.
+//
+// The flow the Issuer owns, with the HTTP layer (internal/login) around it:
 //
 //	GET/POST /wsfed?wa=wsignin1.0&wtrealm=…&wctx=…
-//	  └─ ParseWSFed(query, parties)  → *Request   (or *RequestError: fixed user message + log detail)
-//	       login (password, second factor) happens outside this package
-//	  └─ Issuer.IssueWSFed(req, subject, claims, authn) → *WSFedResponse
-//	       BuildAssertion  → unsigned saml:Assertion (etree)
-//	       SignAssertion   → enveloped RSA signature, serialized ONCE to bytes
-//	       BuildRSTR       → WS-Trust 2005/02 RSTR with the signed bytes spliced in
+//	  └─ wsfed.ParseRequest(query, parties) → *wsfed.Request (or *wsfed.RequestError)
+//	       login (password, second factor) happens outside sts
+//	  └─ Issuer.IssueWSFed(req, subject, claims, authn) → *wsfed.Response
+//	       saml11.BuildAssertion → unsigned saml:Assertion (etree)
+//	       SignAssertion         → the xmlsig.Signer built once by NewIssuer:
+//	                               enveloped RSA signature, serialized ONCE to bytes
+//	       wsfed.BuildRSTR       → WS-Trust 2005/02 RSTR with the signed bytes spliced in
 //	  └─ caller renders an auto-POST form: wa, wresult, wctx → ReplyURL
 //
 //	GET /FederationMetadata/2007-06/FederationMetadata.xml
-//	  └─ BuildMetadata(cfg) once at start-up, cached by the caller
+//	  └─ metadata.Build(cfg) once at start-up, cached by the caller
 //
-//	demo relying party / tooling
-//	  └─ VerifyWSFedResult / VerifySAML11Assertion → *Token (or *VerifyError naming the fault)
-//	       xmlsafe.Read (the one untrusted-XML gate) → KeyInfo signer must be trusted
-//	       → CheckSignatureAlgorithms (the party's policy) → xmlsafe.VerifyEnveloped
-//	       → values read only from the signed element
-//
-// Two rules here are shared with claimgate explain so the two cannot disagree:
-// AuthenticationMethodFor (which wauth a sign-in satisfied) and
-// CheckSignatureAlgorithms (which SignedInfo a party's signature_algorithm accepts).
+// facade.go keeps the names this package exported before the split (type
+// aliases and thin wrappers) for callers outside sts/ that have not moved
+// yet; each says where its name lives now.
 //
 // The package is pure and deterministic: it does no network or HTTP work,
 // and the clock, the ID source and the signing key are injected (nil

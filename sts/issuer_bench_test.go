@@ -6,6 +6,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"testing"
+
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // BenchmarkIssueWSFed and BenchmarkRSASign run side by side so the cost
@@ -17,7 +20,7 @@ func BenchmarkIssueWSFed(b *testing.B) {
 	iss := newTestIssuer(b, "signing")
 	req := signInRequest(b, testRealm)
 	cl := testClaims()
-	subj, authn := Subject{NameID: "alice@corp.example"}, testAuthn()
+	subj, authn := saml11.Subject{NameID: "alice@corp.example"}, testAuthn()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := iss.IssueWSFed(req, subj, cl, authn); err != nil {
@@ -38,14 +41,14 @@ func BenchmarkRSASign(b *testing.B) {
 }
 
 func BenchmarkBuildAssertion(b *testing.B) {
-	in := AssertionInput{
+	in := saml11.AssertionInput{
 		ID: "_00000000-0000-4000-8000-000000000001", Issuer: testEntityID, Audience: testRealm,
 		IssueInstant: fixedNow, NotBefore: fixedNow.Add(-DefaultSkew), NotOnOrAfter: fixedNow.Add(DefaultLifetime),
-		Subject: Subject{NameID: "alice@corp.example"}, Claims: testClaims(), Authn: testAuthn(),
+		Subject: saml11.Subject{NameID: "alice@corp.example"}, Claims: testClaims(), Authn: testAuthn(),
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := BuildAssertion(in); err != nil {
+		if _, err := saml11.BuildAssertion(in); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -53,10 +56,10 @@ func BenchmarkBuildAssertion(b *testing.B) {
 
 func BenchmarkSignAssertion(b *testing.B) {
 	iss := newTestIssuer(b, "signing")
-	el, err := BuildAssertion(AssertionInput{
+	el, err := saml11.BuildAssertion(saml11.AssertionInput{
 		ID: "_00000000-0000-4000-8000-000000000001", Issuer: testEntityID, Audience: testRealm,
 		IssueInstant: fixedNow, NotBefore: fixedNow.Add(-DefaultSkew), NotOnOrAfter: fixedNow.Add(DefaultLifetime),
-		Subject: Subject{NameID: "alice@corp.example"}, Claims: testClaims(), Authn: testAuthn(),
+		Subject: saml11.Subject{NameID: "alice@corp.example"}, Claims: testClaims(), Authn: testAuthn(),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -71,14 +74,14 @@ func BenchmarkSignAssertion(b *testing.B) {
 
 func BenchmarkVerifyWSFedResult(b *testing.B) {
 	iss := newTestIssuer(b, "signing")
-	resp, err := iss.IssueWSFed(signInRequest(b, testRealm), Subject{NameID: "alice@corp.example"}, testClaims(), testAuthn())
+	resp, err := iss.IssueWSFed(signInRequest(b, testRealm), saml11.Subject{NameID: "alice@corp.example"}, testClaims(), testAuthn())
 	if err != nil {
 		b.Fatal(err)
 	}
 	opts := verifyOpts(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := VerifyWSFedResult([]byte(resp.WResult), opts); err != nil {
+		if _, err := wsfed.VerifyResult([]byte(resp.WResult), opts); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,12 +10,16 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/sts/internal/xmltext"
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
 	"github.com/claimgate/claimgate/sts/xmlsafe"
+	"github.com/claimgate/claimgate/sts/xmlsig"
 )
 
-func issueTest(t *testing.T, iss *Issuer, realm string, cl []claims.Claim) *WSFedResponse {
+func issueTest(t *testing.T, iss *Issuer, realm string, cl []claims.Claim) *wsfed.Response {
 	t.Helper()
-	resp, err := iss.IssueWSFed(signInRequest(t, realm), Subject{NameID: "alice@corp.example"}, cl, testAuthn())
+	resp, err := iss.IssueWSFed(signInRequest(t, realm), saml11.Subject{NameID: "alice@corp.example"}, cl, testAuthn())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,16 +38,16 @@ func extractAssertion(t *testing.T, wresult string) []byte {
 
 func TestGoldenToken(t *testing.T) {
 	iss := newTestIssuer(t, "signing")
-	in := AssertionInput{
+	in := saml11.AssertionInput{
 		ID: "_00000000-0000-4000-8000-000000000001", Issuer: testEntityID, Audience: testRealm,
 		IssueInstant: fixedNow, NotBefore: fixedNow.Add(-DefaultSkew), NotOnOrAfter: fixedNow.Add(DefaultLifetime),
-		Subject: Subject{NameID: "alice@corp.example"}, Claims: testClaims(), Authn: testAuthn(),
+		Subject: saml11.Subject{NameID: "alice@corp.example"}, Claims: testClaims(), Authn: testAuthn(),
 	}
-	el, err := BuildAssertion(in)
+	el, err := saml11.BuildAssertion(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	unsigned, err := serialize(el.Copy())
+	unsigned, err := xmltext.Serialize(el.Copy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +65,7 @@ func TestGoldenToken(t *testing.T) {
 	if !strings.Contains(resp.WResult, string(signed)) {
 		t.Error("signed assertion bytes were not spliced into the RSTR unchanged")
 	}
-	if resp.ReplyURL != testReply || resp.Wa != WaSignIn || resp.WCtx != "f29eb6a3-5cdf-479c-a7e9-ed6e60508465" ||
+	if resp.ReplyURL != testReply || resp.Wa != wsfed.WaSignIn || resp.WCtx != "f29eb6a3-5cdf-479c-a7e9-ed6e60508465" ||
 		resp.AssertionID != in.ID || !resp.NotOnOrAfter.Equal(in.NotOnOrAfter) {
 		t.Errorf("response fields: %+v", resp)
 	}
@@ -101,14 +105,14 @@ func TestTokenVerifiesWithXMLSecAndGo(t *testing.T) {
 			}
 			opts := verifyOpts(t)
 			opts.Audience = tc.realm
-			if tc.wantAlg == SigRSASHA1 {
+			if tc.wantAlg == xmlsig.SigRSASHA1 {
 				// Refused by default: SHA-1 only for a party configured for it.
-				if _, err := VerifyWSFedResult([]byte(resp.WResult), opts); err == nil {
+				if _, err := wsfed.VerifyResult([]byte(resp.WResult), opts); err == nil {
 					t.Fatal("an rsa-sha1 token passed the default (SHA-256 only) policy")
 				}
-				opts.SignatureAlgorithms = []string{SigRSASHA1}
+				opts.SignatureAlgorithms = []string{xmlsig.SigRSASHA1}
 			}
-			tok, err := VerifyWSFedResult([]byte(resp.WResult), opts)
+			tok, err := wsfed.VerifyResult([]byte(resp.WResult), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +122,7 @@ func TestTokenVerifiesWithXMLSecAndGo(t *testing.T) {
 			if !claimsEqual(tok.Claims, tc.claims) {
 				t.Errorf("claims did not survive the round trip:\n got %q\nwant %q", tok.Claims, tc.claims)
 			}
-			if _, err := VerifySAML11Assertion(extractAssertion(t, resp.WResult), opts); err != nil {
+			if _, err := saml11.VerifyAssertion(extractAssertion(t, resp.WResult), opts); err != nil {
 				t.Errorf("bare assertion: %v", err)
 			}
 		})
@@ -152,22 +156,22 @@ func TestTamperedTokenFails(t *testing.T) {
 	}
 	cases := []struct {
 		name, doc string
-		fault     Fault
+		fault     xmlsig.Fault
 	}{
-		{"changed claim value", strings.Replace(good, from, to, 1), FaultSignature},
-		{"CR unescaped (as a naive re-serializer would write it)", strings.Replace(good, "&#xD;", "\r", 1), FaultSignature},
-		{"signed with another key", otherKey, FaultUntrustedKey},
-		{"another key, our certificate in KeyInfo", swapped, FaultSignature},
+		{"changed claim value", strings.Replace(good, from, to, 1), xmlsig.FaultSignature},
+		{"CR unescaped (as a naive re-serializer would write it)", strings.Replace(good, "&#xD;", "\r", 1), xmlsig.FaultSignature},
+		{"signed with another key", otherKey, xmlsig.FaultUntrustedKey},
+		{"another key, our certificate in KeyInfo", swapped, xmlsig.FaultSignature},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if out, ok := xmlsecVerify(t, []byte(tc.doc), xmlsecAssertionID, signingCert); ok {
 				t.Errorf("xmlsec1 accepts a tampered token:\n%s", out)
 			}
-			_, err := VerifyWSFedResult([]byte(tc.doc), verifyOpts(t))
-			var ve *VerifyError
+			_, err := wsfed.VerifyResult([]byte(tc.doc), verifyOpts(t))
+			var ve *xmlsig.VerifyError
 			if !errors.As(err, &ve) || ve.Fault != tc.fault {
-				t.Errorf("VerifyWSFedResult = %v, want fault %s", err, tc.fault)
+				t.Errorf("VerifyResult = %v, want fault %s", err, tc.fault)
 			}
 		})
 	}
@@ -199,16 +203,16 @@ func TestRSTRStructure(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := doc.Root()
-	if !xmlsafe.Is(root, NSTrust2005, "RequestSecurityTokenResponse") {
+	if !xmlsafe.Is(root, wsfed.NSTrust2005, "RequestSecurityTokenResponse") {
 		t.Fatalf("root %s in %s", root.Tag, root.NamespaceURI())
 	}
 	want := []struct{ ns, tag, text string }{
-		{NSTrust2005, "Lifetime", ""},
-		{NSPolicy, "AppliesTo", ""},
-		{NSTrust2005, "RequestedSecurityToken", ""},
-		{NSTrust2005, "TokenType", "urn:oasis:names:tc:SAML:1.0:assertion"},
-		{NSTrust2005, "RequestType", "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue"},
-		{NSTrust2005, "KeyType", "http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey"},
+		{wsfed.NSTrust2005, "Lifetime", ""},
+		{wsfed.NSPolicy, "AppliesTo", ""},
+		{wsfed.NSTrust2005, "RequestedSecurityToken", ""},
+		{wsfed.NSTrust2005, "TokenType", "urn:oasis:names:tc:SAML:1.0:assertion"},
+		{wsfed.NSTrust2005, "RequestType", "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue"},
+		{wsfed.NSTrust2005, "KeyType", "http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey"},
 	}
 	kids := root.ChildElements()
 	if len(kids) != len(want) {
@@ -220,16 +224,16 @@ func TestRSTRStructure(t *testing.T) {
 		}
 	}
 	lt := kids[0].ChildElements()
-	if len(lt) != 2 || !xmlsafe.Is(lt[0], NSWSUtility, "Created") || lt[0].Text() != "2025-05-01T09:55:00.000Z" ||
-		!xmlsafe.Is(lt[1], NSWSUtility, "Expires") || lt[1].Text() != "2025-05-01T11:00:00.000Z" {
+	if len(lt) != 2 || !xmlsafe.Is(lt[0], wsfed.NSWSUtility, "Created") || lt[0].Text() != "2025-05-01T09:55:00.000Z" ||
+		!xmlsafe.Is(lt[1], wsfed.NSWSUtility, "Expires") || lt[1].Text() != "2025-05-01T11:00:00.000Z" {
 		t.Errorf("Lifetime wrong: %v", lt)
 	}
 	addr := kids[1].FindElement("EndpointReference/Address")
-	if addr == nil || addr.NamespaceURI() != NSAddressing || addr.Text() != testRealm {
+	if addr == nil || addr.NamespaceURI() != wsfed.NSAddressing || addr.Text() != testRealm {
 		t.Errorf("AppliesTo address wrong")
 	}
 	tok := kids[2].ChildElements()
-	if len(tok) != 1 || !xmlsafe.Is(tok[0], NSSAML11, "Assertion") {
+	if len(tok) != 1 || !xmlsafe.Is(tok[0], saml11.NSAssertion, "Assertion") {
 		t.Fatalf("RequestedSecurityToken does not hold exactly one SAML 1.1 assertion")
 	}
 	if strings.Contains(resp.WResult, "RequestSecurityTokenResponseCollection") || strings.Contains(resp.WResult, "<?xml") {
@@ -240,15 +244,15 @@ func TestRSTRStructure(t *testing.T) {
 // TestAssertionContent pins the rules of protocol notes §3 in Go.
 func TestAssertionContent(t *testing.T) {
 	resp := issueTest(t, newTestIssuer(t, "signing"), "http://legacy.example.com/adfs/services/trust", testClaims())
-	tok, err := VerifyWSFedResult([]byte(resp.WResult), VerifyOptions{TrustedCerts: verifyOpts(t).TrustedCerts,
-		Audience: "http://legacy.example.com/adfs/services/trust", IgnoreTime: true, SignatureAlgorithms: []string{SigRSASHA1}})
+	tok, err := wsfed.VerifyResult([]byte(resp.WResult), saml11.VerifyOptions{TrustedCerts: verifyOpts(t).TrustedCerts,
+		Audience: "http://legacy.example.com/adfs/services/trust", IgnoreTime: true, SignatureAlgorithms: []string{xmlsig.SigRSASHA1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !tok.NotBefore.Equal(fixedNow.Add(-5*time.Minute)) || !tok.NotOnOrAfter.Equal(fixedNow.Add(10*time.Minute)) || !tok.IssueInstant.Equal(fixedNow) {
 		t.Errorf("times %s %s %s: want skew 5m and the party's 10m lifetime", tok.IssueInstant, tok.NotBefore, tok.NotOnOrAfter)
 	}
-	if tok.Issuer != testEntityID || tok.AuthMethod != claims.MultipleAuthn || tok.NameIDFormat != NameIDUnspecified {
+	if tok.Issuer != testEntityID || tok.AuthMethod != claims.MultipleAuthn || tok.NameIDFormat != saml11.NameIDUnspecified {
 		t.Errorf("token %+v", tok)
 	}
 	a := extractAssertion(t, resp.WResult)
@@ -282,7 +286,7 @@ func TestAssertionContent(t *testing.T) {
 }
 
 func serializeCopy(el *etree.Element) (string, error) {
-	b, err := serialize(el.Copy())
+	b, err := xmltext.Serialize(el.Copy())
 	return string(b), err
 }
 
@@ -292,20 +296,23 @@ func TestIssueRejectsBadInput(t *testing.T) {
 	for name, v := range map[string]string{
 		"NUL": "a\x00b", "vertical tab": "a\vb", "U+FFFE": "a\uFFFEb", "invalid UTF-8": "a\xffb", "lone surrogate bytes": "a\xed\xa0\x80b",
 	} {
-		_, err := iss.IssueWSFed(req, Subject{NameID: "alice"}, []claims.Claim{{Type: claims.UPN, Values: []string{v}}}, testAuthn())
+		_, err := iss.IssueWSFed(req, saml11.Subject{NameID: "alice"}, []claims.Claim{{Type: claims.UPN, Values: []string{v}}}, testAuthn())
 		if !errors.Is(err, ErrInvalidXMLText) {
 			t.Errorf("%s: err = %v, want ErrInvalidXMLText", name, err)
 		}
 	}
 	cases := map[string]func() error{
 		"claim type without slash": func() error {
-			_, err := iss.IssueWSFed(req, Subject{NameID: "a"}, []claims.Claim{{Type: "upn", Values: []string{"x"}}}, testAuthn())
+			_, err := iss.IssueWSFed(req, saml11.Subject{NameID: "a"}, []claims.Claim{{Type: "upn", Values: []string{"x"}}}, testAuthn())
 			return err
 		},
-		"empty name ID": func() error { _, err := iss.IssueWSFed(req, Subject{}, nil, testAuthn()); return err },
-		"empty method":  func() error { _, err := iss.IssueWSFed(req, Subject{NameID: "a"}, nil, Authn{}); return err },
+		"empty name ID": func() error { _, err := iss.IssueWSFed(req, saml11.Subject{}, nil, testAuthn()); return err },
+		"empty method": func() error {
+			_, err := iss.IssueWSFed(req, saml11.Subject{NameID: "a"}, nil, saml11.Authn{})
+			return err
+		},
 		"sign-out request": func() error {
-			_, err := iss.IssueWSFed(&Request{Action: ActionSignOut}, Subject{NameID: "a"}, nil, testAuthn())
+			_, err := iss.IssueWSFed(&wsfed.Request{Action: wsfed.ActionSignOut}, saml11.Subject{NameID: "a"}, nil, testAuthn())
 			return err
 		},
 		"unknown algorithm": func() error {
@@ -313,7 +320,7 @@ func TestIssueRejectsBadInput(t *testing.T) {
 			p := *r.Party
 			p.SignatureAlgorithm = "rsa-md5"
 			r.Party = &p
-			_, err := iss.IssueWSFed(&r, Subject{NameID: "a"}, nil, testAuthn())
+			_, err := iss.IssueWSFed(&r, saml11.Subject{NameID: "a"}, nil, testAuthn())
 			return err
 		},
 	}
@@ -344,7 +351,7 @@ func TestNewIssuerChecksConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Defaults: real clock, "_" + UUID v4 IDs, 60 min, 5 min.
-	resp, err := iss.IssueWSFed(signInRequest(t, testRealm), Subject{NameID: "a"}, nil, Authn{Method: claims.SAMLPassword})
+	resp, err := iss.IssueWSFed(signInRequest(t, testRealm), saml11.Subject{NameID: "a"}, nil, saml11.Authn{Method: claims.SAMLPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +360,7 @@ func TestNewIssuerChecksConfig(t *testing.T) {
 	}
 	opts := verifyOpts(t)
 	opts.Now = nil
-	if _, err := VerifyWSFedResult([]byte(resp.WResult), opts); err != nil {
+	if _, err := wsfed.VerifyResult([]byte(resp.WResult), opts); err != nil {
 		t.Errorf("token issued with the real clock does not verify now: %v", err)
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/sts/xmlsafe"
+	"github.com/claimgate/claimgate/sts/xmlsig"
 )
 
 // codeWeakAlgorithm is what AD FS logs for a token signed more weakly than
@@ -17,7 +17,7 @@ import (
 const codeWeakAlgorithm = `372 ("Weak Signature Algorithm Error")`
 
 // algorithmCheck judges SignedInfo's algorithms with the verifier's own
-// policy (sts.CheckSignatureAlgorithms), so explain cannot pass a token the
+// policy (xmlsig.CheckSignatureAlgorithms), so explain cannot pass a token the
 // demo relying party or claimgate's tests would refuse, nor the reverse.
 // A valid signature is not enough: AD FS refuses an RSA-SHA1 token when
 // its trust says RSA-SHA256, however well the signature verifies.
@@ -27,16 +27,16 @@ func algorithmCheck(t *token, alg string, allowed []string) Check {
 		return skip(CheckSigAlgorithm, "no signature")
 	}
 	if alg == "" {
-		alg = sts.AlgRSASHA256
+		alg = xmlsig.AlgRSASHA256
 	}
 	trust := fmt.Sprintf("the claims provider trust's SignatureAlgorithm is %s (%s)", alg, trustURI(alg))
 	got := fmt.Sprintf("SignatureMethod %s, DigestMethod %s", xmlsafe.SignatureMethod(sig), strings.Join(xmlsafe.DigestMethods(sig), ", "))
-	if err := sts.CheckSignatureAlgorithms(sig, allowed); err != nil {
+	if err := xmlsig.CheckSignatureAlgorithms(sig, allowed); err != nil {
 		return fail(CheckSigAlgorithm, codeWeakAlgorithm,
 			fmt.Sprintf("%s; %s, and AD FS refuses a token signed more weakly than that: %v", got, trust, err),
 			"sign with rsa-sha256 and SHA-256 digests (the relying party's signature_algorithm, default signing.signature_algorithm); "+
 				"only for a farm that cannot do SHA-256, set both sides to SHA-1: signature_algorithm: rsa-sha1 and "+
-				"Set-AdfsClaimsProviderTrust -TargetName claimgate -SignatureAlgorithm "+sts.SigRSASHA1)
+				"Set-AdfsClaimsProviderTrust -TargetName claimgate -SignatureAlgorithm "+xmlsig.SigRSASHA1)
 	}
 	return pass(CheckSigAlgorithm, got+"; "+trust+", which accepts it")
 }
@@ -44,8 +44,8 @@ func algorithmCheck(t *token, alg string, allowed []string) Check {
 // trustURI is the Set-AdfsClaimsProviderTrust -SignatureAlgorithm value
 // for a configuration name.
 func trustURI(alg string) string {
-	if alg == sts.AlgRSASHA1 {
-		return sts.SigRSASHA1
+	if alg == xmlsig.AlgRSASHA1 {
+		return xmlsig.SigRSASHA1
 	}
-	return sts.SigRSASHA256
+	return xmlsig.SigRSASHA256
 }

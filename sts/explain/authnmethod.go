@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/claimgate/claimgate/claims"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // codeMethod is what AD FS logs when the relying party required a method
@@ -16,7 +16,7 @@ const codeMethod = "364/MSIS7102"
 
 // authnMethodCheck compares the token's method with the request's wauth.
 // AD FS compares exact URIs, so anything but equality fails. What the fix
-// says comes from sts.AuthenticationMethodFor, the rule claimgate issues
+// says comes from wsfed.AuthenticationMethodFor, the rule claimgate issues
 // with: whether the sign-in the token describes satisfied wauth (and the
 // claims provider should have echoed it) or could not have.
 func authnMethodCheck(t *token, req url.Values) Check {
@@ -35,7 +35,7 @@ func authnMethodCheck(t *token, req url.Values) Check {
 	}
 	msg := fmt.Sprintf("the request asked for %q (wauth) and the token carries %q; AD FS refuses it (\"Required authentication type: %s\")", wauth, got, wauth)
 	second := secondFactorShown(t, got)
-	if _, ok := sts.AuthenticationMethodFor(wauth, second); ok {
+	if _, ok := wsfed.AuthenticationMethodFor(wauth, second); ok {
 		what := "a password"
 		if second {
 			what = "a password and a second factor"
@@ -43,7 +43,7 @@ func authnMethodCheck(t *token, req url.Values) Check {
 		return fail(CheckAuthnMethod, codeMethod, msg+"; the sign-in ("+what+") satisfied it, so the token must carry exactly that URI",
 			"echo the satisfied wauth verbatim in AuthenticationMethod (claimgate does for every password method and, after a second factor, for multipleauthn and wiaormultiauthn)")
 	}
-	if _, ok := sts.AuthenticationMethodFor(wauth, true); ok {
+	if _, ok := wsfed.AuthenticationMethodFor(wauth, true); ok {
 		return fail(CheckAuthnMethod, codeMethod, msg+"; it requires a second factor, which this sign-in shows no sign of",
 			"sign the user in with a second factor and say so: AuthenticationMethod multipleauthn, or authnmethodsreferences listing it")
 	}

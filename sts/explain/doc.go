@@ -18,11 +18,11 @@
 //
 // Two rules are judged by claimgate's own code rather than a copy of it, so explain
 // cannot disagree with what claimgate issues or accepts: signature-algorithm uses the
-// verifier's policy (sts.CheckSignatureAlgorithms) against the claims provider trust's
+// verifier's policy (xmlsig.CheckSignatureAlgorithms) against the claims provider trust's
 // SignatureAlgorithm (Options.SignatureAlgorithm, rsa-sha256 by default, as AD FS sets
 // a new trust), and authentication-method, given the sign-in request (Options.Request),
 // requires exactly its wauth and explains a mismatch with the issuer's rule
-// (sts.AuthenticationMethodFor): satisfied but not echoed, or not satisfiable.
+// (wsfed.AuthenticationMethodFor): satisfied but not echoed, or not satisfiable.
 //
 // The signature is verified exactly as AD FS sees it: the bytes are parsed (which
 // normalises CR LF to LF, XML 1.0 §2.11) and the enveloped signature is checked

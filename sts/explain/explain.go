@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/sts/xmlsafe"
+	"github.com/claimgate/claimgate/sts/xmlsig"
 )
 
 // DefaultMaxSkew is the clock skew allowed when Options.MaxSkew is zero.
@@ -17,7 +17,7 @@ const DefaultMaxSkew = 5 * time.Minute
 // when the Options are unusable or the input cannot be decoded at all; every
 // finding about the token itself is a Check in the Report.
 func Explain(input []byte, opts Options) (*Report, error) {
-	allowed, err := sts.SignatureMethods(opts.SignatureAlgorithm)
+	allowed, err := xmlsig.SignatureMethods(opts.SignatureAlgorithm)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}

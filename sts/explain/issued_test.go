@@ -10,6 +10,9 @@ import (
 
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
+	"github.com/claimgate/claimgate/sts/xmlsig"
 )
 
 // issued is a token from claimgate's own issuer, and what it was issued for.
@@ -23,12 +26,12 @@ type issued struct {
 // unless method overrides it, issue. alg is the party's signature_algorithm.
 func issue(t *testing.T, s signer, wauth, alg string, second bool, method string) issued {
 	t.Helper()
-	q := url.Values{"wa": {sts.WaSignIn}, "wtrealm": {adfsID}, "wctx": {"ctx"}}
+	q := url.Values{"wa": {wsfed.WaSignIn}, "wtrealm": {adfsID}, "wctx": {"ctx"}}
 	if wauth != "" {
 		q.Set("wauth", wauth)
 	}
-	parties := sts.PartyList{{Identifier: adfsID, ReplyURL: "https://adfs.example.com/adfs/ls/", SignatureAlgorithm: alg}}
-	req, err := sts.ParseWSFed(q, parties)
+	parties := wsfed.PartyList{{Identifier: adfsID, ReplyURL: "https://adfs.example.com/adfs/ls/", SignatureAlgorithm: alg}}
+	req, err := wsfed.ParseRequest(q, parties)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +44,7 @@ func issue(t *testing.T, s signer, wauth, alg string, second bool, method string
 	}
 	id := claims.Identity{Username: "alice", UPN: "alice@corp.example", Domain: "CORP"}
 	cl := claims.Issue(id, claims.Facts{SecondFactor: second, AuthnInstant: issueAt}, claims.DefaultTypes())
-	resp, err := iss.IssueWSFed(req, sts.Subject{NameID: "alice@corp.example"}, cl, sts.Authn{Method: method, Instant: issueAt})
+	resp, err := iss.IssueWSFed(req, saml11.Subject{NameID: "alice@corp.example"}, cl, saml11.Authn{Method: method, Instant: issueAt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +105,7 @@ func TestAuthenticationMethodAgainstRequest(t *testing.T) {
 // TestIssuerAndExplainAgreeOnMethods: for every wauth, with and without a
 // second factor, explain passes the token claimgate's issuer makes exactly
 // when the issuer says it satisfied the request. They share
-// sts.AuthenticationMethodFor, so a rule added to one is seen by the other.
+// wsfed.AuthenticationMethodFor, so a rule added to one is seen by the other.
 func TestIssuerAndExplainAgreeOnMethods(t *testing.T) {
 	s := newSigner(t, "claimgate signing")
 	for _, wauth := range []string{claims.SAMLPassword, claims.SAML2PasswordProtectedTransport, claims.SAML2Password, claims.AMRPassword,
@@ -112,7 +115,7 @@ func TestIssuerAndExplainAgreeOnMethods(t *testing.T) {
 			o := issuedOpts(s)
 			o.Request = tk.query
 			r := explainOK(t, tk.wresult, o)
-			_, satisfied := sts.AuthenticationMethodFor(wauth, second)
+			_, satisfied := wsfed.AuthenticationMethodFor(wauth, second)
 			if r.Check(CheckAuthnMethod).OK != satisfied || r.Accepted != satisfied {
 				t.Errorf("wauth %s, second factor %v: issuer satisfied=%v, explain:\n%s", wauth, second, satisfied, r.Text())
 			}
@@ -126,18 +129,18 @@ func TestIssuerAndExplainAgreeOnMethods(t *testing.T) {
 // passes both. The verifier, given the same setting, agrees every time.
 func TestSignatureAlgorithmAgainstTrust(t *testing.T) {
 	s := newSigner(t, "claimgate signing")
-	sha1 := issue(t, s, "", sts.AlgRSASHA1, true, "").wresult
-	sha256 := issue(t, s, "", sts.AlgRSASHA256, true, "").wresult
+	sha1 := issue(t, s, "", xmlsig.AlgRSASHA1, true, "").wresult
+	sha256 := issue(t, s, "", xmlsig.AlgRSASHA256, true, "").wresult
 	for _, c := range []struct {
 		name, trust string
 		token       []byte
 		ok          bool
 	}{
 		{"sha1 token, default trust", "", sha1, false},
-		{"sha1 token, rsa-sha256 trust", sts.AlgRSASHA256, sha1, false},
-		{"sha1 token, rsa-sha1 party", sts.AlgRSASHA1, sha1, true},
-		{"sha256 token, rsa-sha256 trust", sts.AlgRSASHA256, sha256, true},
-		{"sha256 token, rsa-sha1 party", sts.AlgRSASHA1, sha256, true},
+		{"sha1 token, rsa-sha256 trust", xmlsig.AlgRSASHA256, sha1, false},
+		{"sha1 token, rsa-sha1 party", xmlsig.AlgRSASHA1, sha1, true},
+		{"sha256 token, rsa-sha256 trust", xmlsig.AlgRSASHA256, sha256, true},
+		{"sha256 token, rsa-sha1 party", xmlsig.AlgRSASHA1, sha256, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := issuedOpts(s)
@@ -155,16 +158,16 @@ func TestSignatureAlgorithmAgainstTrust(t *testing.T) {
 				if got := r.Failed(); !slices.Equal(got, []string{CheckSigAlgorithm}) {
 					t.Fatalf("failed = %v, want only [%s]:\n%s", got, CheckSigAlgorithm, r.Text())
 				}
-				if !strings.Contains(ch.Code, "372") || !strings.Contains(ch.Message, sts.SigRSASHA1) || !strings.Contains(ch.Message, "rsa-sha256") ||
+				if !strings.Contains(ch.Code, "372") || !strings.Contains(ch.Message, xmlsig.SigRSASHA1) || !strings.Contains(ch.Message, "rsa-sha256") ||
 					!strings.Contains(ch.Fix, "Set-AdfsClaimsProviderTrust") {
 					t.Errorf("%s = %+v", CheckSigAlgorithm, ch)
 				}
 			}
-			allowed, err := sts.SignatureMethods(c.trust)
+			allowed, err := xmlsig.SignatureMethods(c.trust)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = sts.VerifyWSFedResult(c.token, sts.VerifyOptions{TrustedCerts: o.TrustedCerts, Audience: adfsID, IgnoreTime: true, SignatureAlgorithms: allowed})
+			_, err = wsfed.VerifyResult(c.token, saml11.VerifyOptions{TrustedCerts: o.TrustedCerts, Audience: adfsID, IgnoreTime: true, SignatureAlgorithms: allowed})
 			if (err == nil) != c.ok {
 				t.Errorf("verifier disagrees: %v", err)
 			}

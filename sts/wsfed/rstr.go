@@ -1,8 +1,11 @@
-package sts
+package wsfed
 
 import (
 	"bytes"
 	"time"
+
+	"github.com/claimgate/claimgate/sts/internal/xmltext"
+	"github.com/claimgate/claimgate/sts/saml11"
 )
 
 // WS-Trust 2005/02 names of the RSTR AD FS itself emits.
@@ -26,17 +29,17 @@ func BuildRSTR(signedAssertion []byte, appliesTo string, created, expires time.T
 	b.Grow(len(signedAssertion) + 1024)
 	b.WriteString(`<t:RequestSecurityTokenResponse xmlns:t="` + NSTrust2005 + `">`)
 	b.WriteString(`<t:Lifetime>`)
-	b.WriteString(`<wsu:Created xmlns:wsu="` + NSWSUtility + `">` + formatTime(created) + `</wsu:Created>`)
-	b.WriteString(`<wsu:Expires xmlns:wsu="` + NSWSUtility + `">` + formatTime(expires) + `</wsu:Expires>`)
+	b.WriteString(`<wsu:Created xmlns:wsu="` + NSWSUtility + `">` + xmltext.FormatTime(created) + `</wsu:Created>`)
+	b.WriteString(`<wsu:Expires xmlns:wsu="` + NSWSUtility + `">` + xmltext.FormatTime(expires) + `</wsu:Expires>`)
 	b.WriteString(`</t:Lifetime>`)
 	b.WriteString(`<wsp:AppliesTo xmlns:wsp="` + NSPolicy + `">`)
 	b.WriteString(`<wsa:EndpointReference xmlns:wsa="` + NSAddressing + `">`)
-	b.WriteString(`<wsa:Address>` + escapeText(appliesTo) + `</wsa:Address>`)
+	b.WriteString(`<wsa:Address>` + xmltext.EscapeText(appliesTo) + `</wsa:Address>`)
 	b.WriteString(`</wsa:EndpointReference></wsp:AppliesTo>`)
 	b.WriteString(`<t:RequestedSecurityToken>`)
 	b.Write(signedAssertion)
 	b.WriteString(`</t:RequestedSecurityToken>`)
-	b.WriteString(`<t:TokenType>` + TokenTypeSAML11 + `</t:TokenType>`)
+	b.WriteString(`<t:TokenType>` + saml11.TokenType + `</t:TokenType>`)
 	b.WriteString(`<t:RequestType>` + RequestTypeIssue + `</t:RequestType>`)
 	b.WriteString(`<t:KeyType>` + KeyTypeNoProof + `</t:KeyType>`)
 	b.WriteString(`</t:RequestSecurityTokenResponse>`)

@@ -1,6 +1,7 @@
-package sts
+package xmlsig
 
 import (
+	"crypto"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +9,13 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/claimgate/claimgate/sts/xmlsafe"
+)
+
+// Signature algorithm names as configured (a relying party's
+// signature_algorithm, RelyingParty.SignatureAlgorithm).
+const (
+	AlgRSASHA256 = "rsa-sha256"
+	AlgRSASHA1   = "rsa-sha1"
 )
 
 // Signature and digest method URIs the verifier knows by name.
@@ -18,12 +26,37 @@ const (
 	DigestSHA1URI   = "http://www.w3.org/2000/09/xmldsig#sha1"
 )
 
+// signingHashes are the hashes a Signer can sign with, one goxmldsig
+// context each, built once by NewSigner.
+func signingHashes() []crypto.Hash { return []crypto.Hash{crypto.SHA256, crypto.SHA1} }
+
+// hashFor is the hash a Signer signs with for the algorithm name alg (""
+// is rsa-sha256).
+func hashFor(alg string) (crypto.Hash, bool) {
+	switch alg {
+	case "", AlgRSASHA256:
+		return crypto.SHA256, true
+	case AlgRSASHA1:
+		return crypto.SHA1, true
+	}
+	return 0, false
+}
+
+// CheckAlgorithm reports whether alg is a configuration name claimgate
+// signs and verifies with: AlgRSASHA256, "" for the same, or AlgRSASHA1.
+func CheckAlgorithm(alg string) error {
+	if _, ok := hashFor(alg); !ok {
+		return fmt.Errorf("signature algorithm %q is not %q or %q", alg, AlgRSASHA256, AlgRSASHA1)
+	}
+	return nil
+}
+
 // SignatureMethods returns the SignatureMethod URIs a party configured
-// with alg (a RelyingParty.SignatureAlgorithm: AlgRSASHA256, "" for the
-// same, or AlgRSASHA1) accepts, for VerifyOptions.SignatureAlgorithms.
-// SHA-1 is tolerated next to SHA-256, never required: that is how AD FS
-// reads a trust's SignatureAlgorithm, refusing only a signature weaker
-// than the one set (event 372, "Weak Signature Algorithm Error").
+// with alg (AlgRSASHA256, "" for the same, or AlgRSASHA1) accepts, for
+// Trust.Algorithms. SHA-1 is tolerated next to SHA-256, never required:
+// that is how AD FS reads a trust's SignatureAlgorithm, refusing only a
+// signature weaker than the one set (event 372, "Weak Signature Algorithm
+// Error").
 func SignatureMethods(alg string) ([]string, error) {
 	switch alg {
 	case "", AlgRSASHA256:
@@ -31,7 +64,7 @@ func SignatureMethods(alg string) ([]string, error) {
 	case AlgRSASHA1:
 		return []string{SigRSASHA256, SigRSASHA1}, nil
 	}
-	return nil, fmt.Errorf("sts: signature algorithm %q is not %q or %q", alg, AlgRSASHA256, AlgRSASHA1)
+	return nil, fmt.Errorf("sts: %w", CheckAlgorithm(alg))
 }
 
 // CheckSignatureAlgorithms is the algorithm policy of the verifier and of

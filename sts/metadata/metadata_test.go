@@ -1,4 +1,4 @@
-package sts
+package metadata
 
 import (
 	"bytes"
@@ -13,26 +13,28 @@ import (
 	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
-func testMetadataConfig(t *testing.T) MetadataConfig {
+func testMetadataConfig(t *testing.T) Config {
 	k, c := loadKeyPair(t, "signing")
 	_, next := loadKeyPair(t, "other") // a rolled-in next key, published but not signing
-	return MetadataConfig{
-		EntityID:                     testEntityID,
-		PassiveEndpoint:              "https://sts.acme.example/wsfed",
-		SecurityTokenServiceEndpoint: "https://sts.acme.example/wsfed",
-		Certificates:                 []*x509.Certificate{c, next},
-		ClaimTypes:                   claims.Known(),
-		Signer:                       k,
-		SigningCertificate:           c,
-		Now:                          func() time.Time { return fixedNow },
-		NewID:                        func() string { return "_00000000-0000-4000-8000-0000000000md" },
-		ValidFor:                     7 * 24 * time.Hour,
+	return Config{
+		EntityID:           testEntityID,
+		Certificates:       []*x509.Certificate{c, next},
+		Signer:             k,
+		SigningCertificate: c,
+		Now:                func() time.Time { return fixedNow },
+		NewID:              func() string { return "_00000000-0000-4000-8000-0000000000md" },
+		ValidFor:           7 * 24 * time.Hour,
+		WSFed: &WSFedRole{
+			PassiveEndpoint:              "https://sts.acme.example/wsfed",
+			SecurityTokenServiceEndpoint: "https://sts.acme.example/wsfed",
+			ClaimTypes:                   claims.Known(),
+		},
 	}
 }
 
 func buildTestMetadata(t *testing.T) []byte {
 	t.Helper()
-	md, err := BuildMetadata(testMetadataConfig(t))
+	md, err := Build(testMetadataConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestMetadataStructure(t *testing.T) {
 		t.Fatalf("EntityDescriptor attributes wrong: %v", ed.Attr)
 	}
 	kids := ed.ChildElements()
-	if len(kids) != 2 || !xmlsafe.Is(kids[0], NSDSig, "Signature") || !xmlsafe.Is(kids[1], NSMetadata, "RoleDescriptor") {
+	if len(kids) != 2 || !xmlsafe.Is(kids[0], xmlsafe.NSDSig, "Signature") || !xmlsafe.Is(kids[1], NSMetadata, "RoleDescriptor") {
 		t.Fatal("want ds:Signature first, then the RoleDescriptor")
 	}
 	if ki := kids[0].FindElement("KeyInfo/X509Data/X509Certificate"); ki == nil || ki.Text() != certB64(t, signingCert) {
@@ -145,18 +147,18 @@ func moveElement(t *testing.T, doc []byte, start, end string) []byte {
 }
 
 func TestMetadataConfigErrors(t *testing.T) {
-	for name, mut := range map[string]func(*MetadataConfig){
-		"no entity ID":             func(c *MetadataConfig) { c.EntityID = "" },
-		"no passive endpoint":      func(c *MetadataConfig) { c.PassiveEndpoint = "" },
-		"no certificates":          func(c *MetadataConfig) { c.Certificates = nil },
-		"no signer":                func(c *MetadataConfig) { c.Signer = nil },
-		"signing cert unpublished": func(c *MetadataConfig) { c.Certificates = c.Certificates[1:] },
-		"bad ID":                   func(c *MetadataConfig) { c.NewID = func() string { return "1abc" } },
-		"control char":             func(c *MetadataConfig) { c.ClaimTypes = []claims.TypeInfo{{URI: "http://x/\x02"}} },
+	for name, mut := range map[string]func(*Config){
+		"no entity ID":             func(c *Config) { c.EntityID = "" },
+		"no passive endpoint":      func(c *Config) { c.WSFed.PassiveEndpoint = "" },
+		"no certificates":          func(c *Config) { c.Certificates = nil },
+		"no signer":                func(c *Config) { c.Signer = nil },
+		"signing cert unpublished": func(c *Config) { c.Certificates = c.Certificates[1:] },
+		"bad ID":                   func(c *Config) { c.NewID = func() string { return "1abc" } },
+		"control char":             func(c *Config) { c.WSFed.ClaimTypes = []claims.TypeInfo{{URI: "http://x/\x02"}} },
 	} {
 		cfg := testMetadataConfig(t)
 		mut(&cfg)
-		if _, err := BuildMetadata(cfg); err == nil {
+		if _, err := Build(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

@@ -1,4 +1,4 @@
-package sts
+package wsfed
 
 import "github.com/claimgate/claimgate/claims"
 
@@ -18,6 +18,8 @@ func (r *Request) AuthenticationMethod(secondFactor bool) (method string, satisf
 // is what was really done: multipleauthn after two factors, SAML password
 // otherwise. claimgate explain judges tokens with this same function, so
 // the issuer and explain cannot disagree about what should have been sent.
+// The rule is WS-Fed's (wauth, and SAML 1.1 method URIs as fallbacks);
+// SAML 2.0's RequestedAuthnContext will get its own in sts/saml2.
 //
 // satisfied is false when wauth asked for something this sign-in did not
 // deliver (unknown values, TLS client certificates, Windows integrated,

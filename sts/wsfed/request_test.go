@@ -1,4 +1,4 @@
-package sts
+package wsfed
 
 import (
 	"errors"
@@ -97,7 +97,7 @@ func TestParseWSFed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := ParseWSFed(q, testParties())
+			r, err := ParseRequest(q, testParties())
 			if tc.code == "" {
 				if err != nil {
 					t.Fatalf("unexpected error %v", err)
@@ -209,7 +209,7 @@ func FuzzParseWSFed(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r, err := ParseWSFed(q, testParties())
+		r, err := ParseRequest(q, testParties())
 		if err != nil {
 			var re *RequestError
 			if !errors.As(err, &re) || re.Message == "" {

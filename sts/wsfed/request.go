@@ -1,4 +1,4 @@
-package sts
+package wsfed
 
 import (
 	"fmt"
@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/claimgate/claimgate/sts/internal/xmltext"
+	"github.com/claimgate/claimgate/sts/xmlsig"
 )
 
 // WS-Federation actions (the wa parameter).
@@ -32,18 +35,13 @@ type RelyingParty struct {
 	// ReplyURL is where the token is POSTed: AD FS's passive endpoint,
 	// https://adfs.example.com/adfs/ls/.
 	ReplyURL string
-	// SignatureAlgorithm is "rsa-sha256" (default, also "") or "rsa-sha1"
-	// for legacy parties.
+	// SignatureAlgorithm is xmlsig.AlgRSASHA256 ("rsa-sha256", the
+	// default, also "") or xmlsig.AlgRSASHA1 ("rsa-sha1") for legacy
+	// parties.
 	SignatureAlgorithm string
 	// TokenLifetime overrides the issuer's default lifetime when > 0.
 	TokenLifetime time.Duration
 }
-
-// Signature algorithm names accepted in RelyingParty.SignatureAlgorithm.
-const (
-	AlgRSASHA256 = "rsa-sha256"
-	AlgRSASHA1   = "rsa-sha1"
-)
 
 // Validate reports configuration problems of the party. Paths are left
 // to the caller, which knows where the party came from.
@@ -55,10 +53,8 @@ func (p RelyingParty) Validate() error {
 	if u, err := url.Parse(p.ReplyURL); err != nil || u.Scheme == "" || u.Host == "" {
 		probs = append(probs, fmt.Sprintf("reply URL %q is not an absolute URL", p.ReplyURL))
 	}
-	switch p.SignatureAlgorithm {
-	case "", AlgRSASHA256, AlgRSASHA1:
-	default:
-		probs = append(probs, fmt.Sprintf("signature algorithm %q is not %q or %q", p.SignatureAlgorithm, AlgRSASHA256, AlgRSASHA1))
+	if err := xmlsig.CheckAlgorithm(p.SignatureAlgorithm); err != nil {
+		probs = append(probs, err.Error())
 	}
 	if p.TokenLifetime < 0 {
 		probs = append(probs, "token lifetime is negative")
@@ -92,7 +88,7 @@ func (l PartyList) Party(identifier string) (*RelyingParty, bool) {
 }
 
 // PartyForReply returns a copy of the party whose ReplyURL equals reply.
-// ParseWSFed uses it to judge a sign-out wreply that comes without
+// ParseRequest uses it to judge a sign-out wreply that comes without
 // wtrealm.
 func (l PartyList) PartyForReply(reply string) (*RelyingParty, bool) {
 	for i := range l {
@@ -153,24 +149,24 @@ type Request struct {
 	Notes []string
 }
 
-// ParseWSFed checks a WS-Fed query (or form) against the configured
+// ParseRequest checks a WS-Fed query (or form) against the configured
 // parties. Every refusal is a *RequestError whose Message is safe to show.
 // Unknown parameters and unknown wauth values are ignored, as MWBF
 // 3.1.5.2 requires.
-func ParseWSFed(q url.Values, parties Parties) (*Request, error) {
+func ParseRequest(q url.Values, parties Parties) (*Request, error) {
 	for k, vs := range q {
 		if len(vs) > 1 {
-			return nil, reqErr(CodeDuplicateParam, "parameter %q given %d times", clip(k), len(vs))
+			return nil, reqErr(CodeDuplicateParam, "parameter %q given %d times", xmltext.Clip(k), len(vs))
 		}
 		limit := MaxParamLen
 		if k == "wctx" {
 			limit = MaxWctxLen
 		}
 		if len(k) > MaxParamLen || len(vs[0]) > limit {
-			return nil, reqErr(CodeTooLarge, "parameter %q is %d bytes, limit %d", clip(k), len(vs[0]), limit)
+			return nil, reqErr(CodeTooLarge, "parameter %q is %d bytes, limit %d", xmltext.Clip(k), len(vs[0]), limit)
 		}
 		if !cleanParam(vs[0]) {
-			return nil, reqErr(CodeMalformed, "parameter %q holds invalid UTF-8 or control characters", clip(k))
+			return nil, reqErr(CodeMalformed, "parameter %q holds invalid UTF-8 or control characters", xmltext.Clip(k))
 		}
 	}
 	wa := q.Get("wa")
@@ -192,7 +188,7 @@ func ParseWSFed(q url.Values, parties Parties) (*Request, error) {
 	case WaSignOutCleanup:
 		r.Action = ActionSignOutCleanup
 	default:
-		return nil, reqErr(CodeUnknownWa, "wa %q is not supported", clip(wa))
+		return nil, reqErr(CodeUnknownWa, "wa %q is not supported", xmltext.Clip(wa))
 	}
 	parseSignOut(r, q, parties)
 	return r, nil
@@ -204,10 +200,10 @@ func parseSignIn(r *Request, q url.Values, parties Parties) (*Request, error) {
 	}
 	p, ok := parties.Party(r.Realm)
 	if !ok {
-		return nil, reqErr(CodeUnknownRealm, "wtrealm %q is not a configured relying party", clip(r.Realm))
+		return nil, reqErr(CodeUnknownRealm, "wtrealm %q is not a configured relying party", xmltext.Clip(r.Realm))
 	}
 	if _, given := q["wreply"]; given && q.Get("wreply") != p.ReplyURL {
-		return nil, reqErr(CodeForeignReply, "wreply %q is not the reply URL of %q", clip(q.Get("wreply")), clip(r.Realm))
+		return nil, reqErr(CodeForeignReply, "wreply %q is not the reply URL of %q", xmltext.Clip(q.Get("wreply")), xmltext.Clip(r.Realm))
 	}
 	r.Party, r.Reply = p, p.ReplyURL
 	return r, nil
@@ -222,7 +218,7 @@ func parseSignOut(r *Request, q url.Values, parties Parties) {
 		if p, ok := parties.Party(r.Realm); ok {
 			r.Party, r.Reply = p, p.ReplyURL
 		} else {
-			r.Notes = append(r.Notes, fmt.Sprintf("sign-out for unknown wtrealm %q ignored", clip(r.Realm)))
+			r.Notes = append(r.Notes, fmt.Sprintf("sign-out for unknown wtrealm %q ignored", xmltext.Clip(r.Realm)))
 		}
 	}
 	reply, given := q["wreply"]
@@ -235,7 +231,7 @@ func parseSignOut(r *Request, q url.Values, parties Parties) {
 	case r.Party == nil && replyKnown(parties, reply[0]):
 		r.SignOutReply = reply[0]
 	default:
-		r.Notes = append(r.Notes, fmt.Sprintf("sign-out wreply %q is not a configured reply URL; not followed", clip(reply[0])))
+		r.Notes = append(r.Notes, fmt.Sprintf("sign-out wreply %q is not a configured reply URL; not followed", xmltext.Clip(reply[0])))
 	}
 }
 
@@ -273,13 +269,4 @@ func hasToken(s, tok string) bool {
 		}
 	}
 	return false
-}
-
-// clip shortens input quoted into log detail.
-func clip(s string) string {
-	const n = 200
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

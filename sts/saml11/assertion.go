@@ -1,4 +1,4 @@
-package sts
+package saml11
 
 import (
 	"fmt"
@@ -8,16 +8,15 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/claimgate/claimgate/claims"
-	"github.com/claimgate/claimgate/sts/xmlsafe"
+	"github.com/claimgate/claimgate/sts/internal/xmltext"
 )
 
 // SAML 1.1 names used in the token.
 const (
-	NSSAML11            = "urn:oasis:names:tc:SAML:1.0:assertion"
-	NSDSig              = xmlsafe.NSDSig
+	NSAssertion         = "urn:oasis:names:tc:SAML:1.0:assertion"
 	NameIDUnspecified   = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
 	ConfirmationBearer  = "urn:oasis:names:tc:SAML:1.0:cm:bearer"
-	TokenTypeSAML11     = "urn:oasis:names:tc:SAML:1.0:assertion"
+	TokenType           = "urn:oasis:names:tc:SAML:1.0:assertion"
 	assertionIDAttr     = "AssertionID"
 	samlPrefix          = "saml"
 	maxClaimTypesPerTok = 1000
@@ -34,7 +33,7 @@ type Subject struct {
 // Authn is how and when the user authenticated.
 type Authn struct {
 	// Method is the AuthenticationStatement's AuthenticationMethod; see
-	// Request.AuthenticationMethod.
+	// wsfed.Request.AuthenticationMethod.
 	Method string
 	// Instant is when authentication finished; zero means the issue time.
 	Instant time.Time
@@ -69,16 +68,16 @@ func BuildAssertion(in AssertionInput) (*etree.Element, error) {
 		format = NameIDUnspecified
 	}
 	a := samlEl(nil, "Assertion")
-	a.CreateAttr("xmlns:saml", NSSAML11)
+	a.CreateAttr("xmlns:saml", NSAssertion)
 	a.CreateAttr("MajorVersion", "1")
 	a.CreateAttr("MinorVersion", "1")
 	a.CreateAttr(assertionIDAttr, in.ID)
 	a.CreateAttr("Issuer", in.Issuer)
-	a.CreateAttr("IssueInstant", formatTime(in.IssueInstant))
+	a.CreateAttr("IssueInstant", xmltext.FormatTime(in.IssueInstant))
 
 	cond := samlEl(a, "Conditions")
-	cond.CreateAttr("NotBefore", formatTime(in.NotBefore))
-	cond.CreateAttr("NotOnOrAfter", formatTime(in.NotOnOrAfter))
+	cond.CreateAttr("NotBefore", xmltext.FormatTime(in.NotBefore))
+	cond.CreateAttr("NotOnOrAfter", xmltext.FormatTime(in.NotOnOrAfter))
 	samlEl(samlEl(cond, "AudienceRestrictionCondition"), "Audience").SetText(in.Audience)
 
 	if hasValues(in.Claims) {
@@ -104,13 +103,13 @@ func BuildAssertion(in AssertionInput) (*etree.Element, error) {
 	if instant.IsZero() {
 		instant = in.IssueInstant
 	}
-	authn.CreateAttr("AuthenticationInstant", formatTime(instant))
+	authn.CreateAttr("AuthenticationInstant", xmltext.FormatTime(instant))
 	addSubject(authn, in.Subject.NameID, format)
 	return a, nil
 }
 
 func checkAssertionInput(in AssertionInput) error {
-	if !isNCName(in.ID) {
+	if !xmltext.IsNCName(in.ID) {
 		return fmt.Errorf("sts: assertion ID %q is not an NCName", in.ID)
 	}
 	for _, f := range []struct{ name, v string }{
@@ -120,15 +119,15 @@ func checkAssertionInput(in AssertionInput) error {
 		if f.v == "" {
 			return fmt.Errorf("sts: %s is empty", f.name)
 		}
-		if err := checkXMLText("sts: "+f.name, f.v); err != nil {
+		if err := xmltext.CheckText("sts: "+f.name, f.v); err != nil {
 			return err
 		}
 	}
-	if err := checkXMLText("sts: subject name ID format", in.Subject.Format); err != nil {
+	if err := xmltext.CheckText("sts: subject name ID format", in.Subject.Format); err != nil {
 		return err
 	}
 	if !in.NotBefore.Before(in.NotOnOrAfter) {
-		return fmt.Errorf("sts: NotBefore %s is not before NotOnOrAfter %s", formatTime(in.NotBefore), formatTime(in.NotOnOrAfter))
+		return fmt.Errorf("sts: NotBefore %s is not before NotOnOrAfter %s", xmltext.FormatTime(in.NotBefore), xmltext.FormatTime(in.NotOnOrAfter))
 	}
 	if len(in.Claims) > maxClaimTypesPerTok {
 		return fmt.Errorf("sts: %d claim types, limit %d", len(in.Claims), maxClaimTypesPerTok)
@@ -138,11 +137,11 @@ func checkAssertionInput(in AssertionInput) error {
 		if ns == "" || name == "" {
 			return fmt.Errorf("sts: claim type %q has no namespace/name split at its last '/'", c.Type)
 		}
-		if err := checkXMLText("sts: claim type", c.Type); err != nil {
+		if err := xmltext.CheckText("sts: claim type", c.Type); err != nil {
 			return err
 		}
 		for i, v := range c.Values {
-			if err := checkXMLText(fmt.Sprintf("sts: claim %s value %d", c.Type, i), v); err != nil {
+			if err := xmltext.CheckText(fmt.Sprintf("sts: claim %s value %d", c.Type, i), v); err != nil {
 				return err
 			}
 		}

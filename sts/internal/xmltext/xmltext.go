@@ -1,4 +1,9 @@
-package sts
+// Package xmltext holds the text rules every document sts writes shares:
+// the timestamp form, which characters XML 1.0 may carry, what an xs:ID
+// looks like, and the one serializer of a signed element. It is internal
+// to sts: the document packages (saml11, wsfed, metadata, later saml2)
+// use it, nothing outside does. Pure: no I/O, no clock.
+package xmltext
 
 import (
 	"errors"
@@ -14,7 +19,8 @@ import (
 // samlTime is the timestamp form AD FS writes: UTC, milliseconds, Z.
 const samlTime = "2006-01-02T15:04:05.000Z"
 
-func formatTime(t time.Time) string { return t.UTC().Format(samlTime) }
+// FormatTime writes t the way AD FS does: UTC, milliseconds, Z.
+func FormatTime(t time.Time) string { return t.UTC().Format(samlTime) }
 
 // ErrInvalidXMLText is wrapped by issuance errors for a value that XML 1.0
 // cannot carry, or should never carry (claims.CheckXMLText: invalid UTF-8,
@@ -22,20 +28,22 @@ func formatTime(t time.Time) string { return t.UTC().Format(samlTime) }
 // silently replace such characters at write time, after the digest was
 // computed, so they are refused before signing. The users file and
 // `claimgate check --user` apply the same rule, so a value refused here was
-// reported there first.
+// reported there first. Callers outside sts see it as sts.ErrInvalidXMLText.
 var ErrInvalidXMLText = errors.New("value cannot be carried in XML 1.0")
 
-func checkXMLText(field, s string) error {
+// CheckText refuses s when XML 1.0 cannot carry it; field names the value
+// in the error, which wraps ErrInvalidXMLText.
+func CheckText(field, s string) error {
 	if err := claims.CheckXMLText(s); err != nil {
 		return fmt.Errorf("%s: %w: %w", field, err, ErrInvalidXMLText)
 	}
 	return nil
 }
 
-// isNCName is a conservative check of an xs:ID value: ASCII letters,
+// IsNCName is a conservative check of an xs:ID value: ASCII letters,
 // digits, '_', '-', '.', not starting with a digit, '-' or '.'. AD FS is
 // known to dislike IDs that start with a digit.
-func isNCName(s string) bool {
+func IsNCName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -51,19 +59,28 @@ func isNCName(s string) bool {
 	return true
 }
 
-// serialize writes a signed element exactly once. Canonical text and
+// Serialize writes a signed element exactly once. Canonical text and
 // attribute escaping write CR (and TAB/LF in attributes) as character
 // references, so a normal XML parser, which normalizes raw line endings,
 // reads back exactly the characters that were digested.
-func serialize(el *etree.Element) ([]byte, error) {
+func Serialize(el *etree.Element) ([]byte, error) {
 	doc := etree.NewDocument()
 	doc.SetRoot(el)
 	doc.WriteSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true, CanonicalEndTags: true}
 	return doc.WriteToBytes()
 }
 
-// escapeText escapes character data written by hand (the RSTR wrapper)
-// the same way serialize does.
-func escapeText(s string) string {
+// EscapeText escapes character data written by hand (the RSTR wrapper)
+// the same way Serialize does.
+func EscapeText(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;").Replace(s)
+}
+
+// Clip shortens input quoted into log detail.
+func Clip(s string) string {
+	const n = 200
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
