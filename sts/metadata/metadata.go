@@ -43,6 +43,8 @@ type Config struct {
 
 	// WSFed is the WS-Federation security token service role.
 	WSFed *WSFedRole
+	// SAML2 is the SAML 2.0 identity provider role (saml2.go).
+	SAML2 *SAML2IdPRole
 }
 
 func (cfg *Config) check() error {
@@ -50,10 +52,14 @@ func (cfg *Config) check() error {
 	if cfg.EntityID == "" {
 		errs = append(errs, errors.New("entity ID is empty"))
 	}
-	if cfg.WSFed == nil {
+	if cfg.WSFed == nil && cfg.SAML2 == nil {
 		errs = append(errs, errors.New("no role to publish"))
-	} else {
+	}
+	if cfg.WSFed != nil {
 		errs = append(errs, cfg.WSFed.check()...)
+	}
+	if cfg.SAML2 != nil {
+		errs = append(errs, cfg.SAML2.check()...)
 	}
 	if len(cfg.Certificates) == 0 {
 		errs = append(errs, errors.New("no signing certificates to publish"))
@@ -117,6 +123,9 @@ func Build(cfg Config) ([]byte, error) {
 	}
 	if cfg.WSFed != nil {
 		addWSFedRole(ed, cfg.WSFed, cfg.Certificates)
+	}
+	if cfg.SAML2 != nil {
+		addSAML2Role(ed, cfg.SAML2, cfg.Certificates)
 	}
 
 	if err := checkTree(ed); err != nil {

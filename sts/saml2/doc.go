@@ -1,33 +1,62 @@
-// Package saml2 will be claimgate's SAML 2.0 identity provider protocol
-// core (issue 11). Nothing lives here yet; this file records what will,
-// so the split of sts has a place for it.
+// Package saml2 is claimgate's SAML 2.0 identity provider protocol core
+// (issue 11): AD FS (Add-AdfsClaimsProviderTrust -ProtocolProfile SAML),
+// Shibboleth and SimpleSAMLphp sign users in through it. It is pure: the
+// SAML 2.0 adapter beside internal/login parses nothing itself, it hands
+// this package the query or form and renders what comes back.
 //
-// What will live here:
+//	GET  /saml2/sso?SAMLRequest=…&RelayState=…[&SigAlg=…&Signature=…]
+//	  └─ ParseRedirect(r.URL.RawQuery, sps, ParseOptions) → *AuthnRequest
+//	       decodeRedirect: raw parameters (duplicates refused), base64, raw
+//	         DEFLATE capped at MaxBytes (deflate bombs stop there), RelayState
+//	POST /saml2/sso  SAMLRequest=…&RelayState=…
+//	  └─ ParsePOST(form, sps, ParseOptions) → *AuthnRequest
+//	both:
+//	  readMessage: xmlsig.ReadUntrusted (the xmlsafe gate: size, no "<!",
+//	    round trip) → samlp:AuthnRequest by namespace → Issuer = a known SP
+//	    → signature (verifyMessage): POST enveloped through xmlsig.Verify,
+//	    Redirect detached over the exact query octets; required when the SP
+//	    is AuthnRequestsSigned; values read from the signed element only
+//	  chooseACS: the ACS URL only if registered, else the index, else the
+//	    SP's default; never an address the SP did not register
+//	  ── from here a refusal can be a SAML error Response (StatusError.Request)
+//	  header.check: Version, Destination = our endpoint, IssueInstant within
+//	    the skew, replayed ID (IDCache); ProtocolBinding HTTP-POST only;
+//	    NameIDPolicy (InvalidNameIDPolicy); RequestedAuthnContext; ForceAuthn,
+//	    IsPassive (the login flow acts on them)
 //
-//   - AuthnRequest parsing: HTTP-Redirect (DEFLATE, the detached signature
-//     over the query string) and HTTP-POST (enveloped signature), through
-//     the sts/xmlsafe gate and verified with the service provider's
-//     certificates via sts/xmlsig; IssueInstant window, replayed IDs,
-//     NameIDPolicy, ForceAuthn, IsPassive, RelayState length; the
-//     assertion consumer URL chosen from the SP's metadata, never from an
-//     unchecked request field.
-//   - The Response: Destination, InResponseTo, Issuer, Status, and the
-//     assertion (Subject with the requested NameID format, bearer
-//     SubjectConfirmationData, Conditions with the SP as Audience,
-//     AuthnStatement, AttributeStatement), signed by an xmlsig.Signer with
-//     the SAML 2.0 layout (Reference #ID, ds:Signature right after
-//     saml:Issuer: xmlsig.PlaceAfter); optional encryption to the SP.
-//   - The rule for RequestedAuthnContext (which class reference a sign-in
-//     satisfied), beside WS-Fed's wsfed.AuthenticationMethodFor.
-//   - LogoutRequest parsing and the signed LogoutResponse.
+//	login (password, second factor: AuthnRequest.NeedsSecondFactor) happens outside
 //
-// The IdP's metadata role (md:IDPSSODescriptor) belongs to sts/metadata,
-// as an addition beside the WS-Fed role; the Issuer in package sts (or a
-// SAML 2.0 sibling of it) composes this package with the signer.
+//	IdP.Respond(ResponseInput) → *Response, POSTed as SAMLResponse + RelayState to the ACS
+//	  AuthnContextFor: the class reference (multipleauthn after two factors,
+//	    PasswordProtectedTransport otherwise, or the exact one asked for)
+//	  makeNameID: unspecified, emailAddress, persistent (HMAC of the user's
+//	    SID and the SP's entity ID under a key passed in), transient (random)
+//	  buildAssertion → signed by xmlsig (ds:Signature right after Issuer)
+//	    → optionally encrypted to the SP (AES-256-GCM or AES-128-CBC, RSA-OAEP)
+//	  samlp:Response around it, signed too when the SP is SignResponse
+//	IdP.ErrorResponse(*StatusError)  signed Response with the status, no assertion
+//
+//	ParseLogoutRedirect / ParseLogoutPOST → *LogoutRequest (signed unless the SP
+//	  is InsecureUnsignedLogout);  IdP.LogoutResponse → signed, to the SP's POST SLO
+//
+//	SPFromMetadata(bytes, MetadataOptions) → *SP from an SPSSODescriptor (AD FS's
+//	  own metadata), signature checked against pinned certificates
+//
+// Errors are *StatusError: a SAML status (Requester/Responder/
+// VersionMismatch and a second-level code), a fixed Message for users and
+// SPs, and a Detail for the log. When Request (or Logout) is set the answer
+// is a SAML message to the SP's registered endpoint; otherwise nothing
+// about the sender is proven and the answer is a 400 page.
+//
+// The Redirect binding's signature is not XML-DSig, so it is computed
+// here (signature.go) with crypto/rsa; which algorithms an SP may use is
+// still xmlsig's decision (xmlsig.SignatureMethods). Everything XML-DSig
+// goes through xmlsig.
 //
 // What it must never do: import net/http or know sessions, cookies and
-// pages (the SAML 2.0 adapter beside internal/login parses the HTTP
-// binding and mounts the routes), read untrusted XML other than through
-// sts/xmlsafe, sign or verify other than through sts/xmlsig, or keep
-// mutable state: the clock, IDs, keys and the replay cache are injected.
+// pages; read untrusted XML other than through sts/xmlsafe (via
+// xmlsig.ReadUntrusted); send a message to an address the SP did not
+// register; or keep mutable state: the clock, IDs, randomness, keys and the
+// replay cache are injected (sts/imports_test.go keeps its imports to
+// xmlsig, xmlsafe, claims and sts/internal).
 package saml2

@@ -1,0 +1,148 @@
+package saml2
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/claimgate/claimgate/sts/internal/xmltext"
+	"github.com/claimgate/claimgate/sts/xmlsafe"
+	"github.com/claimgate/claimgate/sts/xmlsig"
+)
+
+// MetadataOptions says how SPFromMetadata trusts a document.
+type MetadataOptions struct {
+	// TrustedCerts are acceptable metadata signing certificates: the
+	// signature's KeyInfo certificate must equal one of them byte for
+	// byte. Their dates are not judged: AD FS keeps signing with an
+	// expired certificate when rollover is off, and the pin is what
+	// carries trust (as in sts/adfsmeta).
+	TrustedCerts []*x509.Certificate
+	// InsecureAllowUnsigned reads a document without checking any
+	// signature: only for metadata an administrator copied by hand.
+	InsecureAllowUnsigned bool
+	// MaxBytes caps the document; 0 means xmlsafe.DefaultMaxBytes.
+	MaxBytes int64
+}
+
+// SPFromMetadata reads a service provider from its metadata: one
+// md:EntityDescriptor with an SPSSODescriptor supporting SAML 2.0 (AD FS
+// publishes one beside its WS-Fed roles). It fills EntityID, ACS, SLO,
+// SigningCerts, EncryptionCert, WantAssertionsSigned and
+// AuthnRequestsSigned, and NameIDFormat when exactly one format is listed
+// (several are a list of what the SP accepts, not a choice). Values are
+// read only from the signed element.
+func SPFromMetadata(doc []byte, opts MetadataOptions) (*SP, error) {
+	root, err := xmlsig.ReadUntrusted(doc, opts.MaxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("saml2: SP metadata: %w", err)
+	}
+	if !xmlsafe.Is(root, NSMetadata, "EntityDescriptor") {
+		return nil, fmt.Errorf("saml2: SP metadata: root is %s, want one md:EntityDescriptor", xmltext.Clip(root.FullTag()))
+	}
+	ed := root
+	if !opts.InsecureAllowUnsigned {
+		if len(opts.TrustedCerts) == 0 {
+			return nil, errors.New("saml2: SP metadata: no trusted signing certificates (or InsecureAllowUnsigned)")
+		}
+		v, err := xmlsig.Verify(root, xmlsig.Layout{Name: "metadata", IDAttr: "ID", Place: xmlsig.PlaceFirst},
+			xmlsig.Trust{Certs: opts.TrustedCerts, IgnoreTime: true})
+		if err != nil {
+			return nil, fmt.Errorf("saml2: SP metadata: %w", err)
+		}
+		ed = v.Element
+	}
+	sp := &SP{EntityID: strings.TrimSpace(ed.SelectAttrValue("entityID", ""))}
+	if sp.EntityID == "" {
+		return nil, errors.New("saml2: SP metadata: no entityID")
+	}
+	var sso *etree.Element
+	for _, d := range xmlsafe.Children(ed, NSMetadata, "SPSSODescriptor") {
+		if containsToken(d.SelectAttrValue("protocolSupportEnumeration", ""), NSProtocol) {
+			sso = d
+			break
+		}
+	}
+	if sso == nil {
+		return nil, errors.New("saml2: SP metadata: no SPSSODescriptor for the SAML 2.0 protocol")
+	}
+	if err := readSPDescriptor(sso, sp); err != nil {
+		return nil, fmt.Errorf("saml2: SP metadata: %w", err)
+	}
+	if err := sp.Validate(); err != nil {
+		return nil, fmt.Errorf("saml2: SP metadata: %w", err)
+	}
+	return sp, nil
+}
+
+func readSPDescriptor(sso *etree.Element, sp *SP) error {
+	var err error
+	if sp.WantAssertionsSigned, err = metadataBool(sso, "WantAssertionsSigned"); err != nil {
+		return err
+	}
+	if sp.AuthnRequestsSigned, err = metadataBool(sso, "AuthnRequestsSigned"); err != nil {
+		return err
+	}
+	for _, kd := range xmlsafe.Children(sso, NSMetadata, "KeyDescriptor") {
+		certs, err := xmlsafe.KeyInfoCerts(kd)
+		if err != nil {
+			return fmt.Errorf("KeyDescriptor: %w", err)
+		}
+		// A KeyDescriptor without use serves both (metadata §2.4.1.1).
+		use := kd.SelectAttrValue("use", "")
+		for _, c := range certs {
+			if use == "signing" || use == "" {
+				sp.SigningCerts = append(sp.SigningCerts, c)
+			}
+			if (use == "encryption" || use == "") && sp.EncryptionCert == nil {
+				sp.EncryptionCert = c
+			}
+		}
+	}
+	for _, e := range xmlsafe.Children(sso, NSMetadata, "SingleLogoutService") {
+		sp.SLO = append(sp.SLO, Endpoint{Binding: e.SelectAttrValue("Binding", ""), Location: e.SelectAttrValue("Location", ""),
+			ResponseLocation: e.SelectAttrValue("ResponseLocation", "")})
+	}
+	var formats []string
+	for _, f := range xmlsafe.Children(sso, NSMetadata, "NameIDFormat") {
+		formats = append(formats, strings.TrimSpace(f.Text()))
+	}
+	if len(formats) == 1 && formats[0] != NameIDUnspecified {
+		sp.NameIDFormat = formats[0]
+	}
+	for _, e := range xmlsafe.Children(sso, NSMetadata, "AssertionConsumerService") {
+		acs := Endpoint{Binding: e.SelectAttrValue("Binding", ""), Location: e.SelectAttrValue("Location", "")}
+		n, err := strconv.ParseUint(e.SelectAttrValue("index", ""), 10, 16)
+		if err != nil {
+			return fmt.Errorf("AssertionConsumerService index %q is not an unsigned short", xmltext.Clip(e.SelectAttrValue("index", "")))
+		}
+		acs.Index = int(n)
+		if acs.IsDefault, err = metadataBool(e, "isDefault"); err != nil {
+			return err
+		}
+		sp.ACS = append(sp.ACS, acs)
+	}
+	return nil
+}
+
+func metadataBool(el *etree.Element, name string) (bool, error) {
+	b, se := boolAttr(el, name)
+	if se != nil {
+		return false, errors.New(se.Detail)
+	}
+	return b, nil
+}
+
+// containsToken reports whether the space-separated list s holds tok.
+func containsToken(s, tok string) bool {
+	for _, f := range strings.Fields(s) {
+		if f == tok {
+			return true
+		}
+	}
+	return false
+}
