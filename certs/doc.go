@@ -8,6 +8,11 @@
 //	Generate (certs new) ──┘            ├─> NewSet ─> Set{Signing, Published}
 //	public-only .cer (LoadCertificate) ─────┘
 //
+// A key kept in a hardware security module (signing.signer: pkcs11) is
+// known here only by its certificate: CertificateOnly makes a pair whose
+// Key has the public key and refuses to sign, and package internal/signer
+// opens the signer that can.
+//
 // The first configured pair signs tokens and metadata; every pair's
 // certificate and every extra public-only certificate is published in the
 // federation metadata, so AD FS learns a new key before claimgate uses it

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what claimgate's tests need on a bare Debian 12 machine: the
 # independent XML verifiers (xmlsec1, xmllint), oathtool, Chromium for the
-# browser tests, OpenSSL, and the Go modules. The Samba AD DC is installed
-# by scripts/samba/setup.sh, PostgreSQL by scripts/postgres/setup.sh. Safe
-# to run again: it installs only what is missing.
+# browser tests, OpenSSL, a C toolchain with libssl-dev and SoftHSM for the
+# signers built with -tags openssl and -tags pkcs11 (internal/signer), and
+# the Go modules. The Samba AD DC is installed by scripts/samba/setup.sh,
+# PostgreSQL by scripts/postgres/setup.sh. Safe to run again: it installs
+# only what is missing.
 set -euo pipefail
 
-pkgs=(xmlsec1 libxml2-utils oathtool chromium openssl ca-certificates systemd) # systemd: systemd-analyze, for deploy/lint
+pkgs=(xmlsec1 libxml2-utils oathtool chromium openssl ca-certificates systemd # systemd: systemd-analyze, for deploy/lint
+  gcc libc6-dev pkg-config libssl-dev softhsm2) # cgo, libcrypto for -tags openssl, SoftHSM for the -tags pkcs11 tests
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,7 +21,8 @@
 // metadata → wsfed, saml11, xmlsig (for their names). imports_test.go
 // keeps it so, and keeps net/http out of all of them.
 //
-// The flow the Issuer owns, with the HTTP layer (internal/login) around it:
+// The flow the Issuer owns, with the HTTP layer (internal/login and its
+// WS-Fed adapter internal/login/wsfedflow) around it:
 //
 //	GET/POST /wsfed?wa=wsignin1.0&wtrealm=…&wctx=…
 //	  └─ wsfed.ParseRequest(query, parties) → *wsfed.Request (or *wsfed.RequestError)
@@ -36,9 +37,12 @@
 //	GET /FederationMetadata/2007-06/FederationMetadata.xml
 //	  └─ metadata.Build(cfg) once at start-up, cached by the caller
 //
-// facade.go keeps the names this package exported before the split (type
-// aliases and thin wrappers) for callers outside sts/ that have not moved
-// yet; each says where its name lives now.
+// Package sts itself keeps only the Issuer: it is the one place that
+// composes wsfed and saml11, so no document package has to import a
+// sibling beside it. Callers use the document packages for everything
+// else (the request and relying parties from wsfed, the token and its
+// verifier from saml11 and wsfed, algorithms from xmlsig, metadata from
+// metadata).
 //
 // The package is pure and deterministic: it does no network or HTTP work,
 // and the clock, the ID source and the signing key are injected (nil

@@ -9,7 +9,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/saml11"
 )
 
 // Browser steps for the serve end-to-end tests. Every form submission
@@ -153,7 +153,7 @@ func (s *session) heading() string { return strings.TrimSpace(s.text("h1")) }
 
 // tokenArrives waits for the auto-POST to reach the relying party and
 // returns the token it accepted.
-func (s *session) tokenArrives(rp *relyingParty, before int) *sts.Token {
+func (s *session) tokenArrives(rp *relyingParty, before int) *saml11.Token {
 	s.t.Helper()
 	s.do("relying party page", chromedp.WaitVisible(chromedp.CSS("#verdict")))
 	if v := s.text("#verdict"); v != "valid" {

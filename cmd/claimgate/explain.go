@@ -11,9 +11,9 @@ import (
 
 	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/internal/config"
-	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/sts/adfsmeta"
 	"github.com/claimgate/claimgate/sts/explain"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 func runExplain(e *env, args []string) int {
@@ -135,8 +135,8 @@ func parseSignInRequest(s string) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	if q.Get("wa") != sts.WaSignIn {
-		return nil, errors.New("not a WS-Federation sign-in request (no wa=" + sts.WaSignIn + ")")
+	if q.Get("wa") != wsfed.WaSignIn {
+		return nil, errors.New("not a WS-Federation sign-in request (no wa=" + wsfed.WaSignIn + ")")
 	}
 	return q, nil
 }

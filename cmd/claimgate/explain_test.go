@@ -10,6 +10,9 @@ import (
 	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
+	"github.com/claimgate/claimgate/sts/xmlsig"
 )
 
 const explainRealm = "http://adfs.example.test/adfs/services/trust"
@@ -53,7 +56,7 @@ func issueFile(t *testing.T, kp *certs.KeyPair, query, alg, method string) strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := sts.ParseWSFed(q, sts.PartyList{{Identifier: explainRealm, ReplyURL: "https://adfs.example.test/adfs/ls/", SignatureAlgorithm: alg}})
+	req, err := wsfed.ParseRequest(q, wsfed.PartyList{{Identifier: explainRealm, ReplyURL: "https://adfs.example.test/adfs/ls/", SignatureAlgorithm: alg}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +67,7 @@ func issueFile(t *testing.T, kp *certs.KeyPair, query, alg, method string) strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := iss.IssueWSFed(req, sts.Subject{NameID: "alice@example.test"}, []claims.Claim{{Type: claims.UPN, Values: []string{"alice@example.test"}}}, sts.Authn{Method: method})
+	resp, err := iss.IssueWSFed(req, saml11.Subject{NameID: "alice@example.test"}, []claims.Claim{{Type: claims.UPN, Values: []string{"alice@example.test"}}}, saml11.Authn{Method: method})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +85,7 @@ func issueFile(t *testing.T, kp *certs.KeyPair, query, alg, method string) strin
 // never looked at the algorithm and accepted it in every case.
 func TestExplainSignatureAlgorithmFromConfig(t *testing.T) {
 	cfg, cfgSHA1, kp := explainSetup(t)
-	tok := issueFile(t, kp, "wa=wsignin1.0&wtrealm="+url.QueryEscape(explainRealm), sts.AlgRSASHA1, "")
+	tok := issueFile(t, kp, "wa=wsignin1.0&wtrealm="+url.QueryEscape(explainRealm), xmlsig.AlgRSASHA1, "")
 	code, out, errOut := runCmd(t, "", nil, "explain", "--config", cfg, tok)
 	if code != 1 || !strings.Contains(out, "✘ signature-algorithm") || !strings.Contains(out, "372") || !strings.Contains(out, "Verdict: AD FS would reject this token: signature-algorithm.") {
 		t.Fatalf("rsa-sha256 configuration: exit %d\n%s%s", code, out, errOut)

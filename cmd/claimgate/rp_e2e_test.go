@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // rpRealm is the relying party's identifier (its wtrealm), shaped like an
@@ -35,7 +36,7 @@ type relyingParty struct {
 
 // rpResult is one POST to the reply URL.
 type rpResult struct {
-	Token *sts.Token // nil when refused
+	Token *saml11.Token // nil when refused
 	Err   error
 	WCtx  string
 }
@@ -67,7 +68,7 @@ func (rp *relyingParty) begin(w http.ResponseWriter, r *http.Request) {
 
 func (rp *relyingParty) receive(w http.ResponseWriter, r *http.Request) {
 	res := rpResult{WCtx: r.PostFormValue("wctx")}
-	tok, err := sts.VerifyWSFedResult([]byte(r.PostFormValue("wresult")), sts.VerifyOptions{TrustedCerts: rp.trusted, Audience: rpRealm})
+	tok, err := wsfed.VerifyResult([]byte(r.PostFormValue("wresult")), saml11.VerifyOptions{TrustedCerts: rp.trusted, Audience: rpRealm})
 	rp.mu.Lock()
 	known := rp.contexts[res.WCtx]
 	delete(rp.contexts, res.WCtx)
@@ -107,7 +108,7 @@ func (rp *relyingParty) count() int {
 
 // last returns the newest accepted token, failing the test if the newest
 // POST was refused or none came.
-func (rp *relyingParty) last(t *testing.T) *sts.Token {
+func (rp *relyingParty) last(t *testing.T) *saml11.Token {
 	t.Helper()
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
@@ -122,7 +123,7 @@ func (rp *relyingParty) last(t *testing.T) *sts.Token {
 }
 
 // claim returns the values of one claim type in tok.
-func claim(tok *sts.Token, typ string) []string {
+func claim(tok *saml11.Token, typ string) []string {
 	var out []string
 	for _, c := range tok.Claims {
 		if c.Type == typ {

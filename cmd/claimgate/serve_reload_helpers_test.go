@@ -20,8 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/sts/adfsmeta"
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // Helpers of the reload tests (serve_reload_e2e_test.go): a reloadable
@@ -322,7 +323,7 @@ func (b *browser) autoPost() (string, error) {
 // signerOf verifies a wresult against the candidates and returns the
 // certificate that signed it.
 func signerOf(wresult string, candidates ...*x509.Certificate) (*x509.Certificate, error) {
-	tok, err := sts.VerifyWSFedResult([]byte(wresult), sts.VerifyOptions{TrustedCerts: candidates, Audience: rpRealm})
+	tok, err := wsfed.VerifyResult([]byte(wresult), saml11.VerifyOptions{TrustedCerts: candidates, Audience: rpRealm})
 	if err != nil {
 		return nil, err
 	}

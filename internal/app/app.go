@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -17,12 +18,15 @@ import (
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/login/wsfedflow"
 	"github.com/claimgate/claimgate/internal/metrics"
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
+	"github.com/claimgate/claimgate/internal/signer"
 	"github.com/claimgate/claimgate/internal/store"
 	"github.com/claimgate/claimgate/ldapsource"
 	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/metadata"
 	"github.com/claimgate/claimgate/templates"
 )
 
@@ -52,6 +56,7 @@ type Options struct {
 type App struct {
 	Config   *config.Config
 	Keys     *certs.Set
+	Signer   signer.Signer // signs with Keys.Signing as signing.signer says; opened once, closed with the App
 	Issuer   *sts.Issuer
 	Metadata []byte
 	Pages    *templates.Set
@@ -113,13 +118,17 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	for _, w := range a.Keys.Warnings(o.Now()) {
 		o.Logger.Warn("signing certificate", "warning", w)
 	}
+	if a.Signer, err = openSigner(cfg, a.Keys); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Signer.Close)
 	if a.Issuer, err = sts.NewIssuer(sts.IssuerConfig{
-		EntityID: cfg.EntityID, Signer: a.Keys.Signing.Key, Certificate: a.Keys.Signing.Certificate,
+		EntityID: cfg.EntityID, Signer: a.Signer, Certificate: a.Keys.Signing.Certificate,
 		Lifetime: cfg.Token.Lifetime, Skew: cfg.Token.ClockSkew, Now: o.Now,
 	}); err != nil {
 		return nil, err
 	}
-	if a.Metadata, err = BuildMetadata(cfg, a.Keys); err != nil {
+	if a.Metadata, err = buildMetadata(cfg, a.Keys, a.Signer); err != nil {
 		return nil, err
 	}
 	if a.Pages, err = pages(cfg); err != nil {
@@ -151,8 +160,12 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	ws, err := wsfedflow.New(wsfedflow.Options{Parties: parties, Issuer: a.Issuer, Logger: o.Logger, RequestID: server.RequestID})
+	if err != nil {
+		return nil, err
+	}
 	flowOpts := login.Options{
-		Parties: parties, Issuer: a.Issuer, Directory: dir, Sessions: a.Store, Auditor: auditor,
+		Protocols: []login.Protocol{ws}, Directory: dir, Sessions: a.Store, Auditor: auditor,
 		Pages: a.Pages, Logger: o.Logger, ClaimTypes: cfg.Claims.Issue,
 		RequireSecondFactor: cfg.MFA.Required,
 		AppPasswordOnly:     cfg.MFA.AppPasswords.Policy == config.AppPasswordOnly,
@@ -180,6 +193,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 			RequireCode: cfg.MFA.Enrolment.RequireCode, SkewSteps: cfg.MFA.TOTP.SkewSteps,
 			Params: mfa.OATHParams{Algorithm: cfg.MFA.TOTP.Algorithm, Digits: cfg.MFA.TOTP.Digits, Period: cfg.MFA.TOTP.Period}}
 	}
+	flowOpts.Locker = store.NewLocker(a.Store, store.LockerOptions{Logger: o.Logger}) // wall clock: MaxWait and lease expiry are real time, whatever o.Now is
 	if flowOpts.Throttle, err = newThrottle(cfg, a.Store, auditLog); err != nil {
 		return nil, err
 	}
@@ -216,15 +230,41 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	return a, nil
 }
 
-// BuildMetadata signs the federation metadata once.
-func BuildMetadata(cfg *config.Config, keys *certs.Set) ([]byte, error) {
+// BuildMetadata signs the federation metadata once, with a signer opened
+// for it and closed again (claimgate metadata; Build uses its own).
+func BuildMetadata(cfg *config.Config, keys *certs.Set) (_ []byte, err error) {
+	s, err := openSigner(cfg, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, s.Close()) }()
+	return buildMetadata(cfg, keys, s)
+}
+
+// openSigner opens the configured signer (signing.signer) for the
+// signing pair; a failure is a problem at the configuration path that
+// caused it.
+func openSigner(cfg *config.Config, keys *certs.Set) (signer.Signer, error) {
+	s, err := signer.Open(cfg.SignerSpec(keys.Signing))
+	if err != nil {
+		path := "signing.signer"
+		if cfg.Signing.Signer == signer.KindPKCS11 && signer.Check(signer.KindPKCS11) == nil {
+			path = "signing.pkcs11" // module, token, PIN or key label
+		}
+		return nil, &config.ValidationError{Problems: []config.Problem{{Path: path, Message: err.Error()}}}
+	}
+	return s, nil
+}
+
+func buildMetadata(cfg *config.Config, keys *certs.Set, s crypto.Signer) ([]byte, error) {
 	var types []claims.TypeInfo
 	for _, t := range cfg.Claims.Issue {
 		types = append(types, claims.Lookup(t))
 	}
-	return sts.BuildMetadata(sts.MetadataConfig{
-		EntityID: cfg.EntityID, PassiveEndpoint: cfg.WSFedURL(), Certificates: keys.Published,
-		ClaimTypes: types, Signer: keys.Signing.Key, SigningCertificate: keys.Signing.Certificate,
+	return metadata.Build(metadata.Config{
+		EntityID: cfg.EntityID, Certificates: keys.Published,
+		Signer: s, SigningCertificate: keys.Signing.Certificate,
+		WSFed: &metadata.WSFedRole{PassiveEndpoint: cfg.WSFedURL(), ClaimTypes: types},
 	})
 }
 

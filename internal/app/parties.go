@@ -13,7 +13,7 @@ import (
 
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/rpsource"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // registry is the set of relying parties: those written in the
@@ -21,7 +21,7 @@ import (
 // metadata that a Source keeps fresh. It is read on every request, so a
 // refreshed metadata document takes effect without a restart.
 type registry struct {
-	static  sts.PartyList
+	static  wsfed.PartyList
 	sourced []sourcedParty
 }
 
@@ -30,16 +30,16 @@ type sourcedParty struct {
 	src *rpsource.Source
 }
 
-var _ sts.Parties = (*registry)(nil)
+var _ wsfed.Parties = (*registry)(nil)
 
 // party resolves a metadata-sourced party: identifier and reply URL from
 // the configuration win over the metadata's, as documented.
-func (p sourcedParty) party() (sts.RelyingParty, bool) {
+func (p sourcedParty) party() (wsfed.RelyingParty, bool) {
 	md := p.src.Current()
 	if md == nil {
-		return sts.RelyingParty{}, false
+		return wsfed.RelyingParty{}, false
 	}
-	rp := sts.RelyingParty{Identifier: p.cfg.Identifier, ReplyURL: p.cfg.ReplyURL,
+	rp := wsfed.RelyingParty{Identifier: p.cfg.Identifier, ReplyURL: p.cfg.ReplyURL,
 		SignatureAlgorithm: p.cfg.SignatureAlgorithm, TokenLifetime: p.cfg.TokenLifetime}
 	if rp.Identifier == "" {
 		rp.Identifier = md.EntityID
@@ -51,8 +51,8 @@ func (p sourcedParty) party() (sts.RelyingParty, bool) {
 }
 
 // all lists every party known now.
-func (r *registry) all() sts.PartyList {
-	out := append(sts.PartyList(nil), r.static...)
+func (r *registry) all() wsfed.PartyList {
+	out := append(wsfed.PartyList(nil), r.static...)
 	for _, s := range r.sourced {
 		if p, ok := s.party(); ok {
 			out = append(out, p)
@@ -62,12 +62,12 @@ func (r *registry) all() sts.PartyList {
 }
 
 // Party finds a party by its exact identifier.
-func (r *registry) Party(identifier string) (*sts.RelyingParty, bool) {
+func (r *registry) Party(identifier string) (*wsfed.RelyingParty, bool) {
 	return r.all().Party(identifier)
 }
 
 // PartyForReply lets a sign-out wreply that equals a reply URL be followed.
-func (r *registry) PartyForReply(reply string) (*sts.RelyingParty, bool) {
+func (r *registry) PartyForReply(reply string) (*wsfed.RelyingParty, bool) {
 	return r.all().PartyForReply(reply)
 }
 
@@ -110,7 +110,7 @@ func newRegistry(ctx context.Context, cfg *config.Config, log *slog.Logger) (*re
 	r := &registry{}
 	for i, p := range cfg.RelyingParties {
 		if p.Metadata == nil {
-			r.static = append(r.static, sts.RelyingParty{Identifier: p.Identifier, ReplyURL: p.ReplyURL,
+			r.static = append(r.static, wsfed.RelyingParty{Identifier: p.Identifier, ReplyURL: p.ReplyURL,
 				SignatureAlgorithm: p.SignatureAlgorithm, TokenLifetime: p.TokenLifetime})
 			continue
 		}

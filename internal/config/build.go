@@ -115,6 +115,16 @@ func (b *builder) signing(f *fileConfig, c *Config) {
 	for _, p := range s.ExtraPublishedCerts {
 		c.Signing.ExtraPublishedCerts = append(c.Signing.ExtraPublishedCerts, b.path(p))
 	}
+	c.Signing.Signer = or(s.Signer, DefaultSigner)
+	if p := s.PKCS11; p != nil {
+		c.Signing.PKCS11 = &PKCS11{
+			Module:     b.path(p.Module),
+			TokenLabel: p.TokenLabel,
+			PIN:        b.secret("signing.pkcs11.pin", p.PIN),
+			KeyLabel:   p.KeyLabel,
+			Sessions:   intOr(p.Sessions, DefaultPKCS11Sessions),
+		}
+	}
 }
 
 func (b *builder) relyingParty(path string, f fileRP, c *Config) RelyingParty {

@@ -81,9 +81,25 @@ type Signing struct {
 	Keys                []KeySource
 	ExtraPublishedCerts []string
 	SignatureAlgorithm  string // AlgRSASHA256 or AlgRSASHA1
+	// Signer is what signs with Keys[0]: signer.KindGo (the default),
+	// signer.KindOpenSSL or signer.KindPKCS11 (package internal/signer).
+	Signer string
+	// PKCS11 finds Keys[0]'s private key in an HSM; set only with
+	// Signer pkcs11, when Keys[0] is its certificate alone.
+	PKCS11 *PKCS11
 }
 
-// KeySource is either a PEM pair (CertFile+KeyFile) or a PKCS#12 file.
+// PKCS11 is where an HSM keeps the signing key (signing.pkcs11).
+type PKCS11 struct {
+	Module     string // path of the vendor's PKCS#11 library (.so)
+	TokenLabel string
+	PIN        Secret // the user PIN
+	KeyLabel   string // CKA_LABEL of the private key
+	Sessions   int    // defaulted to DefaultPKCS11Sessions
+}
+
+// KeySource is either a PEM pair (CertFile+KeyFile) or a PKCS#12 file;
+// with Signing.Signer pkcs11, Keys[0] is CertFile alone.
 type KeySource struct {
 	CertFile, KeyFile string
 	PKCS12File        string

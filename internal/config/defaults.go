@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/internal/lockout"
+	"github.com/claimgate/claimgate/internal/signer"
 	"github.com/claimgate/claimgate/internal/store/pgstore"
 )
 
@@ -23,6 +24,8 @@ const (
 	DefaultCookieName         = "claimgate_session"
 	DefaultSessionLifetime    = 8 * time.Hour // AD FS's own SSO lifetime
 	DefaultSessionIdle        = 30 * time.Minute
+	DefaultSigner             = signer.KindGo
+	DefaultPKCS11Sessions     = signer.DefaultSessions
 	DefaultTokenLifetime      = 60 * time.Minute
 	DefaultClockSkew          = 5 * time.Minute
 	DefaultMetadataRefresh    = time.Hour

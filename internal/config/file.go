@@ -53,9 +53,19 @@ type fileSession struct {
 }
 
 type fileSigning struct {
-	Keys                []fileKey `yaml:"keys"`
-	ExtraPublishedCerts []string  `yaml:"extra_published_certs"`
-	SignatureAlgorithm  string    `yaml:"signature_algorithm"`
+	Keys                []fileKey   `yaml:"keys"`
+	ExtraPublishedCerts []string    `yaml:"extra_published_certs"`
+	SignatureAlgorithm  string      `yaml:"signature_algorithm"`
+	Signer              string      `yaml:"signer"`
+	PKCS11              *filePKCS11 `yaml:"pkcs11"`
+}
+
+type filePKCS11 struct {
+	Module     string     `yaml:"module"`
+	TokenLabel string     `yaml:"token_label"`
+	PIN        secretSpec `yaml:"pin"`
+	KeyLabel   string     `yaml:"key_label"`
+	Sessions   int        `yaml:"sessions"`
 }
 
 type fileKey struct {

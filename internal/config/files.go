@@ -51,6 +51,9 @@ func (c *Config) CheckFiles() []Problem {
 	for i, f := range c.Signing.ExtraPublishedCerts {
 		file(index("signing.extra_published_certs", i), f)
 	}
+	if p := c.Signing.PKCS11; p != nil {
+		file("signing.pkcs11.module", p.Module)
+	}
 	for i, rp := range c.RelyingParties {
 		if rp.Metadata != nil {
 			file(index("relying_parties", i)+".metadata.file", rp.Metadata.File)
@@ -80,14 +83,18 @@ func (c *Config) CheckFiles() []Problem {
 // LoadSigning loads every configured signing key and published
 // certificate with package certs and makes the signing set. Each failure
 // is a Problem at the key's path (wrong password, loose permissions,
-// mismatched key, weak key), all reported at once.
+// mismatched key, weak key), all reported at once. With signing.signer
+// pkcs11 the signing pair is its certificate alone (certs.CertificateOnly):
+// the HSM is not opened here, signer.Open with SignerSpec does that.
 func (c *Config) LoadSigning() (*certs.Set, error) {
 	var ps problems
 	var pairs []*certs.KeyPair
 	for i, k := range c.Signing.Keys {
 		var kp *certs.KeyPair
 		var err error
-		if k.PKCS12File != "" {
+		if c.heldKey(i) {
+			kp, err = heldPair(k.CertFile)
+		} else if k.PKCS12File != "" {
 			kp, err = certs.LoadPKCS12(k.PKCS12File, k.PKCS12Password.Value())
 		} else {
 			kp, err = certs.LoadPEM(k.CertFile, k.KeyFile)
@@ -115,4 +122,13 @@ func (c *Config) LoadSigning() (*certs.Set, error) {
 		return nil, &ValidationError{Problems: []Problem{{Path: "signing", Message: err.Error()}}}
 	}
 	return set, nil
+}
+
+// heldPair is signing.keys[0] when its key is in an HSM.
+func heldPair(certFile string) (*certs.KeyPair, error) {
+	cert, err := certs.LoadCertificate(certFile)
+	if err != nil {
+		return nil, err
+	}
+	return certs.CertificateOnly(cert)
 }

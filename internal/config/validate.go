@@ -117,6 +117,10 @@ func (c *Config) validateSigning(ps *problems) {
 	}
 	for i, k := range s.Keys {
 		p := index("signing.keys", i)
+		if c.heldKey(i) {
+			validateHeldKey(ps, p, k)
+			continue
+		}
 		pem := k.CertFile != "" || k.KeyFile != ""
 		switch {
 		case pem && k.PKCS12File != "":
@@ -135,6 +139,7 @@ func (c *Config) validateSigning(ps *problems) {
 	if !sigAlg(s.SignatureAlgorithm) {
 		ps.add("signing.signature_algorithm", "must be rsa-sha256 or rsa-sha1")
 	}
+	c.validateSigner(ps)
 }
 
 func sigAlg(s string) bool { return s == AlgRSASHA256 || s == AlgRSASHA1 }

@@ -12,7 +12,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
 	"github.com/claimgate/claimgate/templates"
 )
 
@@ -74,7 +75,7 @@ func (o Options) begin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (o Options) receive(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, sts.MaxTokenSize*2)
+	r.Body = http.MaxBytesReader(w, r.Body, saml11.MaxTokenSize*2)
 	d := templates.DemoTokenData{StartURL: "/demo/"}
 	if err := r.ParseForm(); err != nil {
 		d.Checks = append(d.Checks, templates.DemoCheck{Name: "form", Detail: "the POST could not be read"})
@@ -94,7 +95,7 @@ func (o Options) receive(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: ctxCookie, Value: "", Path: "/demo/", MaxAge: -1, HttpOnly: true,
 		Secure: o.SecureCookie, SameSite: http.SameSiteLaxMode})
 	d.Checks = append(d.Checks, templates.DemoCheck{Name: "wctx returned unchanged", OK: ctxOK})
-	tok, err := sts.VerifyWSFedResult([]byte(wresult), sts.VerifyOptions{TrustedCerts: o.Trusted, Audience: o.Realm, Now: o.Now})
+	tok, err := wsfed.VerifyResult([]byte(wresult), saml11.VerifyOptions{TrustedCerts: o.Trusted, Audience: o.Realm, Now: o.Now})
 	if err != nil {
 		o.Logger.Info("demo relying party refused a token", "err", err)
 		d.Checks = append(d.Checks, templates.DemoCheck{Name: "signature, issuer key, audience and lifetime", Detail: err.Error()})

@@ -18,6 +18,8 @@ import (
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/demo"
 	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
 	"github.com/claimgate/claimgate/templates"
 )
 
@@ -89,8 +91,8 @@ func (p *rp) begin(c *http.Client) string {
 		t.Fatalf("begin: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	// The request is one claimgate's own parser accepts for this realm.
-	req, err := sts.ParseWSFed(loc.Query(), sts.PartyList{{Identifier: demoRealm, ReplyURL: p.srv.URL + demo.ReplyPath}})
-	if err != nil || req.Action != sts.ActionSignIn || req.Context == "" {
+	req, err := wsfed.ParseRequest(loc.Query(), wsfed.PartyList{{Identifier: demoRealm, ReplyURL: p.srv.URL + demo.ReplyPath}})
+	if err != nil || req.Action != wsfed.ActionSignIn || req.Context == "" {
 		t.Fatalf("begin sent a request claimgate refuses: %v", err)
 	}
 	var cookie *http.Cookie
@@ -112,11 +114,11 @@ func (p *rp) token(key *certs.KeyPair, audience string, now time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	party := &sts.RelyingParty{Identifier: audience, ReplyURL: p.srv.URL + demo.ReplyPath}
-	resp, err := iss.IssueWSFed(&sts.Request{Action: sts.ActionSignIn, Party: party, Realm: audience, Reply: party.ReplyURL},
-		sts.Subject{NameID: "alice@example.test"},
+	party := &wsfed.RelyingParty{Identifier: audience, ReplyURL: p.srv.URL + demo.ReplyPath}
+	resp, err := iss.IssueWSFed(&wsfed.Request{Action: wsfed.ActionSignIn, Party: party, Realm: audience, Reply: party.ReplyURL},
+		saml11.Subject{NameID: "alice@example.test"},
 		[]claims.Claim{{Type: claims.UPN, Values: []string{"alice@example.test"}}, {Type: claims.AuthnMethodsReferences, Values: []string{claims.AMRPassword, claims.MultipleAuthn}}},
-		sts.Authn{Method: claims.MultipleAuthn, Instant: now})
+		saml11.Authn{Method: claims.MultipleAuthn, Instant: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +213,7 @@ func TestReceive(t *testing.T) {
 	t.Run("oversized body", func(t *testing.T) {
 		cl := p.client()
 		wctx := p.begin(cl)
-		status, body := p.receive(cl, form("wsignin1.0", strings.Repeat("A", 3*sts.MaxTokenSize), wctx))
+		status, body := p.receive(cl, form("wsignin1.0", strings.Repeat("A", 3*saml11.MaxTokenSize), wctx))
 		if status != http.StatusBadRequest || !strings.Contains(body, rejected) {
 			t.Errorf("%d\n%s", status, body)
 		}

@@ -3,7 +3,7 @@
 // browser to claimgate's WS-Fed endpoint with a realm and a wctx (kept in a
 // cookie, as AD FS keeps its own), and its /demo/adfs/ls/ endpoint receives
 // the POSTed token, verifies signature, audience, lifetime and wctx with
-// sts.VerifyWSFedResult, and shows the claims it got.
+// wsfed.VerifyResult, and shows the claims it got.
 //
 // It exists so a newcomer sees the whole flow in a browser in a minute, and
 // so the end-to-end tests have a relying party that checks what AD FS

@@ -12,7 +12,7 @@ import (
 
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/testutil"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // The CSP every response carries, and the one only the sign-out cleanup
@@ -110,7 +110,7 @@ func (e *env) checkHeaders(p *page) {
 	t.Helper()
 	h := p.res.Header
 	what := p.req.Method + " " + p.req.URL.Path
-	cleanup := p.req.URL.Path == login.PathWSFed && p.req.URL.Query().Get("wa") == sts.WaSignOutCleanup && p.status == http.StatusOK
+	cleanup := p.req.URL.Path == login.PathWSFed && p.req.URL.Query().Get("wa") == wsfed.WaSignOutCleanup && p.status == http.StatusOK
 	if cleanup {
 		if got := h.Get("Content-Security-Policy"); got != framableCSP {
 			t.Errorf("%s: CSP\n got %s\nwant %s", what, got, framableCSP)

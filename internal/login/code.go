@@ -145,7 +145,7 @@ func (f *Flow) noFactor(w http.ResponseWriter, r *http.Request, s *session) {
 		f.enrolStart(w, r, s)
 		return
 	}
-	f.audit(r, Event{Name: "second_factor_failed", User: s.Identity.Username, Reason: "no_factor_enrolled", RelyingParty: s.Pending.Realm})
+	f.audit(r, Event{Name: "second_factor_failed", User: s.Identity.Username, Reason: "no_factor_enrolled", RelyingParty: s.Pending.Party.ID})
 	f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "user has no second factor", nil)
 }
 
@@ -181,7 +181,7 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !allowed {
-		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "locked_out", Factor: m.Kind, RelyingParty: s.Pending.Realm})
+		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "locked_out", Factor: m.Kind, RelyingParty: s.Pending.Party.ID})
 		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
 		return
 	}
@@ -202,7 +202,7 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 			f.storeFailed(w, r, err)
 			return
 		}
-		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "bad_code", Factor: m.Kind, RelyingParty: s.Pending.Realm})
+		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "bad_code", Factor: m.Kind, RelyingParty: s.Pending.Party.ID})
 		if !f.wrongCode(w, r, s) {
 			return
 		}
@@ -213,7 +213,7 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: s.Pending.Realm})
+	f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: s.Pending.Party.ID})
 	s.SecondAt, s.SecondKind = now, m.Kind
 	f.finish(w, r, s, true)
 }

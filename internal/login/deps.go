@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/claims"
-	"github.com/claimgate/claimgate/sts"
 )
 
 // Directory finds users and checks their passwords. ldapsource and
@@ -127,10 +126,3 @@ type Event struct {
 type Auditor interface {
 	Audit(ctx context.Context, e Event)
 }
-
-// TokenIssuer builds and signs the WS-Fed response.
-type TokenIssuer interface {
-	IssueWSFed(req *sts.Request, subj sts.Subject, cl []claims.Claim, authn sts.Authn) (*sts.WSFedResponse, error)
-}
-
-var _ TokenIssuer = (*sts.Issuer)(nil)

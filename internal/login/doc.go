@@ -1,18 +1,27 @@
 // Package login is the sign-in state machine and the handlers of its pages.
+// It knows no protocol: a protocol adapter beside it (WS-Federation in
+// internal/login/wsfedflow, SAML 2.0 later) parses its own requests into a
+// Pending (protocol, party, requested authentication, force
+// re-authentication, passive, the adapter's opaque state), mounts its own
+// routes, and answers the signed-in user as a Responder. Adapters register
+// by name (Options.Protocols); TestStateMachineKnowsNoProtocol keeps every
+// sts package out of this one.
 //
-// One sign-in, as routes:
+// One sign-in, as routes (WS-Fed's /wsfed is the adapter's):
 //
-//	GET|POST /wsfed?wa=wsignin1.0   parse (sts.ParseWSFed) → new session {stage: pending} → 303 /login
-//	                                (a finished session and no wfresh=0/prompt=login: token at once)
+//	GET|POST /wsfed?wa=wsignin1.0   adapter: wsfed.ParseRequest → Pending → Flow.Begin
+//	                                → new session {stage: pending} → 303 /login
+//	                                (a finished session and no ForceAuthn: Responder.Answer at once;
+//	                                a Passive request without one: Responder.Refuse)
 //	GET  /login                     password page (login_hint pre-fills the user name)
 //	POST /login                     CSRF → Throttle.Reserve (counted before the check)
 //	                                → Directory.Authenticate (or an app password) → Fail | Pass
 //	                                → session id rotated {stage: first} → 303 /login/code
 //	GET  /login/code                code page (or the method chooser / enrolment when needed)
 //	POST /login/code                CSRF → Throttle.Reserve → SecondFactor.Verify (replay-safe) → Fail | Pass
-//	                                → session id rotated {stage: done} → token → auto-POST page
-//	GET  /wsfed?wa=wsignout1.0      session ended → "signed out" page
-//	GET  /wsfed?wa=wsignoutcleanup1.0  session ended → 200, tiny body (AD FS loads it in an iframe)
+//	                                → session id rotated {stage: done} → Responder.Answer → auto-POST page
+//	GET  /wsfed?wa=wsignout1.0      adapter: Flow.EndSession → "signed out" page
+//	GET  /wsfed?wa=wsignoutcleanup1.0  adapter: Flow.EndSession → 200, tiny body (AD FS loads it in an iframe)
 //
 // The token only leaves after both factors, and only to the reply URL
 // configured for the relying party the request named. Users see fixed,
@@ -30,5 +39,7 @@
 //
 // Everything the flow needs from outside is a small interface declared
 // here: Directory, Sessions, SecondFactor, AppPasswords, Throttle,
-// Reservation, Decoy, Auditor, TokenIssuer.
+// Reservation, Decoy, Auditor, and Protocol/Responder for the adapters.
+// Sessions written before the split (the WS-Fed request in "pending") are
+// read into a Pending (session_legacy.go).
 package login

@@ -41,7 +41,7 @@ type Enroller interface {
 func (f *Flow) enrolStart(w http.ResponseWriter, r *http.Request, s *session) {
 	ok, _ := f.o.Enrol.Allowed(ctx(r), *s.Identity, f.o.ClientAddr(r))
 	if !ok {
-		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "not_allowed", RelyingParty: s.Pending.Realm})
+		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "not_allowed", RelyingParty: s.Pending.Party.ID})
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.no_factor", "user has no second factor and may not enrol here", nil)
 		return
 	}
@@ -72,7 +72,7 @@ func (f *Flow) mayEnrol(w http.ResponseWriter, r *http.Request, s *session) (nee
 		// A user who has a factor is sent to it, never told they have
 		// none; nothing is enrolled.
 		if len(ms) > 0 {
-			f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "has_factor", RelyingParty: s.Pending.Realm})
+			f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "has_factor", RelyingParty: s.Pending.Party.ID})
 		}
 		http.Redirect(w, r, PathCode, http.StatusSeeOther)
 		return false, false
@@ -153,7 +153,7 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !allowed {
-		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "locked_out", Factor: "totp", RelyingParty: s.Pending.Realm})
+		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "locked_out", Factor: "totp", RelyingParty: s.Pending.Party.ID})
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "enrolment while locked out", nil)
 		return
 	}
@@ -171,7 +171,7 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 			f.storeFailed(w, r, err)
 			return
 		}
-		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "bad_code", Factor: "totp", RelyingParty: s.Pending.Realm})
+		f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Reason: "bad_code", Factor: "totp", RelyingParty: s.Pending.Party.ID})
 		if !f.wrongCode(w, r, s) {
 			return
 		}
@@ -187,7 +187,7 @@ func (f *Flow) EnrolSubmit(w http.ResponseWriter, r *http.Request) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Factor: "totp", RelyingParty: s.Pending.Realm})
+	f.audit(r, Event{Name: "enrolment", User: s.Identity.Username, Factor: "totp", RelyingParty: s.Pending.Party.ID})
 	s.EnrolID = ""
 	s.SecondAt, s.SecondKind = now, "totp"
 	f.finish(w, r, s, true)

@@ -11,20 +11,19 @@ import (
 	"time"
 
 	"github.com/claimgate/claimgate/claims"
-	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/templates"
 )
 
 // Options configure a Flow. Zero values mean the safe defaults.
 type Options struct {
-	Parties      sts.Parties
-	Issuer       TokenIssuer
+	Protocols    []Protocol // the sign-in protocols (WS-Fed, SAML 2.0), each by its Name
 	Directory    Directory
 	Sessions     Sessions
 	SecondFactor SecondFactor // nil only when RequireSecondFactor is false
 	AppPasswords AppPasswords // nil: app passwords are not offered
 	Throttle     Throttle     // nil: no throttling (tests only)
 	Auditor      Auditor      // nil: events only in the log
+	Locker       Locker       // nil: locks within this process (one instance only)
 	Pages        *templates.Set
 	Logger       *slog.Logger
 
@@ -69,17 +68,18 @@ type Options struct {
 type Flow struct {
 	o        Options
 	sessions *sessionManager
-	locks    keyedMutex
+	locks    Locker
+	// protocols are Options.Protocols by Name: the adapter a Pending's
+	// Protocol names parsed it and answers it.
+	protocols map[string]Protocol
 }
 
 // New checks the options and returns a Flow.
 func New(o Options) (*Flow, error) {
 	var errs []error
-	if o.Parties == nil {
-		errs = append(errs, errors.New("login: no relying parties"))
-	}
-	if o.Issuer == nil {
-		errs = append(errs, errors.New("login: no token issuer"))
+	protocols, err := byName(o.Protocols)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if o.Directory == nil {
 		errs = append(errs, errors.New("login: no directory"))
@@ -142,15 +142,23 @@ func New(o Options) (*Flow, error) {
 	if o.RequestID == nil {
 		o.RequestID = func(*http.Request) string { return "" }
 	}
-	return &Flow{o: o, sessions: &sessionManager{
+	locks := o.Locker
+	if locks == nil {
+		locks = &keyedMutex{}
+	}
+	return &Flow{o: o, locks: locks, protocols: protocols, sessions: &sessionManager{
 		store: o.Sessions, cookie: o.CookieName, secure: o.SecureCookies,
 		sameSite: o.SameSite, lifetime: o.SessionLifetime, idle: o.SessionIdleTimeout, rand: o.Rand, now: o.Now,
 	}}, nil
 }
 
+// PathWSFed is where the WS-Federation adapter (wsfedflow.Path) serves;
+// kept for callers and tests that address it. The state machine does not
+// use it: protocols mount their own routes (Protocol.Routes).
+const PathWSFed = "/wsfed"
+
 // Paths of the login pages.
 const (
-	PathWSFed = "/wsfed"
 	PathLogin = "/login"
 	PathCode  = "/login/code"
 	PathPick  = "/login/method"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/login"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // trickyWctx has what AD FS's wctx and careless encoders trip over:
@@ -60,7 +60,7 @@ func TestFullSignIn(t *testing.T) {
 	if !slices.Equal(ap.names, []string{"wa", "wresult", "wctx"}) {
 		t.Errorf("hidden fields %q, want wa, wresult, wctx", ap.names)
 	}
-	if ap.values["wa"] != sts.WaSignIn {
+	if ap.values["wa"] != wsfed.WaSignIn {
 		t.Errorf("wa %q", ap.values["wa"])
 	}
 	if ap.values["wctx"] != trickyWctx {
@@ -113,7 +113,7 @@ func wantInput(t testing.TB, p *page, name, typ, autocomplete string) {
 func TestSignInByPostToAnotherParty(t *testing.T) {
 	e := newEnv(t, setup{})
 	b := e.browser()
-	b.post(login.PathWSFed, url.Values{"wa": {sts.WaSignIn}, "wtrealm": {realm3}, "wctx": {"a+b c"}}).wantRedirect(t, login.PathLogin)
+	b.post(login.PathWSFed, url.Values{"wa": {wsfed.WaSignIn}, "wtrealm": {realm3}, "wctx": {"a+b c"}}).wantRedirect(t, login.PathLogin)
 	b.password("alice", alicePassword).wantRedirect(t, login.PathCode)
 	ap := readAutoPost(t, b.enterCode(e.code()))
 	if ap.action != reply3 || ap.values["wctx"] != "a+b c" {

@@ -18,12 +18,14 @@ import (
 	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/lockout"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/login/wsfedflow"
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
 	"github.com/claimgate/claimgate/internal/testutil"
 	"github.com/claimgate/claimgate/internal/userfile"
 	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 	"github.com/claimgate/claimgate/templates"
 )
 
@@ -170,6 +172,11 @@ type setup struct {
 	second func(login.SecondFactor) login.SecondFactor
 	// page is the sign-in page's hint and password-change link.
 	page login.LoginPage
+	// protocols are sign-in protocols registered beside WS-Fed.
+	protocols []login.Protocol
+	// locker, when set, serialises the credential checks (nil: the
+	// flow's lock within this process).
+	locker login.Locker
 }
 
 // env is claimgate's HTTP face wired from real parts: the users file
@@ -262,17 +269,23 @@ func newEnv(t testing.TB, s setup) *env {
 			apps = s.wrapApps(apps)
 		}
 	}
-	flow, err := login.New(login.Options{
-		Parties: sts.PartyList{
+	ws, err := wsfedflow.New(wsfedflow.Options{
+		Parties: wsfed.PartyList{
 			{Identifier: realm, ReplyURL: replyURL},
 			{Identifier: realm2, ReplyURL: reply2},
 			{Identifier: realm3, ReplyURL: reply3},
 		},
-		Issuer: issuer, Directory: dir, Sessions: sessions, SecondFactor: second, Throttle: e.throttle, AppPasswords: apps,
+		Issuer: issuer, Logger: logger, RequestID: server.RequestID,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, err := login.New(login.Options{
+		Protocols: append([]login.Protocol{ws}, s.protocols...), Directory: dir, Sessions: sessions, SecondFactor: second, Throttle: e.throttle, AppPasswords: apps,
 		Auditor: &factors.Auditor{Log: audit.New(audit.Options{Writer: e.audit, Now: e.clk.Now}), Logger: logger},
 		Pages:   pages, Logger: logger, RequireSecondFactor: s.requireSecond, MaxCodeAttempts: s.maxCodes,
 		SecureCookies: s.secure, ClientAddr: server.ClientAddr, RequestID: server.RequestID, Now: e.clk.Now,
-		Enrol: enroller(s, e), Page: s.page,
+		Enrol: enroller(s, e), Page: s.page, Locker: s.locker,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/claimgate/claimgate/claims"
-	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/templates"
 )
 
@@ -35,35 +34,39 @@ func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second
 	f.issue(w, r, s)
 }
 
-// issue builds the token for the session's pending request and renders the
-// auto-POST page. A relying party removed from the configuration since the
-// request arrived gets nothing.
+// issue hands the signed-in user and the session's pending request to the
+// request's protocol and renders its answer. The request is marked
+// answered before the answer leaves, so a session another request changed
+// meanwhile gets none.
 func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 	p := s.Pending
-	party, ok := f.o.Parties.Party(p.Realm)
+	proto, ok := f.protocols[p.Protocol]
 	if !ok {
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.unknown_realm", "relying party vanished during sign-in", nil)
+		// A session from before a protocol was switched off.
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "sign-in protocol no longer served: "+p.Protocol, nil)
 		return
 	}
-	second := s.Second
-	req := &sts.Request{Action: sts.ActionSignIn, Party: party, Realm: p.Realm, Reply: party.ReplyURL, Context: p.Context, RequestedAuth: p.RequestedAuth}
-	method, satisfied := req.AuthenticationMethod(second)
-	if !satisfied {
-		f.o.Logger.Warn("requested authentication method cannot be satisfied; sending what was done",
-			"wauth", p.RequestedAuth, "sent", method, "request_id", f.o.RequestID(r))
-	}
-	facts := claims.Facts{SecondFactor: second, AuthnInstant: s.SecondAt}
 	id := *s.Identity
-	resp, err := f.o.Issuer.IssueWSFed(req, sts.Subject{NameID: claims.NameID(id)}, claims.Issue(id, facts, f.o.ClaimTypes), sts.Authn{Method: method, Instant: s.SecondAt})
-	if errors.Is(err, sts.ErrInvalidXMLText) {
-		// A directory value XML cannot carry (U+FFFE, a control character):
-		// retrying cannot help, only the directory's administrator can. The
-		// error names the claim and the character, never the value.
+	u := SignedIn{
+		Identity:     id,
+		Claims:       claims.Issue(id, claims.Facts{SecondFactor: s.Second, AuthnInstant: s.SecondAt}, f.o.ClaimTypes),
+		SecondFactor: s.Second,
+		AuthnInstant: s.SecondAt,
+	}
+	a, err := proto.Answer(r, u, p)
+	switch {
+	case errors.Is(err, ErrPartyGone):
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.unknown_realm", "relying party vanished during sign-in", nil)
+		return
+	case errors.Is(err, ErrUnsendable):
+		// A directory value the answer cannot carry (U+FFFE, a control
+		// character in XML): retrying cannot help, only the directory's
+		// administrator can. The error names the claim and the
+		// character, never the value.
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.unsendable_value",
 			"token not issued: a directory value cannot be carried in XML", fmt.Errorf("user %s: %w", id.Username, err))
 		return
-	}
-	if err != nil {
+	case err != nil:
 		f.internal(w, r, err)
 		return
 	}
@@ -73,12 +76,14 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Realm, Factor: factorsUsed(s)})
+	f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Party.ID, Factor: factorsUsed(s)})
+	f.autoPost(w, r, a)
+}
+
+// autoPost renders the page that posts an answer to its party at once.
+func (f *Flow) autoPost(w http.ResponseWriter, r *http.Request, a *Answer) {
 	w.Header().Set(HeaderTokenPage, "1")
-	f.render(w, r, http.StatusOK, templates.PageAutoPost, templates.AutoPostData{
-		Action: resp.ReplyURL,
-		Fields: []templates.Field{{Name: "wa", Value: resp.Wa}, {Name: "wresult", Value: resp.WResult}, {Name: "wctx", Value: resp.WCtx}},
-	})
+	f.render(w, r, http.StatusOK, templates.PageAutoPost, templates.AutoPostData{Action: a.URL, Fields: a.Fields})
 }
 
 // factorsUsed names what the user proved, for the audit trail:

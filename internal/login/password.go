@@ -50,7 +50,11 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		f.formError(w, r, "unparsable login form", err)
 		return
 	}
-	defer f.serialize(r, strings.TrimSpace(r.PostFormValue("username")))()
+	release, ok := f.serialize(w, r, strings.TrimSpace(r.PostFormValue("username")))
+	if !ok {
+		return
+	}
+	defer release()
 	now := f.o.Now()
 	s, err := f.sessions.load(r, now)
 	if err != nil {
@@ -82,7 +86,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		// answer takes as long, but nothing is checked and nothing reaches
 		// the directory's bad-password count.
 		f.spendCheck(r, username, password)
-		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: "locked_out", RelyingParty: s.Pending.Realm})
+		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: "locked_out", RelyingParty: s.Pending.Party.ID})
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return
 	}
@@ -108,7 +112,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 			f.storeFailed(w, r, err)
 			return
 		}
-		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Realm})
+		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Party.ID})
 		f.showLogin(w, r, s, http.StatusOK, username, passwordChangeKey(reason))
 		return
 	}
@@ -117,7 +121,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 			f.storeFailed(w, r, err)
 			return
 		}
-		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Realm})
+		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Party.ID})
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return
 	}
@@ -125,7 +129,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	f.audit(r, Event{Name: "first_factor_ok", User: id.Username, Factor: method, RelyingParty: s.Pending.Realm})
+	f.audit(r, Event{Name: "first_factor_ok", User: id.Username, Factor: method, RelyingParty: s.Pending.Party.ID})
 	s.Stage, s.Identity, s.FirstFactor, s.FirstAt, s.Attempts = stageFirst, &id, method, now, 0
 	s.TypedKey = try.key
 	if err := f.sessions.save(ctx(r), w, s); err != nil {

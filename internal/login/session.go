@@ -22,16 +22,6 @@ const (
 	stageDone    stage = "done"    // both factors accepted
 )
 
-// pending is the protocol request a sign-in will answer. The relying party
-// is looked up again by realm when the token is issued, so a party removed
-// from the configuration meanwhile gets nothing.
-type pending struct {
-	Realm         string `json:"realm"`
-	Context       string `json:"wctx"`
-	LoginHint     string `json:"login_hint,omitempty"`
-	RequestedAuth string `json:"wauth,omitempty"`
-}
-
 // session is the server-side state of one browser's sign-in.
 type session struct {
 	id string
@@ -42,7 +32,7 @@ type session struct {
 
 	Stage       stage            `json:"stage"`
 	CSRF        string           `json:"csrf"`
-	Pending     *pending         `json:"pending,omitempty"`
+	Pending     *Pending         `json:"pending,omitempty"` // the request this sign-in answers
 	Identity    *claims.Identity `json:"identity,omitempty"`
 	FirstFactor string           `json:"first_factor,omitempty"` // password | app_password
 	// TypedKey is the throttle key of the name typed at the password step.
@@ -95,9 +85,9 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if !ok {
 		return nil, nil
 	}
-	s := &session{}
-	if err := json.Unmarshal(data, s); err != nil {
-		return nil, fmt.Errorf("login: decode session: %w", err)
+	s, err := decodeSession(data)
+	if err != nil {
+		return nil, err
 	}
 	if !now.Before(s.Expires) || (m.idle > 0 && !s.Seen.IsZero() && now.Sub(s.Seen) > m.idle) {
 		return nil, nil

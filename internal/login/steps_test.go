@@ -13,13 +13,14 @@ import (
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/mfa"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/wsfed"
 	"github.com/claimgate/claimgate/templates"
 )
 
 // signInURL is a WS-Fed sign-in request as AD FS sends it.
 func signInURL(realm, wctx string, extra ...string) string {
-	q := url.Values{"wa": {sts.WaSignIn}, "wtrealm": {realm}, "wctx": {wctx}}
+	q := url.Values{"wa": {wsfed.WaSignIn}, "wtrealm": {realm}, "wctx": {wctx}}
 	for i := 0; i+1 < len(extra); i += 2 {
 		q.Set(extra[i], extra[i+1])
 	}
@@ -124,9 +125,9 @@ func readAutoPost(t testing.TB, p *page) autoPost {
 }
 
 // verify checks the wresult as a relying party would.
-func (e *env) verify(t testing.TB, ap autoPost, audience string) *sts.Token {
+func (e *env) verify(t testing.TB, ap autoPost, audience string) *saml11.Token {
 	t.Helper()
-	tok, err := sts.VerifyWSFedResult([]byte(ap.values["wresult"]), sts.VerifyOptions{
+	tok, err := wsfed.VerifyResult([]byte(ap.values["wresult"]), saml11.VerifyOptions{
 		TrustedCerts: []*x509.Certificate{e.key.Certificate}, Audience: audience, Now: e.clk.Now})
 	if err != nil {
 		t.Fatalf("wresult does not verify: %v", err)
@@ -134,7 +135,7 @@ func (e *env) verify(t testing.TB, ap autoPost, audience string) *sts.Token {
 	return tok
 }
 
-func claimValues(tok *sts.Token, typ string) []string {
+func claimValues(tok *saml11.Token, typ string) []string {
 	for _, c := range tok.Claims {
 		if c.Type == typ {
 			return c.Values
@@ -170,7 +171,7 @@ func wantNoToken(t testing.TB, p *page) {
 }
 
 // wantAMR asserts the token's authentication facts.
-func wantAMR(t testing.TB, tok *sts.Token, method string, amr ...string) {
+func wantAMR(t testing.TB, tok *saml11.Token, method string, amr ...string) {
 	t.Helper()
 	if tok.AuthMethod != method {
 		t.Errorf("AuthenticationMethod %q, want %q", tok.AuthMethod, method)

@@ -129,6 +129,16 @@ func (s *timedStore) ReturnAttempts(ctx context.Context, keys []string) (err err
 	return s.next.ReturnAttempts(ctx, keys)
 }
 
+func (s *timedStore) TakeLease(ctx context.Context, key, owner string, now time.Time, ttl time.Duration) (_ bool, err error) {
+	defer s.done(ctx, "take_lease", time.Now(), &err)
+	return s.next.TakeLease(ctx, key, owner, now, ttl)
+}
+
+func (s *timedStore) ReleaseLease(ctx context.Context, key, owner string) (err error) {
+	defer s.done(ctx, "release_lease", time.Now(), &err)
+	return s.next.ReleaseLease(ctx, key, owner)
+}
+
 func (s *timedStore) ResetFailures(ctx context.Context, key string) (err error) {
 	defer s.done(ctx, "reset_failures", time.Now(), &err)
 	return s.next.ResetFailures(ctx, key)

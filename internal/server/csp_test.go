@@ -14,7 +14,7 @@ import (
 
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/testutil"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // directives splits a CSP into its directives, name → value.
@@ -103,7 +103,7 @@ func csrfOf(t testing.TB, body string) string {
 // form-action. A client sending the internal marker headers on its
 // requests changes nothing, and the markers never reach it.
 func TestTokenPageCSPHasNoFormAction(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	srv := serve(t, p.options())
 	c := newSignInClient(t, srv)
 	strictPolicy := csp(" "+replyURL, "'none'")
@@ -198,7 +198,7 @@ func wantTokenPolicy(t testing.TB, res *http.Response, strictPolicy string) {
 // response flushed through http.ResponseController before any write still
 // gets the security headers and loses the marker.
 func TestTokenMarkerOnlyRelaxesItsOwn200(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	o := p.options()
 	mark := func(w http.ResponseWriter) {
 		w.Header().Set(login.HeaderTokenPage, "1")

@@ -15,12 +15,14 @@ import (
 	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/login/wsfedflow"
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
 	"github.com/claimgate/claimgate/internal/testutil"
 	"github.com/claimgate/claimgate/internal/userfile"
 	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 	"github.com/claimgate/claimgate/templates"
 )
 
@@ -50,7 +52,7 @@ type parts struct {
 	log   *syncBuffer
 }
 
-func newParts(t testing.TB, parties sts.PartyList) parts {
+func newParts(t testing.TB, parties wsfed.PartyList) parts {
 	t.Helper()
 	key, err := signingKey()
 	if err != nil {
@@ -83,7 +85,11 @@ func newParts(t testing.TB, parties sts.PartyList) parts {
 	}
 	p := parts{pages: pages, log: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(p.log, nil))
-	p.flow, err = login.New(login.Options{Parties: parties, Issuer: issuer, Directory: dir, Sessions: db, Pages: pages,
+	ws, err := wsfedflow.New(wsfedflow.Options{Parties: parties, Issuer: issuer, Logger: logger, RequestID: server.RequestID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.flow, err = login.New(login.Options{Protocols: []login.Protocol{ws}, Directory: dir, Sessions: db, Pages: pages,
 		SecondFactor: second, RequireSecondFactor: true,
 		Logger: logger, RequestID: server.RequestID, ClientAddr: server.ClientAddr})
 	if err != nil {

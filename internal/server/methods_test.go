@@ -8,7 +8,7 @@ import (
 
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/server"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // mountedRouter stands for a mounted chi router such as the demo's.
@@ -23,7 +23,7 @@ func mountedRouter() http.Handler {
 // pages, errors, the metadata, assets, health and a mounted router, and no
 // body.
 func TestHeadAnswersLikeGet(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	o := p.options()
 	o.Mounts = map[string]http.Handler{"/mounted": mountedRouter()}
 	srv := serve(t, o)
@@ -51,7 +51,7 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 // or ends a session, sends an SMS, makes an enrolment secret, issues a
 // token), so HEAD there is 405, naming GET and POST, and does nothing.
 func TestNoHeadOnSignInRoutes(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	srv := serve(t, p.options())
 	for _, path := range []string{login.PathWSFed + "?wa=wsignout1.0", login.PathLogin, login.PathCode, login.PathPick, login.PathEnrol} {
 		res, body := fetch(t, srv, http.MethodHead, path)
@@ -68,7 +68,7 @@ func TestNoHeadOnSignInRoutes(t *testing.T) {
 // takes in Allow (HEAD wherever GET), also inside a mounted router and for
 // a method unknown to the router; and it is still the error page.
 func TestMethodNotAllowedSaysAllow(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	o := p.options()
 	o.Mounts = map[string]http.Handler{"/mounted": mountedRouter()}
 	srv := serve(t, o)

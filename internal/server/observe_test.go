@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // observed is one call of Options.Observe.
@@ -22,7 +22,7 @@ type observed struct {
 // route matches is reported with an empty route, and every request is
 // reported once, with the status the client got.
 func TestObserveReportsRoutePatterns(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	var mu sync.Mutex
 	var got []observed
 	o := p.options()

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/claimgate/claimgate/internal/server"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 // TestReadyz: /readyz answers 200 or 503 as Ready says, with the reasons
@@ -16,7 +16,7 @@ import (
 // HEAD alike; /healthz stays 200 meanwhile (liveness). Before, there was
 // no readiness at all: /healthz was 200 while nobody could sign in.
 func TestReadyz(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	var ready atomic.Bool
 	o := p.options()
 	o.Ready = func(context.Context) (bool, string) {

@@ -89,7 +89,8 @@ func New(o Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	rt := newRouteTable(r, o.Mounts)
+	flowRoutes := o.Flow.Routes()
+	rt := newRouteTable(r, o.Mounts, flowRoutes)
 	r.Use(requestContext(o.ClientAddr), accessLog(o.Logger, o.Now))
 	if o.Observe != nil {
 		r.Use(observe(o.Observe, o.Now))
@@ -111,18 +112,11 @@ func New(o Options) (http.Handler, error) {
 		errPage(w, r, http.StatusMethodNotAllowed)
 	})
 
-	f := o.Flow
-	r.Get(login.PathWSFed, f.WSFed)
-	r.Post(login.PathWSFed, f.WSFed)
-	r.Get(login.PathLogin, f.LoginPage)
-	r.Post(login.PathLogin, f.LoginSubmit)
-	r.Get(login.PathCode, f.CodePage)
-	r.Post(login.PathCode, f.CodeSubmit)
-	r.Get(login.PathPick, f.ChoosePage)
-	r.Post(login.PathPick, f.ChooseSubmit)
-	r.Post(login.PathSend, f.Resend)
-	r.Get(login.PathEnrol, f.EnrolPage)
-	r.Post(login.PathEnrol, f.EnrolSubmit)
+	// The sign-in: the state machine's pages and each protocol's
+	// endpoints (WS-Fed's /wsfed), as the flow lists them.
+	for _, fr := range flowRoutes {
+		r.Method(fr.Method, fr.Path, fr.Handler)
+	}
 
 	r.Get(MetadataPath, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/samlmetadata+xml")
@@ -194,10 +188,13 @@ type routeTable struct {
 	noHead map[string]bool
 }
 
-func newRouteTable(top chi.Routes, mounts map[string]http.Handler) routeTable {
-	t := routeTable{top: top, mounts: map[string]chi.Routes{}, noHead: map[string]bool{
-		login.PathWSFed: true, login.PathLogin: true, login.PathCode: true, login.PathPick: true, login.PathEnrol: true,
-	}}
+func newRouteTable(top chi.Routes, mounts map[string]http.Handler, flow []login.Route) routeTable {
+	t := routeTable{top: top, mounts: map[string]chi.Routes{}, noHead: map[string]bool{}}
+	for _, fr := range flow {
+		if fr.Method == http.MethodGet {
+			t.noHead[fr.Path] = true
+		}
+	}
 	for prefix, h := range mounts {
 		if sub, ok := h.(chi.Routes); ok {
 			t.mounts[strings.TrimSuffix(prefix, "/")] = sub

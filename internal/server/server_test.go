@@ -11,7 +11,7 @@ import (
 
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/server"
-	"github.com/claimgate/claimgate/sts"
+	"github.com/claimgate/claimgate/sts/wsfed"
 )
 
 func csp(forms, frames string) string {
@@ -23,7 +23,7 @@ func csp(forms, frames string) string {
 // with every security header (and no-store, whatever the handler had set);
 // the value and stack go to the log only.
 func TestPanicIs500Page(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	o := p.options()
 	o.Mounts = map[string]http.Handler{"/boom": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -88,7 +88,7 @@ func wantHeaders(t testing.TB, res *http.Response, https bool, wantCSP string) {
 // response, with and without HTTPS, including a handler that writes
 // nothing at all; pages are not cached, static assets are.
 func TestHeadersOnEveryRoute(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	for _, https := range []bool{false, true} {
 		o := p.options()
 		o.HTTPS = https
@@ -136,7 +136,7 @@ func TestHeadersOnEveryRoute(t *testing.T) {
 // only; a reply URL that would break the header is left out; reply URLs
 // that appear at run time are picked up.
 func TestCSPFromReplyURLs(t *testing.T) {
-	parties := sts.PartyList{
+	parties := wsfed.PartyList{
 		{Identifier: realm, ReplyURL: replyURL},
 		{Identifier: "urn:alt", ReplyURL: "https://adfs.example.test/alt/ls/"},
 		{Identifier: "urn:other", ReplyURL: "https://other.example.test:8443/adfs/ls/"},
@@ -174,7 +174,7 @@ func TestCSPFromReplyURLs(t *testing.T) {
 // TestNewRefusesBadOptions: missing parts and relative reply URLs are
 // start-up errors, not broken responses.
 func TestNewRefusesBadOptions(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	for name, mutate := range map[string]func(*server.Options){
 		"no flow":            func(o *server.Options) { o.Flow = nil },
 		"no pages":           func(o *server.Options) { o.Pages = nil },
@@ -191,7 +191,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 
 // TestRoutesServeWhatTheyShould: metadata, assets, logo, health, root.
 func TestRoutesServeWhatTheyShould(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	o := p.options()
 	o.Logo = []byte("\x89PNG\r\n\x1a\n0000")
 	healthy := errors.New("store: unreachable")
@@ -228,7 +228,7 @@ func TestRoutesServeWhatTheyShould(t *testing.T) {
 // X-Request-Id; the client address comes from the configured function;
 // the access log has the path but never the query (wctx, login hints).
 func TestRequestContext(t *testing.T) {
-	p := newParts(t, sts.PartyList{{Identifier: realm, ReplyURL: replyURL}})
+	p := newParts(t, wsfed.PartyList{{Identifier: realm, ReplyURL: replyURL}})
 	o := p.options()
 	o.ClientAddr = func(*http.Request) string { return "198.51.100.9" }
 	o.Mounts = map[string]http.Handler{"/echo": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -21,6 +21,10 @@
 //   - pending SMS codes (only a hash, with the expiry and send counts), so
 //     a code sent by one instance verifies on another and the resend
 //     limits hold across instances;
+//   - leases (LeaseStore): the serialisation of one session's and one
+//     user's credential checks across every instance sharing the store,
+//     taken by one atomic statement, owned, expiring if an instance dies
+//     (store.Locker builds the lock on them);
 //   - the audit trail.
 //
 // Secrets (TOTP/HOTP seeds, SMS phone numbers, session data) are encrypted at
@@ -28,9 +32,9 @@
 // key fails Open with ErrKeyMismatch or ErrKeyMissing instead of yielding
 // wrong codes.
 //
-// The embedded implementation is package sqlitestore (SQLite, pure Go). The
-// interface exposes no database/sql types so a PostgreSQL implementation can
-// follow. Package storetest states the contract once, as a conformance
+// The embedded implementation is package sqlitestore (SQLite, pure Go);
+// package pgstore keeps the same state in PostgreSQL for several
+// instances. The interface exposes no database/sql types. Package storetest states the contract once, as a conformance
 // suite every driver runs (storetest.Run).
 //
 // Not-found is ErrNotFound, a unique-constraint clash ErrDuplicate and

@@ -34,11 +34,12 @@ type Store interface {
 	AppPasswordStore
 	EnrolmentStore
 	LockStore
+	LeaseStore
 	SessionStore
 	SMSCodeStore
 	AuditStore
 	// Cleanup deletes expired used-code records, sessions, enrolment
-	// codes and pending SMS codes, and stale failure counters and expired
+	// codes, pending SMS codes and leases, and stale failure counters and expired
 	// lock records whose level no longer matters (older than keep). The
 	// server calls it periodically.
 	Cleanup(ctx context.Context, now time.Time, keep time.Duration) (deleted int64, err error)
@@ -204,6 +205,23 @@ type LockStore interface {
 	// UnlockPrefix deletes every lock record and failure count whose key
 	// starts with prefix and returns how many rows went.
 	UnlockPrefix(ctx context.Context, prefix string) (int64, error)
+}
+
+// LeaseStore keeps leases: short, expiring claims on a key that make one
+// holder at a time, across every instance on the database (Locker builds
+// a blocking lock on them). Keys may hold secrets (a session cookie): the
+// store keeps only HashID(key).
+type LeaseStore interface {
+	// TakeLease takes key's lease for owner until ttl from now, in one
+	// atomic step, if it is free, expired, or already owner's (then it is
+	// renewed), and reports whether owner holds it now. A driver that
+	// instances reach over the network decides expiry by the database
+	// server's clock and ignores now, so instances whose clocks differ
+	// still agree on who holds a lease; one on a local file uses now.
+	TakeLease(ctx context.Context, key, owner string, now time.Time, ttl time.Duration) (bool, error)
+	// ReleaseLease frees key's lease if owner holds it; a lease that
+	// expired and went to another owner stays theirs.
+	ReleaseLease(ctx context.Context, key, owner string) error
 }
 
 // SessionStore keeps sign-in sessions. IDs are stored as SHA-256 hashes and

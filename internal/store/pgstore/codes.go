@@ -85,5 +85,6 @@ func (s *DB) Cleanup(ctx context.Context, now time.Time, keep time.Duration) (in
 		}
 		total += tag.RowsAffected()
 	}
-	return total, nil
+	k, err := s.cleanupLeases(ctx)
+	return total + k, err
 }

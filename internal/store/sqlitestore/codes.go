@@ -65,6 +65,7 @@ func (s *DB) Cleanup(ctx context.Context, now time.Time, keep time.Duration) (in
 		{`DELETE FROM sessions WHERE expires_at <= ?`, n},
 		{`DELETE FROM enrolment_codes WHERE expires_at <= ?`, n},
 		{`DELETE FROM sms_codes WHERE expires_at <= ?`, n},
+		{`DELETE FROM leases WHERE expires_at <= ?`, n},
 		{`DELETE FROM failures WHERE window_start <= ?`, old},
 		{`DELETE FROM locks WHERE until_at <= ?`, old},
 	}

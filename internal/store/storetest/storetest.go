@@ -28,6 +28,8 @@
 //   - pending SMS codes: the send limits (count, interval, life from the
 //     first send) hold under parallel sends from two handles, an undo
 //     restores the previous code, and a code is consumed once;
+//   - leases: one holder at a time, also across two handles racing;
+//     re-entrant for their owner, freed by expiry or by their owner only;
 //   - enrolment codes work once, app passwords (with RehashAppPassword),
 //     the audit trail, and Cleanup deletes exactly what has expired;
 //   - keys: a reopen with another key is ErrKeyMismatch, without a key
@@ -121,6 +123,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"SMSUndo", testSMSUndo},
 		{"SMSOneWinnerAcrossHandles", testSMSOneWinner},
 		{"Audit", testAudit},
+		{"Leases", testLeases},
 		{"Cleanup", testCleanup},
 		{"KeyMismatchAndMissing", testKeyChecks},
 		{"NoKeyStore", testNoKey},

@@ -1,33 +1,19 @@
 package login
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/claimgate/claimgate/claims"
-	"github.com/claimgate/claimgate/sts"
 )
 
-// maxQuery caps the whole query string or form body of a protocol request;
-// sts caps each parameter again.
-const maxQuery = 16 << 10
-
-// WSFed answers the WS-Federation passive endpoint, GET or POST.
-func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
-	if len(r.URL.RawQuery) > maxQuery {
-		f.fail(w, r, http.StatusRequestURITooLong, "error.title", "error.too_large", "query too large", nil)
-		return
-	}
-	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, maxQuery)
-	}
-	if err := r.ParseForm(); err != nil {
-		f.formError(w, r, "unparsable request", err)
-		return
-	}
-	req, err := sts.ParseWSFed(r.Form, f.o.Parties)
-	if err != nil {
-		f.requestError(w, r, err)
+// Begin starts the sign-in a protocol adapter parsed into p. A finished
+// sign-in answers at once (single sign-on) unless p forces a fresh one;
+// a passive request without one is refused; otherwise a new session
+// remembers p and the browser goes to the password page.
+func (f *Flow) Begin(w http.ResponseWriter, r *http.Request, p *Pending) {
+	if _, ok := f.protocols[p.Protocol]; !ok {
+		f.internal(w, r, fmt.Errorf("login: sign-in request of unregistered protocol %q", p.Protocol))
 		return
 	}
 	now := f.o.Now()
@@ -36,19 +22,16 @@ func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	switch req.Action {
-	case sts.ActionSignOut, sts.ActionSignOutCleanup:
-		f.signOut(w, r, s, req)
-		return
-	}
-	// A finished sign-in answers at once (single sign-on) unless the
-	// relying party asked for a fresh one.
-	if s != nil && s.Stage == stageDone && !req.ForceLogin && s.Identity != nil &&
+	if s != nil && s.Stage == stageDone && !p.ForceAuthn && s.Identity != nil &&
 		(s.Second || !f.o.RequireSecondFactor) {
 		if f.stillValid(w, r, s) {
-			s.Pending = pendingFrom(req)
+			s.Pending = p
 			f.issue(w, r, s)
 		}
+		return
+	}
+	if p.Passive {
+		f.refuse(w, r, p, RefusePassive)
 		return
 	}
 	// The new sign-in replaces whatever this browser had (a pending or
@@ -65,7 +48,7 @@ func (f *Flow) WSFed(w http.ResponseWriter, r *http.Request) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	s.Pending = pendingFrom(req)
+	s.Pending = p
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
 		f.storeFailed(w, r, err)
 		return
@@ -93,11 +76,26 @@ func (f *Flow) stillValid(w http.ResponseWriter, r *http.Request, s *session) bo
 	return true
 }
 
-func pendingFrom(req *sts.Request) *pending {
-	return &pending{Realm: req.Realm, Context: req.Context, LoginHint: req.LoginHint, RequestedAuth: req.RequestedAuth}
+// refuse answers p with its protocol's refusal, or an error page.
+func (f *Flow) refuse(w http.ResponseWriter, r *http.Request, p *Pending, why Refusal) {
+	a, err := f.protocols[p.Protocol].Refuse(r, p, why)
+	if err != nil {
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "sign-in request refused: "+string(why), err)
+		return
+	}
+	f.autoPost(w, r, a)
 }
 
-func (f *Flow) signOut(w http.ResponseWriter, r *http.Request, s *session, req *sts.Request) {
+// EndSession ends this browser's sign-in session (cookie and stored
+// session) for a protocol's sign-out and audits it for party (which may be
+// empty). It has answered, with an error page, when it returns false; the
+// caller writes the sign-out answer otherwise.
+func (f *Flow) EndSession(w http.ResponseWriter, r *http.Request, party string) bool {
+	s, err := f.sessions.load(r, f.o.Now())
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return false
+	}
 	if err := f.sessions.end(ctx(r), w, s); err != nil {
 		f.o.Logger.Error("sign-out: session not deleted", "err", err, "request_id", f.o.RequestID(r))
 	}
@@ -105,22 +103,25 @@ func (f *Flow) signOut(w http.ResponseWriter, r *http.Request, s *session, req *
 	if s != nil && s.Identity != nil {
 		user = s.Identity.Username
 	}
-	f.audit(r, Event{Name: "sign_out", User: user, RelyingParty: req.Realm})
-	if req.Action == sts.ActionSignOutCleanup {
-		// AD FS loads this in a hidden iframe: 200 and a tiny body, no
-		// redirect, and framing allowed (the server's header middleware
-		// reads this marker).
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set(HeaderAllowFraming, "1")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("signed out\n"))
-		return
-	}
-	if req.SignOutReply != "" {
-		http.Redirect(w, r, req.SignOutReply, http.StatusSeeOther)
-		return
-	}
+	f.audit(r, Event{Name: "sign_out", User: user, RelyingParty: party})
+	return true
+}
+
+// SignedOut renders the "signed out" page.
+func (f *Flow) SignedOut(w http.ResponseWriter, r *http.Request) {
 	f.page(w, r, http.StatusOK, pageSignedOut)
+}
+
+// Fail answers a protocol request the adapter refused: a fixed, generic
+// message (msgKey, a template text key) and the detail in the log only.
+func (f *Flow) Fail(w http.ResponseWriter, r *http.Request, status int, msgKey, logMsg string, err error) {
+	f.fail(w, r, status, "error.title", msgKey, logMsg, err)
+}
+
+// FormError answers a protocol query or form that could not be read: 413
+// when it was over its size cap, 400 otherwise.
+func (f *Flow) FormError(w http.ResponseWriter, r *http.Request, logMsg string, err error) {
+	f.formError(w, r, logMsg, err)
 }
 
 // HeaderAllowFraming is set by a handler whose response may be framed
@@ -133,21 +134,3 @@ const HeaderAllowFraming = "X-Claimgate-Allow-Framing"
 // response's CSP only, because browsers check form-action on every
 // redirect AD FS answers the token POST with.
 const HeaderTokenPage = "X-Claimgate-Token-Page"
-
-func (f *Flow) requestError(w http.ResponseWriter, r *http.Request, err error) {
-	var re *sts.RequestError
-	if !errors.As(err, &re) {
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "bad protocol request", err)
-		return
-	}
-	key := "error.bad_request"
-	switch re.Code {
-	case sts.CodeUnknownRealm:
-		key = "error.unknown_realm"
-	case sts.CodeForeignReply:
-		key = "error.bad_reply"
-	case sts.CodeTooLarge:
-		key = "error.too_large"
-	}
-	f.fail(w, r, http.StatusBadRequest, "error.title", key, "protocol request refused: "+re.Code, err)
-}

@@ -1,0 +1,109 @@
+package wsfedflow
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/sts/wsfed"
+)
+
+// maxQuery caps the whole query string or form body of a request; wsfed
+// caps each parameter again.
+const maxQuery = 16 << 10
+
+// serve answers the passive endpoint: sign-in goes to the state machine,
+// sign-out ends the session here.
+func (a *Adapter) serve(f *login.Flow, w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.RawQuery) > maxQuery {
+		f.Fail(w, r, http.StatusRequestURITooLong, "error.too_large", "query too large", nil)
+		return
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxQuery)
+	}
+	if err := r.ParseForm(); err != nil {
+		f.FormError(w, r, "unparsable request", err)
+		return
+	}
+	req, err := wsfed.ParseRequest(r.Form, a.o.Parties)
+	if err != nil {
+		requestError(f, w, r, err)
+		return
+	}
+	switch req.Action {
+	case wsfed.ActionSignOut, wsfed.ActionSignOutCleanup:
+		signOut(f, w, r, req)
+		return
+	}
+	p, err := pendingFrom(req)
+	if err != nil {
+		f.Fail(w, r, http.StatusInternalServerError, "error.internal", "internal error", err)
+		return
+	}
+	f.Begin(w, r, p)
+}
+
+// pendingFrom is the neutral form of a sign-in request.
+func pendingFrom(req *wsfed.Request) (*login.Pending, error) {
+	st, err := encodeState(state{Realm: req.Realm, Context: req.Context})
+	if err != nil {
+		return nil, err
+	}
+	return &login.Pending{
+		Protocol:       Protocol,
+		Party:          login.Party{ID: req.Realm},
+		RequestedAuthn: login.RequestedAuthn{MultiFactor: asksMultiFactor(req.RequestedAuth), Original: req.RequestedAuth},
+		ForceAuthn:     req.ForceLogin,
+		LoginHint:      req.LoginHint,
+		State:          st,
+	}, nil
+}
+
+// asksMultiFactor: wauth names a method only a second factor satisfies.
+func asksMultiFactor(wauth string) bool {
+	_, withPassword := wsfed.AuthenticationMethodFor(wauth, false)
+	_, withSecond := wsfed.AuthenticationMethodFor(wauth, true)
+	return withSecond && !withPassword
+}
+
+func signOut(f *login.Flow, w http.ResponseWriter, r *http.Request, req *wsfed.Request) {
+	if !f.EndSession(w, r, req.Realm) {
+		return
+	}
+	if req.Action == wsfed.ActionSignOutCleanup {
+		// AD FS loads this in a hidden iframe: 200 and a tiny body, no
+		// redirect, and framing allowed (the server's header middleware
+		// reads this marker).
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set(login.HeaderAllowFraming, "1")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("signed out\n"))
+		return
+	}
+	if req.SignOutReply != "" {
+		http.Redirect(w, r, req.SignOutReply, http.StatusSeeOther)
+		return
+	}
+	f.SignedOut(w, r)
+}
+
+// requestError maps a refused request to its page: 400 and a fixed
+// message, never a redirect.
+func requestError(f *login.Flow, w http.ResponseWriter, r *http.Request, err error) {
+	var re *wsfed.RequestError
+	if !errors.As(err, &re) {
+		f.Fail(w, r, http.StatusBadRequest, "error.bad_request", "bad protocol request", err)
+		return
+	}
+	key := "error.bad_request"
+	switch re.Code {
+	case wsfed.CodeUnknownRealm:
+		key = "error.unknown_realm"
+	case wsfed.CodeForeignReply:
+		key = "error.bad_reply"
+	case wsfed.CodeTooLarge:
+		key = "error.too_large"
+	}
+	f.Fail(w, r, http.StatusBadRequest, key, "protocol request refused: "+re.Code, err)
+}
