@@ -19,3 +19,4 @@ bench:
 	bash scripts/samba/setup.sh >/dev/null
 	CLAIMGATE_SAMBA_ENV=$${CLAIMGATE_SAMBA_ENV:-/tmp/claimgate-samba/env} go test -run '^$$' -bench . -benchmem ./sts/ ./internal/app/ ./internal/mfa/ ./internal/store/sqlitestore/ ./ldapsource/
 	go test -tags openssl,pkcs11 -run '^$$' -bench . -benchmem ./internal/signer/...
+	go run ./internal/tools/benchratio

@@ -20,6 +20,7 @@ go vet ./...
 echo "== go test"
 # -p 1 keeps the browser and directory tests from competing for 2 cores.
 go test -count=1 -p 1 -timeout 40m ./... 2>&1 | tee /tmp/claimgate-test.log
+go run ./internal/tools/benchratio -short 2>&1 | tee -a /tmp/claimgate-test.log
 echo "== signers built with -tags openssl,pkcs11 (libcrypto, SoftHSM)"
 go vet -tags openssl,pkcs11 ./internal/signer/...
 go test -count=1 -race -tags openssl,pkcs11 ./internal/signer/... 2>&1 | tee -a /tmp/claimgate-test.log

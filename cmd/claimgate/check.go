@@ -18,7 +18,10 @@ import (
 func runCheck(e *env, args []string) int {
 	fs := newFlags(e, "check", "check --config FILE [--user NAME]", `
 Checks a configuration without starting the service: the file itself (every
-problem is listed with its path), the signing keys, and the directory. For
+problem is listed with its path), the signing keys, the signer (opened, made
+to sign a test digest that must verify with the signing certificate, and
+closed: with signing.signer pkcs11 that costs one login to the HSM token),
+and the directory. For
 Active Directory it connects to every configured server, binds as the
 service account and reports per server what worked and how long it took,
 then reads what sign-in needs (the base DN, the user filter, objectSid,
@@ -50,6 +53,10 @@ claimgate would issue for them. Exit status 0 means all is well.`)
 		fmt.Fprintf(e.stdout, "signing keys: ok, %d published, signing with %s\n", len(keys.Published), keys.Signing.Certificate.Subject)
 		for _, w := range keys.Warnings(time.Now()) {
 			fmt.Fprintf(e.stdout, "  warning: %s\n", w)
+		}
+		if err := checkSigner(e, cfg, keys); err != nil {
+			fmt.Fprintln(e.stdout, plain("signer: FAILED: "+errText(err)))
+			status = 1
 		}
 	}
 	log := newLogger(e, config.Logging{Level: "error", Format: "text"})

@@ -10,7 +10,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/claimgate/claimgate/internal/signer"
 )
 
 const version = "0.1.0"
@@ -96,5 +99,8 @@ func main() {
 
 func runVersion(e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "claimgate %s\n", version)
+	// Which signing.signer kinds this binary has: openssl and pkcs11 are
+	// compiled in only with their build tags (internal/signer).
+	fmt.Fprintf(e.stdout, "signers: %s\n", strings.Join(signer.Built(), ", "))
 	return 0
 }

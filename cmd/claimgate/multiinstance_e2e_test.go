@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -522,5 +525,78 @@ func waitReadyz(t *testing.T, srv *server, want int, name string) {
 			t.Fatalf("instance %s /readyz is %d, not %d:\n%s", name, st, want, body)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestMultiInstanceParallelCodes: one sign-in past its password, then 8
+// wrong codes sent at once, alternately to A and B, with a plain HTTP
+// client holding the session cookie and the code page's CSRF token.
+// Exactly max_code_attempts (5, the default) of them are checked (audited
+// bad_code) and the sign-in ends; the others find it over. The lockout's
+// max_failures is raised to 20 so that it, whose count is atomic in the
+// store anyway, cannot be what stops the checks: only the leases that
+// serialise one session's checks over both instances can.
+//
+// Verified to fail without the leases (the Locker wiring in
+// internal/app/app.go commented out, so each instance locks only within
+// its process): in 3 runs all 8 of 8 codes were checked against the limit
+// of 5, and the code page was still offered afterwards.
+func TestMultiInstanceParallelCodes(t *testing.T) {
+	const maxCodes, parallel = 5, 8
+	c := startCluster(t, "lockout:\n  max_failures: 20\n")
+	secret := c.totpAdd(t, "alice")
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &xffClient{t: t, fx: c.fx, c: &http.Client{Jar: jar}}
+	c.proxy.use(alternate)
+	x.begin()
+	if st := x.post(login.PathLogin, url.Values{"username": {"alice"}, "password": {c.userPassword()}}); st != http.StatusOK || x.path != login.PathCode {
+		t.Fatalf("right password: %d at %s", st, x.path)
+	}
+	form := url.Values{"csrf": {x.csrf()}, "code": {wrongCode(t, secret)}}
+
+	mark := c.proxy.mark()
+	statuses := make([]int, parallel)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp, err := x.c.PostForm(c.fx.base+login.PathCode, form)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var on [2]int
+	for _, h := range c.proxy.pages(mark) {
+		if h.Method == http.MethodPost {
+			on[h.Inst]++
+		}
+	}
+	if on[instA] == 0 || on[instB] == 0 {
+		t.Fatalf("the codes went %d to A and %d to B; want both", on[instA], on[instB])
+	}
+	checked := 0
+	for _, r := range readAudit(t, c.fx) {
+		if r.Event == "second_factor_failed" && r.Reason == "bad_code" && r.User == "alice" {
+			checked++
+		}
+	}
+	if checked != maxCodes {
+		t.Errorf("%d of %d parallel wrong codes checked (statuses %v), want exactly max_code_attempts %d", checked, parallel, statuses, maxCodes)
+	}
+	if st := x.read(x.c.Get(c.fx.base + login.PathCode)); st == http.StatusOK && strings.Contains(x.last, `name="code"`) {
+		t.Fatalf("the sign-in goes on after %d wrong codes: the code page is still offered", parallel)
 	}
 }

@@ -20,10 +20,12 @@ import (
 // A reload (SIGHUP) builds a new generation next to the running one: the
 // configuration file read and validated again, the TLS certificate, the
 // signing keys, the relying parties and the pages loaded again, and a new
-// App wired around the same open store. Only when all of that succeeded
-// does it take over, in one atomic swap: new requests and new TLS
-// handshakes get the new generation, requests already running finish on
-// the old one, and connections stay open. The old generation is closed
+// App wired around the same open store, metrics and argon2id Limiter (one
+// bound on password-check memory for the process, not one per
+// generation). Only when all of that succeeded does it take over, in one
+// atomic swap: new requests and new TLS handshakes get the new
+// generation, requests already running finish on the old one, and
+// connections stay open. The old generation is closed
 // when its last request has finished (or after server.shutdown_timeout).
 // Any failure refuses the reload and leaves the running generation alone.
 

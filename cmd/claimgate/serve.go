@@ -17,6 +17,7 @@ import (
 
 	"github.com/claimgate/claimgate/internal/app"
 	"github.com/claimgate/claimgate/internal/config"
+	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/ldapsource"
 )
 
@@ -54,6 +55,9 @@ is refused.`)
 	}
 	cfg, code := loadConfig(e, "serve", *cfgPath)
 	if cfg == nil {
+		if code != 0 {
+			code = exitConfig // exitcode.go
+		}
 		return code
 	}
 	log := newLogger(e, cfg.Logging)
@@ -61,7 +65,7 @@ is refused.`)
 	// shares its connections and locks.
 	st, err := app.OpenSharedStore(e.ctx, cfg)
 	if err != nil {
-		return fail(e, "%v", err)
+		return startFailed(e, err)
 	}
 	defer st.Close()
 	// One Metrics for the process too: counters survive reloads.
@@ -70,10 +74,12 @@ is refused.`)
 		return fail(e, "%v", err)
 	}
 	defer stopMetrics()
-	opts := app.Options{Logger: log, Store: st, Metrics: mtr}
+	// And one Limiter: generations overlapping after a reload share one
+	// bound on argon2id memory instead of adding theirs.
+	opts := app.Options{Logger: log, Store: st, Metrics: mtr, Argon2Limiter: mfa.NewLimiter(0)}
 	a, err := app.Build(e.ctx, cfg, opts)
 	if err != nil {
-		return fail(e, "%v", err)
+		return startFailed(e, err)
 	}
 	defer a.Close()
 	rl := &reloader{

@@ -50,6 +50,12 @@ type Options struct {
 	// the App (serve makes one per process and keeps it across reloads).
 	// Nil means no metrics.
 	Metrics *metrics.Metrics
+	// Argon2Limiter bounds the password derivations running at once, of
+	// app passwords and of the users file (memory budget: its Cap() ×
+	// mfa.Argon2Memory KiB). Like Metrics it outlives the App: serve makes
+	// one per process, so generations overlapping after a reload share
+	// the bound. Nil means mfa.NewLimiter(0) for this App alone.
+	Argon2Limiter *mfa.Limiter
 }
 
 // App is a wired claimgate.
@@ -143,7 +149,11 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		a.closers = append(a.closers, a.Store.Close)
 	}
 	a.Store = mx.wrapStore(a.Store)
-	dir, files, closeDir, err := observedDirectory(cfg, o.Logger, mx.ldapObserver())
+	argon2 := o.Argon2Limiter
+	if argon2 == nil {
+		argon2 = mfa.NewLimiter(0)
+	}
+	dir, files, closeDir, err := observedDirectory(cfg, o.Logger, mx.ldapObserver(), argon2)
 	if err != nil {
 		return nil, err
 	}
@@ -164,8 +174,14 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	protocols := []login.Protocol{ws}
+	if sa, err := saml2Protocol(cfg, a.Keys, a.Signer, a.Store, o.Logger, o.Now); err != nil {
+		return nil, err
+	} else if sa != nil {
+		protocols = append(protocols, sa)
+	}
 	flowOpts := login.Options{
-		Protocols: []login.Protocol{ws}, Directory: dir, Sessions: a.Store, Auditor: auditor,
+		Protocols: protocols, Directory: dir, Sessions: a.Store, Auditor: auditor,
 		Pages: a.Pages, Logger: o.Logger, ClaimTypes: cfg.Claims.Issue,
 		RequireSecondFactor: cfg.MFA.Required,
 		AppPasswordOnly:     cfg.MFA.AppPasswords.Policy == config.AppPasswordOnly,
@@ -183,7 +199,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if flowOpts.SecondFactor, err = secondFactor(cfg, a.Store, files, o.Logger); err != nil {
 		return nil, err
 	}
-	flowOpts.AppPasswords = &factors.AppPasswords{Store: a.Store, Used: func(ctx context.Context, user, name string) {
+	flowOpts.AppPasswords = &factors.AppPasswords{Store: a.Store, Limiter: argon2, Used: func(ctx context.Context, user, name string) {
 		id, addr, ua := server.RequestInfo(ctx)
 		_ = auditLog.Log(ctx, audit.Record{Event: audit.EventAppPasswordUsed, Outcome: audit.OutcomeSuccess, User: user,
 			ClientAddr: addr, UserAgent: ua, RequestID: id, Detail: map[string]string{"name": name}})
@@ -246,6 +262,9 @@ func BuildMetadata(cfg *config.Config, keys *certs.Set) (_ []byte, err error) {
 // caused it.
 func openSigner(cfg *config.Config, keys *certs.Set) (signer.Signer, error) {
 	s, err := signer.Open(cfg.SignerSpec(keys.Signing))
+	if errors.Is(err, signer.ErrUnavailable) {
+		return nil, err // the HSM did not answer: not the configuration's fault, a restart may cure it
+	}
 	if err != nil {
 		path := "signing.signer"
 		if cfg.Signing.Signer == signer.KindPKCS11 && signer.Check(signer.KindPKCS11) == nil {
@@ -265,6 +284,7 @@ func buildMetadata(cfg *config.Config, keys *certs.Set, s crypto.Signer) ([]byte
 		EntityID: cfg.EntityID, Certificates: keys.Published,
 		Signer: s, SigningCertificate: keys.Signing.Certificate,
 		WSFed: &metadata.WSFedRole{PassiveEndpoint: cfg.WSFedURL(), ClaimTypes: types},
+		SAML2: saml2Role(cfg),
 	})
 }
 

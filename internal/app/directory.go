@@ -6,6 +6,7 @@ import (
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/factors"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/userfile"
 	"github.com/claimgate/claimgate/ldapsource"
 )
@@ -24,17 +25,19 @@ func Directory(cfg *config.Config, log *slog.Logger) (dir login.Directory, files
 }
 
 func directory(cfg *config.Config, log *slog.Logger) (login.Directory, factors.FileSecrets, func() error, error) {
-	return observedDirectory(cfg, log, nil)
+	return observedDirectory(cfg, log, nil, nil)
 }
 
 // observedDirectory is directory with obs told of every LDAP request
-// (metrics); nil for none.
-func observedDirectory(cfg *config.Config, log *slog.Logger, obs ldapsource.Observer) (login.Directory, factors.FileSecrets, func() error, error) {
+// (metrics; nil for none) and the users file's password checks bounded by
+// argon2 (nil for none: the one-shot commands check one password).
+func observedDirectory(cfg *config.Config, log *slog.Logger, obs ldapsource.Observer, argon2 *mfa.Limiter) (login.Directory, factors.FileSecrets, func() error, error) {
 	if uf := cfg.Directory.UsersFile; uf != nil {
 		d, err := userfile.Load(uf.Path)
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		d.Limiter = argon2
 		return mappedDirectory{dir: d, m: cfg.ClaimMapping()}, d, func() error { return nil }, nil
 	}
 	lc := LDAPConfig(cfg.Directory.LDAP, log)

@@ -30,6 +30,16 @@ type directoryProbe interface {
 
 var _ directoryProbe = (*ldapsource.Directory)(nil)
 
+// signerProbeEvery is how often /readyz asks the signer to prove it
+// can still sign (an HSM signature per probe); between probes the last
+// answer is reused.
+const signerProbeEvery = 30 * time.Second
+
+// signerProber is a signer that can check itself (package pkcs11 signs
+// a fixed digest): an HSM that lost its sessions or its login is not
+// ready, though the certificate is valid.
+type signerProber interface{ Probe() error }
+
 // sessionReader is the store's cheapest read: a session lookup by id.
 type sessionReader interface {
 	GetSession(ctx context.Context, id string, now time.Time) ([]byte, int64, bool, error)
@@ -49,6 +59,14 @@ type readiness struct {
 
 	mu   sync.Mutex
 	last dirProbe
+
+	signer signerProber // nil when the signer cannot probe itself
+	// probeMu serialises signer probes, so that concurrent /readyz
+	// requests make one probe, and guards the result.
+	probeMu   sync.Mutex
+	probedAt  time.Time
+	probeErr  error
+	probeDone bool
 }
 
 // dirProbe is the outcome of one directory probe.
@@ -64,6 +82,9 @@ func newReadiness(a *App, o Options) *readiness {
 	r := &readiness{store: a.Store, keys: a.Keys, now: o.Now, log: o.Logger, every: o.ReadyInterval}
 	if a.LDAP != nil {
 		r.dir = a.LDAP
+	}
+	if p, ok := a.Signer.(signerProber); ok {
+		r.signer = p
 	}
 	if r.every <= 0 {
 		r.every = DefaultReadyInterval
@@ -159,6 +180,9 @@ func (r *readiness) check(ctx context.Context) (bool, string) {
 	}
 	add(r.checkStore(ctx, now))
 	add(r.checkKey(now))
+	if r.signer != nil {
+		add(r.checkSigner(now))
+	}
 	return ok, strings.Join(lines, "\n")
 }
 
@@ -187,4 +211,23 @@ func (r *readiness) checkKey(now time.Time) (string, bool, string) {
 		return "signing key", false, "certificate " + c.Subject.CommonName + " is not valid before " + c.NotBefore.UTC().Format(time.RFC3339)
 	}
 	return "signing key", true, "ok, certificate valid until " + c.NotAfter.UTC().Format(time.DateOnly)
+}
+
+// checkSigner probes the signer at most every signerProbeEvery.
+func (r *readiness) checkSigner(now time.Time) (string, bool, string) {
+	r.probeMu.Lock()
+	defer r.probeMu.Unlock()
+	if !r.probeDone || now.Sub(r.probedAt) >= signerProbeEvery || now.Before(r.probedAt) {
+		err := r.signer.Probe()
+		if err != nil && (!r.probeDone || r.probeErr == nil) {
+			r.log.Warn("signer cannot sign: tokens fail and /readyz answers 503", "problem", err.Error())
+		} else if err == nil && r.probeDone && r.probeErr != nil {
+			r.log.Info("signer signs again")
+		}
+		r.probedAt, r.probeErr, r.probeDone = now, err, true
+	}
+	if r.probeErr != nil {
+		return "signer", false, r.probeErr.Error()
+	}
+	return "signer", true, fmt.Sprintf("ok, a test signature made (checked %s ago)", now.Sub(r.probedAt).Round(time.Second))
 }

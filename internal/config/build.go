@@ -41,6 +41,7 @@ func (b *builder) build(f *fileConfig) *Config {
 	for i, rp := range f.RelyingParties {
 		c.RelyingParties = append(c.RelyingParties, b.relyingParty(index("relying_parties", i), rp, c))
 	}
+	b.saml2(f, c)
 	if f.Claims.Issue == nil {
 		c.Claims.Issue = claims.DefaultTypes()
 	}

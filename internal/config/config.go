@@ -24,6 +24,7 @@ type Config struct {
 	Signing        Signing
 	Token          Token
 	RelyingParties []RelyingParty
+	SAML2          SAML2 // saml2.go
 	Claims         Claims
 	Directory      Directory
 	MFA            MFA

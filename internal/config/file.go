@@ -14,6 +14,7 @@ type fileConfig struct {
 	Signing        fileSigning   `yaml:"signing"`
 	Token          fileToken     `yaml:"token"`
 	RelyingParties []fileRP      `yaml:"relying_parties"`
+	SAML2          fileSAML2     `yaml:"saml2"` // saml2.go
 	Claims         fileClaims    `yaml:"claims"`
 	Directory      fileDirectory `yaml:"directory"`
 	MFA            fileMFA       `yaml:"mfa"`

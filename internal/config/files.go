@@ -2,7 +2,10 @@ package config
 
 import (
 	"crypto/x509"
+	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
 
 	"github.com/claimgate/claimgate/certs"
 )
@@ -52,13 +55,20 @@ func (c *Config) CheckFiles() []Problem {
 		file(index("signing.extra_published_certs", i), f)
 	}
 	if p := c.Signing.PKCS11; p != nil {
+		before := len(ps)
 		file("signing.pkcs11.module", p.Module)
+		if p.Module != "" && len(ps) == before {
+			if msg := moduleProblem(p.Module); msg != "" {
+				ps.add("signing.pkcs11.module", "%s", msg)
+			}
+		}
 	}
 	for i, rp := range c.RelyingParties {
 		if rp.Metadata != nil {
 			file(index("relying_parties", i)+".metadata.file", rp.Metadata.File)
 		}
 	}
+	c.saml2Files(file)
 	if u := c.Directory.UsersFile; u != nil {
 		file("directory.users_file.path", u.Path)
 	}
@@ -131,4 +141,28 @@ func heldPair(certFile string) (*certs.KeyPair, error) {
 		return nil, err
 	}
 	return certs.CertificateOnly(cert)
+}
+
+// moduleProblem refuses a PKCS#11 module that someone other than root or
+// the user claimgate runs as could replace, as key files that others
+// could read are refused: claimgate loads the library into its own
+// process and hands it the PIN and every digest it signs, so whoever can
+// write it can sign as claimgate. The file the path resolves to is
+// checked (a symlink's own bits mean nothing).
+func moduleProblem(name string) string {
+	real, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return err.Error()
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return err.Error()
+	}
+	if m := fi.Mode().Perm(); m&0o022 != 0 {
+		return fmt.Sprintf("%s is writable by its group or by others (mode %04o): whoever can replace the module can sign as claimgate; chmod go-w %s", real, m, real)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != os.Getuid() {
+		return fmt.Sprintf("%s is owned by uid %d, not by root or the user claimgate runs as: whoever owns the module can replace it and sign as claimgate; chown root %s", real, st.Uid, real)
+	}
+	return ""
 }

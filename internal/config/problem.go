@@ -80,7 +80,7 @@ func covered(ps []Problem, path string) bool {
 	return false
 }
 
-var sections = []string{"entity_id", "base_url", "data_dir", "server", "signing", "token", "relying_parties",
+var sections = []string{"entity_id", "base_url", "data_dir", "server", "signing", "token", "relying_parties", "saml2",
 	"claims", "directory", "mfa", "sms", "lockout", "store", "audit", "branding", "logging", "adfs"}
 
 func sectionRank(path string) int {

@@ -37,6 +37,7 @@ func (c *Config) Validate() []Problem {
 	positive(&ps, "token.lifetime", c.Token.Lifetime, 24*time.Hour)
 	between(&ps, "token.clock_skew", c.Token.ClockSkew, time.Second, time.Hour)
 	c.validateRelyingParties(&ps)
+	c.validateSAML2(&ps)
 	if len(c.Claims.Issue) == 0 {
 		ps.add("claims.issue", "must list at least one claim type")
 	}

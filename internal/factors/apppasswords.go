@@ -28,6 +28,10 @@ type AppPasswords struct {
 	Store AppPasswordStore
 	// Used is told which app password was used (for the audit trail).
 	Used func(ctx context.Context, user, name string)
+	// Limiter bounds the argon2id derivations running at once across the
+	// process, so a spray cannot grow memory past its budget; nil means
+	// no bound (tests). app.Build always sets one.
+	Limiter *mfa.Limiter
 	// derive replaces the argon2id derivation in tests that count it.
 	derive func(h mfa.AppPasswordHasher, pw string) mfa.Derived
 }
@@ -43,7 +47,10 @@ func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password stri
 		return false, fmt.Errorf("factors: app passwords: %w", err)
 	}
 	pw := mfa.NormalizeAppPassword(password)
-	d := a.derived(user, pw)
+	d, err := a.derived(ctx, user, pw)
+	if err != nil {
+		return false, fmt.Errorf("factors: app password check: %w", err)
+	}
 	var hit *store.AppPassword
 	legacy := false
 	for i, p := range list {
@@ -55,7 +62,10 @@ func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password stri
 			// A hash from before per-user salts (or other parameters)
 			// needs its own derivation; a damaged one must not stop the
 			// others. Its next use upgrades it, so the extra work ends.
-			match, _ = mfa.CheckPassword(p.Hash, pw)
+			// RunFor weighs it by its own memory, which may exceed ours.
+			if err := a.Limiter.RunFor(ctx, p.Hash, func() { match, _ = mfa.CheckPassword(p.Hash, pw) }); err != nil {
+				return false, fmt.Errorf("factors: app password check: %w", err)
+			}
 		}
 		if match && hit == nil {
 			hit, legacy = &list[i], !ok
@@ -65,7 +75,11 @@ func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password stri
 		return false, nil
 	}
 	if legacy {
-		if err := a.Store.RehashAppPassword(ctx, hit.ID, mfa.ForUser(user).Hash(pw)); err != nil {
+		var rehash string
+		if err := a.Limiter.Run(ctx, func() { rehash = mfa.ForUser(user).Hash(pw) }); err != nil {
+			return false, fmt.Errorf("factors: app password upgrade: %w", err)
+		}
+		if err := a.Store.RehashAppPassword(ctx, hit.ID, rehash); err != nil {
 			return false, fmt.Errorf("factors: app password upgrade: %w", err)
 		}
 	}
@@ -80,16 +94,22 @@ func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password stri
 
 // SpendCheck reads the user's list and derives the key like
 // CheckAppPassword, and decides nothing: no comparison, no last-use time,
-// no audit record.
+// no audit record. It waits for the Limiter like a check does, so the
+// two still take the same time.
 func (a *AppPasswords) SpendCheck(ctx context.Context, user, password string) {
 	_, _ = a.Store.AppPasswords(ctx, user)
-	a.derived(user, mfa.NormalizeAppPassword(password))
+	_, _ = a.derived(ctx, user, mfa.NormalizeAppPassword(password))
 }
 
-func (a *AppPasswords) derived(user, pw string) mfa.Derived {
+// derived runs the one derivation of a check under the Limiter; the error
+// is ctx's, when the request ended while waiting for a place.
+func (a *AppPasswords) derived(ctx context.Context, user, pw string) (mfa.Derived, error) {
 	h := mfa.ForUser(user)
+	derive := h.Derive
 	if a.derive != nil {
-		return a.derive(h, pw)
+		derive = func(pw string) mfa.Derived { return a.derive(h, pw) }
 	}
-	return h.Derive(pw)
+	var d mfa.Derived
+	err := a.Limiter.Run(ctx, func() { d = derive(pw) })
+	return d, err
 }

@@ -97,7 +97,12 @@ func (f *Flow) EndSession(w http.ResponseWriter, r *http.Request, party string) 
 		return false
 	}
 	if err := f.sessions.end(ctx(r), w, s); err != nil {
-		f.o.Logger.Error("sign-out: session not deleted", "err", err, "request_id", f.o.RequestID(r))
+		// The session still works (its cookie is kept): saying "signed
+		// out" would leave it usable on a shared computer by whoever
+		// comes next. The user is asked to try again, and the audit log
+		// records no sign-out that did not happen.
+		f.tryLater(w, r, "sign-out: session not deleted", err)
+		return false
 	}
 	user := ""
 	if s != nil && s.Identity != nil {

@@ -224,7 +224,13 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 func (f *Flow) wrongCode(w http.ResponseWriter, r *http.Request, s *session) bool {
 	s.Attempts++
 	if s.Attempts >= f.o.MaxCodeAttempts {
-		_ = f.sessions.end(ctx(r), w, s)
+		if err := f.sessions.end(ctx(r), w, s); err != nil {
+			// Not ended: the sign-in must not go on with its count
+			// unsaved, so this answer is "try again later", not a page
+			// that offers another code.
+			f.storeFailed(w, r, err)
+			return false
+		}
 		f.fail(w, r, http.StatusForbidden, "error.title", "error.session_expired", "too many wrong codes in one sign-in", nil)
 		return false
 	}

@@ -50,23 +50,16 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		f.formError(w, r, "unparsable login form", err)
 		return
 	}
-	release, ok := f.serialize(w, r, strings.TrimSpace(r.PostFormValue("username")))
-	if !ok {
-		return
-	}
-	defer release()
+	// Everything before the locks is a read or the throttle's atomic
+	// count: a request without a live session or its CSRF token takes no
+	// lease, and a refused attempt (locked out) spends its decoy check
+	// without holding the user's lock, so a flood of refused guesses
+	// cannot keep the user's own admitted attempts waiting for the lock.
+	// Only attempts the throttle admits, a number its limits bound, queue
+	// for the user's lock.
 	now := f.o.Now()
-	s, err := f.sessions.load(r, now)
-	if err != nil {
-		f.storeFailed(w, r, err)
-		return
-	}
-	if s == nil || s.Pending == nil || s.Stage != stagePending {
-		f.expired(w, r)
-		return
-	}
-	if !checkCSRF(s, r) {
-		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on login", nil)
+	s, ok := f.pendingSession(w, r, now)
+	if !ok {
 		return
 	}
 	username := strings.TrimSpace(r.PostFormValue("username"))
@@ -90,12 +83,28 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return
 	}
-	id, method, reason, err := f.firstFactor(r, username, password, now)
-	if err != nil {
+	giveBack := func() {
 		// Nothing was checked: the attempt does not count.
 		if perr := res.Pass(ctx(r)); perr != nil {
 			f.o.Logger.Error("throttle: attempt not given back", "err", perr, "request_id", f.o.RequestID(r))
 		}
+	}
+	held, release, ok := f.serialize(w, r, username)
+	if !ok {
+		giveBack()
+		return
+	}
+	defer release()
+	// Read again under the locks: another request for this session may
+	// have moved it on while this one waited.
+	if s, ok = f.pendingSession(w, r, now); !ok {
+		giveBack()
+		return
+	}
+	s.held = held
+	id, method, reason, err := f.firstFactor(r, username, password, now)
+	if err != nil {
+		giveBack()
 		f.unavailable(w, r, err)
 		return
 	}
@@ -137,6 +146,25 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, PathCode, http.StatusSeeOther)
+}
+
+// pendingSession loads the session of a password POST and checks its stage
+// and CSRF token. It has answered when it returns false.
+func (f *Flow) pendingSession(w http.ResponseWriter, r *http.Request, now time.Time) (*session, bool) {
+	s, err := f.sessions.load(r, now)
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return nil, false
+	}
+	if s == nil || s.Pending == nil || s.Stage != stagePending {
+		f.expired(w, r)
+		return nil, false
+	}
+	if !checkCSRF(s, r) {
+		f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on login", nil)
+		return nil, false
+	}
+	return s, true
 }
 
 // firstFactor checks the domain password and, failing that, the user's app

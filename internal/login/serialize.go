@@ -2,6 +2,8 @@ package login
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 )
@@ -14,10 +16,15 @@ import (
 // the store): a lock per process lets each instance run one check at a
 // time in parallel with the others.
 //
-// Lock returns the key's release, or an error (busy for too long, the
-// store down) and then holds nothing.
+// Lock returns the key's lock held, or an error (busy for too long, the
+// store down) and then holds nothing. held is a child of ctx that ends
+// when the lock may be lost (store.Locker: its lease could not be renewed
+// in time, or was taken); the holder checks it before it writes. A Lock
+// under an earlier Lock's held context shares that Lock's deadline and
+// ends with it, so the locks of one request wait at most one MaxWait in
+// all and are lost together.
 type Locker interface {
-	Lock(ctx context.Context, key string) (release func(), err error)
+	Lock(ctx context.Context, key string) (held context.Context, release func(), err error)
 }
 
 // keyedMutex is the Locker of a single instance: a mutex per key, in this
@@ -34,9 +41,10 @@ type keyedEntry struct {
 	refs int
 }
 
-// Lock takes the key's lock and returns its release. Entries live only
-// while someone holds or waits for them, so the map stays small.
-func (k *keyedMutex) Lock(_ context.Context, key string) (func(), error) {
+// Lock takes the key's lock and returns its release; a lock in memory is
+// never lost, so held is ctx. Entries live only while someone holds or
+// waits for them, so the map stays small.
+func (k *keyedMutex) Lock(ctx context.Context, key string) (context.Context, func(), error) {
 	k.mu.Lock()
 	if k.m == nil {
 		k.m = map[string]*keyedEntry{}
@@ -49,7 +57,7 @@ func (k *keyedMutex) Lock(_ context.Context, key string) (func(), error) {
 	e.refs++
 	k.mu.Unlock()
 	e.mu.Lock()
-	return func() {
+	return ctx, func() {
 		e.mu.Unlock()
 		k.mu.Lock()
 		if e.refs--; e.refs == 0 {
@@ -64,64 +72,84 @@ func (k *keyedMutex) Lock(_ context.Context, key string) (func(), error) {
 func sessionLockKey(cookie string) string { return "session\x00" + cookie }
 func userLockKey(user string) string      { return "user\x00" + ThrottleKey(user) }
 
-// lock takes one key's lock for r. When it cannot, it answers "try again
-// later" (the lock's trouble is the store's, or another instance's, and
-// nothing was checked, counted or issued) and returns false.
-func (f *Flow) lock(w http.ResponseWriter, r *http.Request, key string) (func(), bool) {
+// lock takes one key's lock for r, under parent (ctx(r), or the held
+// context of the request's earlier lock, whose deadline it then shares).
+// When it cannot, it answers "try again later" (the lock's trouble is the
+// store's, or another instance's, and nothing was checked, counted or
+// issued) and returns false.
+func (f *Flow) lock(w http.ResponseWriter, r *http.Request, parent context.Context, key string) (context.Context, func(), bool) {
 	// Not r.Context(): a client that goes away must not skip the check
 	// it started (see ctx); the Locker bounds its own wait.
-	release, err := f.locks.Lock(ctx(r), key)
+	held, release, err := f.locks.Lock(parent, key)
 	if err != nil {
 		f.tryLater(w, r, "sign-in lock unavailable", err)
-		return nil, false
+		return nil, nil, false
 	}
-	return release, true
+	return held, release, true
 }
 
 // serialize takes, in a fixed order (this browser's session, then the
 // user), the locks of one credential check. Every handler takes them in
 // this order, on every instance, so they cannot deadlock. It has answered
-// when ok is false; otherwise the caller defers release.
-func (f *Flow) serialize(w http.ResponseWriter, r *http.Request, user string) (release func(), ok bool) {
-	releaseSession := func() {}
+// when ok is false; otherwise the caller defers release, and checks held
+// (see lost) before it writes.
+func (f *Flow) serialize(w http.ResponseWriter, r *http.Request, user string) (held context.Context, release func(), ok bool) {
+	held, releaseSession := ctx(r), func() {}
 	if c, err := r.Cookie(f.sessions.cookie); err == nil && c.Value != "" {
-		if releaseSession, ok = f.lock(w, r, sessionLockKey(c.Value)); !ok {
-			return nil, false
+		if held, releaseSession, ok = f.lock(w, r, held, sessionLockKey(c.Value)); !ok {
+			return nil, nil, false
 		}
 	}
 	if user == "" {
-		return releaseSession, true
+		return held, releaseSession, true
 	}
-	releaseUser, ok := f.lock(w, r, userLockKey(user))
+	held, releaseUser, ok := f.lock(w, r, held, userLockKey(user))
 	if !ok {
 		releaseSession()
-		return nil, false
+		return nil, nil, false
 	}
-	return func() { releaseUser(); releaseSession() }, true
+	return held, func() { releaseUser(); releaseSession() }, true
 }
 
 // secondStep starts a POST of the second step (code, method choice, resend,
 // enrolment): the form read, the session's and the user's locks held, the
 // session at stage first. It has answered when ok is false; otherwise the
-// caller defers release.
+// caller defers release. The session's writes check the locks (s.held).
 func (f *Flow) secondStep(w http.ResponseWriter, r *http.Request, what string) (s *session, release func(), ok bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		f.formError(w, r, "unparsable "+what+" form", err)
 		return nil, nil, false
 	}
-	releaseSession, ok := f.serialize(w, r, "")
+	held, releaseSession, ok := f.serialize(w, r, "")
 	if !ok {
 		return nil, nil, false
 	}
+	defer func() {
+		if !ok {
+			releaseSession()
+		}
+	}()
 	if s, ok = f.firstDone(w, r); !ok {
-		releaseSession()
 		return nil, nil, false
 	}
-	releaseUser, ok := f.lock(w, r, userLockKey(s.Identity.Username))
+	held, releaseUser, ok := f.lock(w, r, held, userLockKey(s.Identity.Username))
 	if !ok {
-		releaseSession()
 		return nil, nil, false
 	}
+	s.held = held
 	return s, func() { releaseUser(); releaseSession() }, true
+}
+
+// errLockLost: the request's lock may be another's now (its lease could
+// not be renewed in time); what it guards must not be written.
+var errLockLost = errors.New("login: sign-in lock lost")
+
+// lost reports whether held (a lock's, or nil: none) has ended, as
+// errLockLost with the cause, so the caller answers "try again later".
+func lost(held context.Context) error {
+	if held == nil || held.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", errLockLost, context.Cause(held))
 }

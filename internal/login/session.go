@@ -29,6 +29,10 @@ type session struct {
 	// every write names it, so a copy of a session that was deleted or
 	// changed since is never written back.
 	version int64
+	// held is the context of the locks this copy was read under (nil:
+	// none); a write checks it, so a request whose lock was lost meanwhile
+	// writes nothing (see lost).
+	held context.Context
 
 	Stage       stage            `json:"stage"`
 	CSRF        string           `json:"csrf"`
@@ -115,6 +119,9 @@ var errSessionGone = errors.New("login: session ended or changed by another requ
 // before a factor is worthless after it, and a session is rotated at most
 // once.
 func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *session) error {
+	if err := lost(s.held); err != nil {
+		return err
+	}
 	old := s.id
 	id, err := newID(m.rand)
 	if err != nil {
@@ -145,6 +152,9 @@ func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *ses
 // update stores s under its current id (no stage change), only if the
 // stored session is still the version s was read at.
 func (m *sessionManager) update(ctx context.Context, s *session) error {
+	if err := lost(s.held); err != nil {
+		return err
+	}
 	s.Seen = m.now()
 	data, err := json.Marshal(s)
 	if err != nil {
@@ -167,12 +177,17 @@ func (m *sessionManager) writeError(ctx context.Context, op string, s *session, 
 	return fmt.Errorf("login: %s session: %w", op, err)
 }
 
+// end deletes s and clears the cookie. When the delete fails the cookie
+// stays: the session still works, and the user must be able to try the
+// sign-out again.
 func (m *sessionManager) end(ctx context.Context, w http.ResponseWriter, s *session) error {
-	http.SetCookie(w, m.httpCookie("", time.Unix(0, 0)))
-	if s == nil || s.id == "" {
-		return nil
+	if s != nil && s.id != "" {
+		if err := m.store.DeleteSession(ctx, s.id); err != nil {
+			return fmt.Errorf("login: delete session: %w", err)
+		}
 	}
-	return m.store.DeleteSession(ctx, s.id)
+	http.SetCookie(w, m.httpCookie("", time.Unix(0, 0)))
+	return nil
 }
 
 func (m *sessionManager) httpCookie(value string, expires time.Time) *http.Cookie {

@@ -1,6 +1,7 @@
 // Package mfa holds the pure parts of claimgate's second factors: it
 // computes and verifies one-time codes, makes and checks secrets, and
-// imports token seeds. It keeps no state and serves no HTTP.
+// imports token seeds. It keeps no state, apart from the Limiter a caller
+// makes once and shares to bound argon2id memory, and serves no HTTP.
 //
 // The flow it owns, seen from the login state machine:
 //
@@ -10,6 +11,7 @@
 //	HOTP drift: ResyncHOTP with two consecutive codes                      -> caller stores the new counter
 //	SMS:        NewNumericCode -> Gateway.SendCode -> caller stores a hash and an expiry, compares later
 //	app passwords: NewAppPassword -> HashPassword(NormalizeAppPassword(pw)) -> CheckPassword
+//	argon2id bound: Limiter.Run(ctx, derive) around every derivation of a check, so at most Cap() run at once
 //	hardware tokens: ParsePSKC (RFC 6030, plain or encrypted) -> caller assigns seeds to users
 //
 // Replay protection and counters are the caller's job: every verify

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // The kinds of signer, as signing.signer names them.
@@ -23,6 +24,19 @@ const (
 	DefaultSessions = 4
 	MaxSessions     = 64
 )
+
+// ErrUnavailable marks an Open that failed because the HSM did not
+// answer (device error, token not present, sessions refused), as opposed
+// to a configuration it refused: a later Open may succeed.
+var ErrUnavailable = errors.New("signer: the HSM is unavailable")
+
+// unavailable is an Open error that is ErrUnavailable and keeps its own
+// message.
+type unavailable struct{ err error }
+
+func (u unavailable) Error() string        { return u.err.Error() }
+func (u unavailable) Unwrap() error        { return u.err }
+func (u unavailable) Is(target error) bool { return target == ErrUnavailable }
 
 // Spec says which signer to open and with what.
 type Spec struct {
@@ -45,6 +59,9 @@ type PKCS11Spec struct {
 	PIN        string // the user PIN
 	KeyLabel   string // CKA_LABEL of the private key
 	Sessions   int    // sessions signing in parallel; 0 means DefaultSessions
+	// WaitTimeout bounds how long a signature waits for a free session
+	// (crypto.Signer has no context); 0 means package pkcs11's default.
+	WaitTimeout time.Duration
 }
 
 // Signer is a crypto.Signer that holds resources (a libcrypto key, HSM
@@ -67,6 +84,18 @@ func Check(kind string) error {
 		return pkcs11Built()
 	}
 	return fmt.Errorf("unknown signer %q: use %s, %s or %s", kind, KindGo, KindOpenSSL, KindPKCS11)
+}
+
+// Built lists the kinds of signer this binary has, for `claimgate
+// version`: go always, openssl and pkcs11 when built with their tags.
+func Built() []string {
+	var out []string
+	for _, k := range []string{KindGo, KindOpenSSL, KindPKCS11} {
+		if Check(k) == nil {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Open opens the signer s describes and checks that its key belongs to

@@ -62,3 +62,16 @@ func BenchmarkSignGo(b *testing.B) {
 	}
 	signertest.Benchmark(b, s)
 }
+
+// TestBuilt: the kinds listed are exactly those Check lets through.
+func TestBuilt(t *testing.T) {
+	built := map[string]bool{}
+	for _, k := range signer.Built() {
+		built[k] = true
+	}
+	for _, k := range []string{signer.KindGo, signer.KindOpenSSL, signer.KindPKCS11} {
+		if got, want := built[k], signer.Check(k) == nil; got != want {
+			t.Errorf("Built() has %s: %v, Check says %v", k, got, want)
+		}
+	}
+}

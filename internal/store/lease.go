@@ -17,6 +17,11 @@ import (
 // was willing to wait.
 var ErrLockBusy = errors.New("store: lock busy")
 
+// ErrLeaseLost is the cause of a held context that ended before its
+// release: the lease may be another holder's now, so the holder must not
+// write what the lock guards.
+var ErrLeaseLost = errors.New("store: lock lost")
+
 // Defaults of LockerOptions.
 const (
 	// DefaultLeaseTTL is how long a lease lives without renewal: what an
@@ -28,6 +33,10 @@ const (
 	// minimum doubling up to the maximum.
 	DefaultMinBackoff = 2 * time.Millisecond
 	DefaultMaxBackoff = 100 * time.Millisecond
+	// DefaultMaxHold caps how long one Lock keeps its lease by renewal:
+	// no sign-in step takes minutes, and a holder stuck that long (a hung
+	// directory call) must not keep a user locked out of every instance.
+	DefaultMaxHold = 2 * time.Minute
 )
 
 // releaseTimeout bounds the store call that frees a lease: release runs
@@ -57,6 +66,9 @@ type LockerOptions struct {
 	// MaxWait bounds Lock's wait for a busy key, in this process's queue
 	// and at the store together. Default DefaultLockWait.
 	MaxWait time.Duration
+	// MaxHold caps how long a held lock is renewed; then renewal stops
+	// and the held context ends (ErrLeaseLost). Default DefaultMaxHold.
+	MaxHold time.Duration
 	// MinBackoff and MaxBackoff bound the pause between two tries of a
 	// lease another instance holds. Defaults DefaultMinBackoff and
 	// DefaultMaxBackoff.
@@ -102,6 +114,9 @@ func NewLocker(ls LeaseStore, o LockerOptions) *Locker {
 	if o.MaxWait <= 0 {
 		o.MaxWait = DefaultLockWait
 	}
+	if o.MaxHold <= 0 {
+		o.MaxHold = DefaultMaxHold
+	}
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = DefaultMinBackoff
 	}
@@ -123,16 +138,29 @@ func NewLocker(ls LeaseStore, o LockerOptions) *Locker {
 	return &Locker{ls: ls, o: o, local: map[string]*localSlot{}}
 }
 
-// Lock takes key's lock and returns its release, which the caller must
-// call once it is done (calling it again does nothing). It fails with
-// ErrLockBusy when the key stayed busy for MaxWait, with ctx's error when
-// ctx ends first, or with the store's error; nothing is held then.
-func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
+// Lock takes key's lock and returns it held: held is a child of ctx that
+// is done, with the cause ErrLeaseLost, once the lease may be another
+// holder's (a renewal found it taken, the store stayed away until it
+// expired, or it was held for MaxHold), and after release. A holder
+// checks held before each write that needs the lock. The caller must call
+// release once it is done (calling it again does nothing).
+//
+// Lock fails with ErrLockBusy when the key stayed busy until the
+// deadline, with ctx's error when ctx ends first, or with the store's
+// error (a store that did not answer before the deadline: a wrapped
+// context.DeadlineExceeded); nothing is held then. The deadline is MaxWait
+// from now, or, when ctx is (or descends from) the held context of an
+// earlier Lock, that Lock's deadline if sooner: the locks of one operation
+// share a single MaxWait.
+func (l *Locker) Lock(ctx context.Context, key string) (held context.Context, release func(), err error) {
 	deadline := l.o.Now().Add(l.o.MaxWait)
+	if d, ok := ctx.Value(deadlineKey{}).(time.Time); ok && d.Before(deadline) {
+		deadline = d
+	}
 	slot := l.slot(key)
 	if err := l.waitLocal(ctx, slot, deadline); err != nil {
 		l.unref(key, slot)
-		return nil, err
+		return nil, nil, err
 	}
 	freeLocal := func() {
 		<-slot.token
@@ -141,28 +169,31 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 	owner, err := l.owner()
 	if err != nil {
 		freeLocal()
-		return nil, err
+		return nil, nil, err
 	}
-	if err := l.takeLease(ctx, key, owner, deadline); err != nil {
+	taken, err := l.takeLease(ctx, key, owner, deadline)
+	if err != nil {
 		freeLocal()
-		return nil, err
+		return nil, nil, err
 	}
-	stop := l.renew(ctx, key, owner)
+	hctx, lose := context.WithCancelCause(context.WithValue(ctx, deadlineKey{}, deadline))
+	h := l.hold(ctx, key, owner, taken, lose)
 	var once sync.Once
-	return func() {
+	return hctx, func() {
 		once.Do(func() {
-			// The renewal ends first: one that ran after the delete
-			// would take the lease back for nobody.
-			stop()
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-			defer cancel()
-			if err := l.ls.ReleaseLease(rctx, key, owner); err != nil {
-				l.o.Logger.Error("lock: lease not released; it expires by itself", "ttl", l.o.TTL, "err", err)
-			}
+			// The renewal ends first, one in flight included: a renewal
+			// that committed after the delete would take the lease back
+			// for nobody.
+			until := h.stop()
+			lose(errReleased)
+			l.release(ctx, key, owner, until)
 			freeLocal()
 		})
 	}, nil
 }
+
+// deadlineKey is the context key of a held lock's deadline.
+type deadlineKey struct{}
 
 // slot returns key's local slot, counting the caller in.
 func (l *Locker) slot(key string) *localSlot {
@@ -216,29 +247,41 @@ func (l *Locker) waitLocal(ctx context.Context, s *localSlot, deadline time.Time
 }
 
 // takeLease tries the store until the lease is owner's, backing off with
-// jitter while another instance holds it, until deadline.
-func (l *Locker) takeLease(ctx context.Context, key, owner string, deadline time.Time) error {
+// jitter while another instance holds it, until deadline. It returns the
+// now the lease was taken at.
+func (l *Locker) takeLease(ctx context.Context, key, owner string, deadline time.Time) (time.Time, error) {
 	backoff := l.o.MinBackoff
 	for {
-		ok, err := l.ls.TakeLease(ctx, key, owner, l.o.Now(), l.o.TTL)
+		left := deadline.Sub(l.o.Now())
+		if left <= 0 {
+			return time.Time{}, ErrLockBusy
+		}
+		// Each try is bounded by what is left of the wait: a store that
+		// hangs (a network black hole, a frozen server) must not hold
+		// the caller past its deadline.
+		tctx, cancel := context.WithTimeout(ctx, left)
+		now := l.o.Now()
+		ok, err := l.ls.TakeLease(tctx, key, owner, now, l.o.TTL)
+		cancel()
 		if err != nil {
 			// The statement may have committed before the error (a
 			// cancelled wait for the answer): free what may be ours
 			// rather than leave it to expire.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-			_ = l.ls.ReleaseLease(rctx, key, owner)
-			cancel()
-			return err
+			l.release(ctx, key, owner, now.Add(l.o.TTL))
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				return time.Time{}, fmt.Errorf("store: lease store did not answer within the lock wait: %w", err)
+			}
+			return time.Time{}, err
 		}
 		if ok {
-			return nil
+			return now, nil
 		}
-		left := deadline.Sub(l.o.Now())
+		left = deadline.Sub(l.o.Now())
 		if left <= 0 {
-			return ErrLockBusy
+			return time.Time{}, ErrLockBusy
 		}
 		if err := l.o.Sleep(ctx, min(l.jitter(backoff), left)); err != nil {
-			return err
+			return time.Time{}, err
 		}
 		backoff = min(2*backoff, l.o.MaxBackoff)
 	}
@@ -266,36 +309,6 @@ func (l *Locker) owner() (string, error) {
 		return "", fmt.Errorf("store: lock owner: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil
-}
-
-// renew keeps owner's lease alive every TTL/3 until the returned stop,
-// which waits for the renewal to end. A renewal that fails is logged and
-// retried at the next tick; the lease may lapse if the store stays away
-// for the rest of its TTL.
-func (l *Locker) renew(ctx context.Context, key, owner string) (stop func()) {
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			if l.o.Sleep(rctx, l.o.TTL/3) != nil || rctx.Err() != nil {
-				return
-			}
-			ok, err := l.ls.TakeLease(rctx, key, owner, l.o.Now(), l.o.TTL)
-			switch {
-			case rctx.Err() != nil:
-				return
-			case err != nil:
-				l.o.Logger.Warn("lock: lease not renewed", "err", err)
-			case !ok:
-				l.o.Logger.Error("lock: lease lost to another holder before it was renewed", "ttl", l.o.TTL)
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
 }
 
 // sleep is the real Sleep.

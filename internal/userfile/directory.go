@@ -21,6 +21,12 @@ var _ directory = (*Directory)(nil)
 // Directory answers sign-ins from a users file. It is read-only after
 // Load and safe for concurrent use.
 type Directory struct {
+	// Limiter bounds the password checks running at once (argon2id holds
+	// 19 MiB each); set it before the first check, to the process's one
+	// Limiter (internal/app does). Nil means no bound, for one-shot
+	// commands and tests.
+	Limiter *mfa.Limiter
+
 	domain string
 	bySAM  map[string]*entry // lower-case username
 	byUPN  map[string]*entry // lower-case UPN
@@ -148,13 +154,22 @@ func (d *Directory) Authenticate(ctx context.Context, username, password string)
 	}
 	e := d.resolve(username)
 	if e == nil {
-		// Spend the same time as a real check; the result is irrelevant.
-		_, _ = mfa.CheckPassword(d.dummy, password)
+		// Spend the same time as a real check, waiting for the Limiter
+		// like one; the result is irrelevant.
+		if err := d.Limiter.RunFor(ctx, d.dummy, func() { _, _ = mfa.CheckPassword(d.dummy, password) }); err != nil {
+			return claims.Identity{}, fmt.Errorf("userfile: password check: %w", err)
+		}
 		return claims.Identity{}, claims.Rejected(claims.ReasonUnknownUser, "not in the users file")
 	}
-	ok, err := mfa.CheckPassword(e.hash, password)
-	if err != nil {
-		return claims.Identity{}, fmt.Errorf("userfile: password hash of %s: %w", e.id.Username, err)
+	var ok bool
+	var hashErr error
+	if err := d.Limiter.RunFor(ctx, e.hash, func() { ok, hashErr = mfa.CheckPassword(e.hash, password) }); err != nil {
+		// The request ended while waiting: the same error as for an
+		// unknown name, so it tells nothing.
+		return claims.Identity{}, fmt.Errorf("userfile: password check: %w", err)
+	}
+	if hashErr != nil {
+		return claims.Identity{}, fmt.Errorf("userfile: password hash of %s: %w", e.id.Username, hashErr)
 	}
 	if !ok || password == "" {
 		return claims.Identity{}, claims.Rejected(claims.ReasonBadPassword, "")

@@ -26,10 +26,13 @@ type SAML2IdPRole struct {
 	// saml2.NameIDFormats().
 	NameIDFormats []string
 	// WantAuthnRequestsSigned tells SPs that unsigned AuthnRequests are
-	// refused (set it when every SP is saml2.SP.AuthnRequestsSigned).
+	// refused; the parsers must then be told so too
+	// (saml2.ParseOptions.RequireSignedRequests), or the promise is empty.
 	WantAuthnRequestsSigned bool
-	// EncryptionCertificates are published with use="encryption", for SPs
-	// that encrypt to us; none is the usual case.
+	// EncryptionCertificates must stay empty. A use="encryption" key
+	// invites SPs to encrypt to us (an EncryptedID in a LogoutRequest),
+	// and sts/saml2 does not decrypt EncryptedID yet: it refuses one. The
+	// field is kept, and refused by Build, until that decryption exists.
 	EncryptionCertificates []*x509.Certificate
 }
 
@@ -48,18 +51,16 @@ func (r *SAML2IdPRole) check() []error {
 			errs = append(errs, fmt.Errorf("SAML 2.0: name ID format %q is not one claimgate issues", f))
 		}
 	}
-	for i, c := range r.EncryptionCertificates {
-		if c == nil {
-			errs = append(errs, fmt.Errorf("SAML 2.0: encryption certificate %d is nil", i))
-		}
+	if len(r.EncryptionCertificates) > 0 {
+		errs = append(errs, errors.New("SAML 2.0: encryption certificates are not published: encrypted identifiers (EncryptedID) cannot be decrypted yet"))
 	}
 	return errs
 }
 
 // addSAML2Role adds the IDPSSODescriptor with its children in the order
 // of saml-schema-metadata-2.0.xsd: KeyDescriptors (signing, one per
-// published certificate, then encryption), SingleLogoutService,
-// NameIDFormat, SingleSignOnService.
+// published certificate; no encryption key, see EncryptionCertificates),
+// SingleLogoutService, NameIDFormat, SingleSignOnService.
 func addSAML2Role(ed *etree.Element, r *SAML2IdPRole, certs []*x509.Certificate) {
 	d := ed.CreateElement("md:IDPSSODescriptor")
 	if r.WantAuthnRequestsSigned {
@@ -67,7 +68,6 @@ func addSAML2Role(ed *etree.Element, r *SAML2IdPRole, certs []*x509.Certificate)
 	}
 	d.CreateAttr("protocolSupportEnumeration", saml2.NSProtocol)
 	keyDescriptors(d, "signing", certs)
-	keyDescriptors(d, "encryption", r.EncryptionCertificates)
 	service := func(tag, binding, location string) {
 		if location == "" {
 			return

@@ -16,12 +16,10 @@ import (
 
 func testSAML2Config(t *testing.T) Config {
 	cfg := testMetadataConfig(t)
-	_, enc := loadKeyPair(t, "other")
 	cfg.SAML2 = &SAML2IdPRole{
 		SSORedirect: "https://sts.acme.example/saml2/sso", SSOPOST: "https://sts.acme.example/saml2/sso",
 		SLORedirect: "https://sts.acme.example/saml2/slo", SLOPOST: "https://sts.acme.example/saml2/slo",
 		WantAuthnRequestsSigned: true,
-		EncryptionCertificates:  []*x509.Certificate{enc},
 	}
 	return cfg
 }
@@ -79,7 +77,9 @@ func TestSAML2MetadataGolden(t *testing.T) {
 		}
 		order = append(order, tag)
 	}
-	want := "KeyDescriptor/signing,KeyDescriptor/signing,KeyDescriptor/encryption,SingleLogoutService,SingleLogoutService," +
+	// No use="encryption" key: claimgate cannot decrypt an EncryptedID
+	// yet, so it must not invite SPs to encrypt to it.
+	want := "KeyDescriptor/signing,KeyDescriptor/signing,SingleLogoutService,SingleLogoutService," +
 		"NameIDFormat,NameIDFormat,NameIDFormat,NameIDFormat,SingleSignOnService,SingleSignOnService"
 	if got := strings.Join(order, ","); got != want {
 		t.Errorf("IDPSSODescriptor children\n got %s\nwant %s", got, want)
@@ -117,10 +117,14 @@ func TestSAML2MetadataSchemaOrder(t *testing.T) {
 
 func TestSAML2MetadataConfigErrors(t *testing.T) {
 	for name, mut := range map[string]func(*Config){
-		"no SSO URL":          func(c *Config) { c.SAML2.SSORedirect, c.SAML2.SSOPOST = "", "" },
-		"relative URL":        func(c *Config) { c.SAML2.SLOPOST = "/slo" },
-		"unknown format":      func(c *Config) { c.SAML2.NameIDFormats = []string{"urn:x"} },
-		"nil encryption":      func(c *Config) { c.SAML2.EncryptionCertificates = []*x509.Certificate{nil} },
+		"no SSO URL":     func(c *Config) { c.SAML2.SSORedirect, c.SAML2.SSOPOST = "", "" },
+		"relative URL":   func(c *Config) { c.SAML2.SLOPOST = "/slo" },
+		"unknown format": func(c *Config) { c.SAML2.NameIDFormats = []string{"urn:x"} },
+		"nil encryption": func(c *Config) { c.SAML2.EncryptionCertificates = []*x509.Certificate{nil} },
+		"encryption key": func(c *Config) {
+			_, enc := loadKeyPair(t, "other")
+			c.SAML2.EncryptionCertificates = []*x509.Certificate{enc}
+		},
 		"no role":             func(c *Config) { c.SAML2, c.WSFed = nil, nil },
 		"control char in URL": func(c *Config) { c.SAML2.SSOPOST = "https://sts.acme.example/\x01" },
 	} {

@@ -73,7 +73,8 @@ func ParsePOST(form url.Values, sps SPs, opts ParseOptions) (*AuthnRequest, erro
 }
 
 func parseAuthnRequest(m *message, sps SPs, o *ParseOptions) (*AuthnRequest, error) {
-	el, h, sp, signed, err := readMessage(m, "AuthnRequest", sps, func(sp *SP) bool { return sp.AuthnRequestsSigned }, o)
+	required := func(sp *SP) bool { return sp.AuthnRequestsSigned || o.RequireSignedRequests }
+	el, h, sp, signed, err := readMessage(m, "AuthnRequest", sps, required, o)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,7 @@ func parseAuthnRequest(m *message, sps SPs, o *ParseOptions) (*AuthnRequest, err
 		se.Request = r
 		return se
 	}
-	if se := h.check(o); se != nil {
+	if se := h.check(o, signed); se != nil {
 		return nil, replyable(se)
 	}
 	if b := el.SelectAttrValue("ProtocolBinding", ""); b != "" && b != BindingPOST {
@@ -157,9 +158,11 @@ func chooseACS(el *etree.Element, sp *SP) (*Endpoint, error) {
 	return nil, refuse(StatusResponder, "", "SP %q has no HTTP-POST assertion consumer service", xmltext.Clip(sp.EntityID))
 }
 
-// readNameIDPolicy resolves the format to issue: the one the request
-// names if we issue it and the SP allows it, else the SP's, else
-// unspecified.
+// readNameIDPolicy resolves the format to issue. The SP's configuration
+// decides, not the request (unsigned, the user can edit it): no format or
+// unspecified gets the SP's NameIDFormat (unspecified when unset); a
+// specific format is issued only when it is that one or one of the SP's
+// NameIDFormats, and we offer it. Anything else is InvalidNameIDPolicy.
 func readNameIDPolicy(el *etree.Element, r *AuthnRequest, o *ParseOptions) *StatusError {
 	format := ""
 	if p := xmlsafe.Child(el, NSProtocol, "NameIDPolicy"); p != nil {
@@ -173,17 +176,15 @@ func readNameIDPolicy(el *etree.Element, r *AuthnRequest, o *ParseOptions) *Stat
 			return refuse(StatusRequester, StatusInvalidNameIDPolicy, "SPNameQualifier %q: affiliations are not supported", xmltext.Clip(q))
 		}
 	}
-	if format == NameIDUnspecified {
-		format = ""
+	pinned := r.SP.NameIDFormat
+	if pinned == "" {
+		pinned = NameIDUnspecified
 	}
 	switch {
-	case format == "":
-		format = r.SP.NameIDFormat
-	case r.SP.NameIDFormat != "" && format != r.SP.NameIDFormat:
-		return refuse(StatusRequester, StatusInvalidNameIDPolicy, "NameID format %q requested; %q is configured for this SP", xmltext.Clip(format), r.SP.NameIDFormat)
-	}
-	if format == "" {
-		format = NameIDUnspecified
+	case format == "" || format == NameIDUnspecified:
+		format = pinned
+	case format != pinned && !slices.Contains(r.SP.NameIDFormats, format):
+		return refuse(StatusRequester, StatusInvalidNameIDPolicy, "NameID format %q requested; this SP is configured for %q", xmltext.Clip(format), pinned)
 	}
 	if !slices.Contains(o.NameIDFormats, format) {
 		return refuse(StatusRequester, StatusInvalidNameIDPolicy, "NameID format %q is not supported", xmltext.Clip(format))

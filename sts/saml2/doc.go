@@ -14,15 +14,22 @@
 //	  readMessage: xmlsig.ReadUntrusted (the xmlsafe gate: size, no "<!",
 //	    round trip) → samlp:AuthnRequest by namespace → Issuer = a known SP
 //	    → signature (verifyMessage): POST enveloped through xmlsig.Verify,
-//	    Redirect detached over the exact query octets; required when the SP
-//	    is AuthnRequestsSigned; values read from the signed element only
+//	    Redirect detached over the exact query octets (every certificate
+//	    tried: one that verifies and is valid now); required when the SP
+//	    is AuthnRequestsSigned or ParseOptions.RequireSignedRequests (what
+//	    our metadata's WantAuthnRequestsSigned promises); values read from
+//	    the signed element only
 //	  chooseACS: the ACS URL only if registered, else the index, else the
 //	    SP's default; never an address the SP did not register
 //	  ── from here a refusal can be a SAML error Response (StatusError.Request)
-//	  header.check: Version, Destination = our endpoint, IssueInstant within
-//	    the skew, replayed ID (IDCache); ProtocolBinding HTTP-POST only;
-//	    NameIDPolicy (InvalidNameIDPolicy); RequestedAuthnContext; ForceAuthn,
-//	    IsPassive (the login flow acts on them)
+//	  header: ID an NCName (it comes back as InResponseTo); check: Version,
+//	    Destination = our endpoint (required when signed), IssueInstant
+//	    within the skew, replayed ID (IDCache, remembered until
+//	    max(IssueInstant, now) + skew + a minute); ProtocolBinding HTTP-POST
+//	    only; NameIDPolicy: the SP's NameIDFormat (or one of its
+//	    NameIDFormats), never the request's choice (InvalidNameIDPolicy);
+//	    RequestedAuthnContext; ForceAuthn, IsPassive (the login flow acts
+//	    on them)
 //
 //	login (password, second factor: AuthnRequest.NeedsSecondFactor) happens outside
 //
@@ -31,16 +38,27 @@
 //	    PasswordProtectedTransport otherwise, or the exact one asked for)
 //	  makeNameID: unspecified, emailAddress, persistent (HMAC of the user's
 //	    SID and the SP's entity ID under a key passed in), transient (random)
+//	  SessionIndex: per SP, "_" + hex(HMAC(SessionIndexKey, session ‖ SP)),
+//	    so SPs cannot link a user by it; AuthnInstant is the real time of
+//	    the authentication and the same everywhere
 //	  buildAssertion → signed by xmlsig (ds:Signature right after Issuer)
-//	    → optionally encrypted to the SP (AES-256-GCM or AES-128-CBC, RSA-OAEP)
+//	    → optionally encrypted to the SP (AES-256-CBC by default, which
+//	    AD FS's .NET EncryptedXml decrypts; AES-128-CBC, or AES-256-GCM when
+//	    the SP's metadata lists it or it is configured; RSA-OAEP-MGF1P)
 //	  samlp:Response around it, signed too when the SP is SignResponse
 //	IdP.ErrorResponse(*StatusError)  signed Response with the status, no assertion
 //
 //	ParseLogoutRedirect / ParseLogoutPOST → *LogoutRequest (signed unless the SP
-//	  is InsecureUnsignedLogout);  IdP.LogoutResponse → signed, to the SP's POST SLO
+//	  is InsecureUnsignedLogout; a plain NameID only: EncryptedID is refused,
+//	  so our metadata publishes no encryption key);  IdP.LogoutMatches maps its
+//	  SessionIndexes back to our session;  IdP.LogoutResponse → signed, to the
+//	  SP's POST SLO
 //
 //	SPFromMetadata(bytes, MetadataOptions) → *SP from an SPSSODescriptor (AD FS's
-//	  own metadata), signature checked against pinned certificates
+//	  own metadata), signature checked against pinned certificates, refused
+//	  past validUntil; the default ACS by metadata §2.2.3; md:EncryptionMethod
+//	  read; pinned to one NameID format. SP.Validate wants https endpoints
+//	  unless the SP is InsecureHTTP
 //
 // Errors are *StatusError: a SAML status (Requester/Responder/
 // VersionMismatch and a second-level code), a fixed Message for users and

@@ -18,6 +18,7 @@ import (
 const (
 	EncMethodAES256GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
 	EncMethodAES128CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
+	EncMethodAES256CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
 	// KeyTransportRSAOAEP is RSA-OAEP with SHA-1 digest and MGF1-SHA1,
 	// the key transport every SAML SP decrypts (and the one xmlsec1 1.2,
 	// the independent check in the tests, implements). xmlenc11#rsa-oaep
@@ -71,12 +72,13 @@ func (p *IdP) encryptAssertion(signed []byte, sp *SP) (*etree.Element, error) {
 // encryptContent encrypts b with a fresh key from the IdP's random
 // source and returns the method URI, the CipherValue octets and the key.
 //   - AES-256-GCM (xmlenc11 §5.2.4): 96-bit IV ‖ ciphertext ‖ 128-bit tag;
-//   - AES-128-CBC (xmlenc-core §5.2.1): 128-bit IV ‖ ciphertext, padded
-//     so that the last octet counts the padding (PKCS#7 satisfies that).
+//   - AES-128-CBC and AES-256-CBC (xmlenc-core §5.2.1): 128-bit IV ‖
+//     ciphertext, padded so that the last octet counts the padding
+//     (PKCS#7 satisfies that).
 func (p *IdP) encryptContent(b []byte, method string) (string, []byte, []byte, error) {
-	keyLen, uri := 32, EncMethodAES256GCM
-	if method == EncAES128CBC {
-		keyLen, uri = 16, EncMethodAES128CBC
+	uri, keyLen, ok := encryptionURI(method)
+	if !ok {
+		return "", nil, nil, fmt.Errorf("saml2: encryption method %q is not supported", method)
 	}
 	key := make([]byte, keyLen)
 	if _, err := io.ReadFull(p.cfg.Rand, key); err != nil {

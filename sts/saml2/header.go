@@ -80,8 +80,12 @@ func readHeader(el *etree.Element) (*header, error) {
 		ID: el.SelectAttrValue("ID", ""), Version: el.SelectAttrValue("Version", ""),
 		Destination: el.SelectAttrValue("Destination", ""), Issuer: issuer,
 	}
-	if h.ID == "" || len(h.ID) > maxIDLen || xmltext.CheckText("ID", h.ID) != nil {
-		return nil, refuse(StatusRequester, "", "request ID is missing, longer than %d bytes or not XML text", maxIDLen)
+	// ID is an xs:ID (core §3.2.1): an NCName. It comes back as
+	// InResponseTo, so anything else would also make our answer
+	// schema-invalid, and whitespace in it could be normalized away by
+	// the SP's parser before it compares.
+	if h.ID == "" || len(h.ID) > maxIDLen || !xmltext.IsNCName(h.ID) {
+		return nil, refuse(StatusRequester, "", "request ID is missing, longer than %d bytes or not an NCName", maxIDLen)
 	}
 	if xmltext.CheckText("Destination", h.Destination) != nil {
 		return nil, refuse(StatusRequester, "", "Destination is not XML text")
@@ -93,15 +97,27 @@ func readHeader(el *etree.Element) (*header, error) {
 	return h, nil
 }
 
+// replayMargin is how long past the last moment a request could still
+// be accepted its ID is remembered: the cache's expiry and our clock need
+// not agree to the second.
+const replayMargin = time.Minute
+
 // check judges the header against our endpoint and clock: Version,
-// Destination, IssueInstant within the skew, and the replay cache.
-func (h *header) check(o *ParseOptions) *StatusError {
+// Destination (required when signed), IssueInstant within the skew, and
+// the replay cache.
+func (h *header) check(o *ParseOptions, signed bool) *StatusError {
 	switch {
 	case h.Version == version:
 	case h.Version > version:
 		return refuse(StatusVersionMismatch, StatusRequestVersionTooHigh, "Version %q", xmltext.Clip(h.Version))
 	default:
 		return refuse(StatusVersionMismatch, StatusRequestVersionTooLow, "Version %q", xmltext.Clip(h.Version))
+	}
+	// A signed message must name its Destination (bindings §3.4.5.2,
+	// §3.5.5.2): otherwise a request the SP signed for another IdP, or
+	// another of our endpoints, would be good here too.
+	if signed && h.Destination == "" {
+		return refuse(StatusRequester, StatusRequestDenied, "signed request has no Destination")
 	}
 	if h.Destination != "" && h.Destination != o.Endpoint {
 		return refuse(StatusRequester, StatusRequestDenied, "Destination %q is not our endpoint %q", xmltext.Clip(h.Destination), o.Endpoint)
@@ -111,7 +127,14 @@ func (h *header) check(o *ParseOptions) *StatusError {
 		return refuse(StatusRequester, StatusRequestDenied, "IssueInstant %s is more than %s from now (%s)",
 			xmltext.FormatTime(h.IssueInstant), o.Skew, xmltext.FormatTime(now))
 	}
-	if o.Replay != nil && o.Replay.Seen(h.Issuer+"\x00"+h.ID, h.IssueInstant.Add(o.Skew)) {
+	// The request stays acceptable until IssueInstant + Skew, and an
+	// IssueInstant up to Skew ahead of us is accepted; remember it until
+	// max(IssueInstant, now) + Skew + a margin.
+	latest := h.IssueInstant
+	if now.After(latest) {
+		latest = now
+	}
+	if o.Replay != nil && o.Replay.Seen(h.Issuer+"\x00"+h.ID, latest.Add(o.Skew+replayMargin)) {
 		return refuse(StatusRequester, StatusRequestDenied, "request ID %q from %q was already used", xmltext.Clip(h.ID), xmltext.Clip(h.Issuer))
 	}
 	return nil

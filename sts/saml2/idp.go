@@ -26,7 +26,7 @@ const (
 	// DefaultNotBeforeSkew back-dates Conditions NotBefore for clock drift.
 	DefaultNotBeforeSkew = 5 * time.Minute
 	// minPersistentKey is the shortest HMAC key accepted for persistent
-	// NameIDs.
+	// NameIDs and SessionIndexes.
 	minPersistentKey = 32
 )
 
@@ -55,6 +55,11 @@ type IdPConfig struct {
 	// bytes, kept secret and stable: changing it changes every user's
 	// persistent identifier at every SP. Nil refuses the persistent format.
 	PersistentKey []byte
+	// SessionIndexKey is the HMAC key SessionIndexes are derived with
+	// (SessionIndex), at least 32 bytes, kept secret and stable while
+	// sessions live. Nil refuses an Authn.SessionIndex: without it every
+	// SP would see the same value and could link the user by it.
+	SessionIndexKey []byte
 }
 
 // IdP builds claimgate's SAML 2.0 answers: Responses with a signed
@@ -88,6 +93,9 @@ func NewIdP(cfg IdPConfig) (*IdP, error) {
 	}
 	if cfg.PersistentKey != nil && len(cfg.PersistentKey) < minPersistentKey {
 		errs = append(errs, fmt.Errorf("persistent NameID key is %d bytes, want at least %d", len(cfg.PersistentKey), minPersistentKey))
+	}
+	if cfg.SessionIndexKey != nil && len(cfg.SessionIndexKey) < minPersistentKey {
+		errs = append(errs, fmt.Errorf("session index key is %d bytes, want at least %d", len(cfg.SessionIndexKey), minPersistentKey))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("saml2: IdP config: %w", errors.Join(errs...))

@@ -46,9 +46,10 @@ func ParseLogoutRedirect(rawQuery string, sps SPs, opts ParseOptions) (*LogoutRe
 	}
 	m, err := decodeRedirect(rawQuery, "SAMLRequest", opts.MaxBytes)
 	if err != nil {
-		return nil, err
+		return nil, logoutWording(err)
 	}
-	return parseLogoutRequest(m, sps, &opts)
+	r, err := parseLogoutRequest(m, sps, &opts)
+	return r, logoutWording(err)
 }
 
 // ParseLogoutPOST parses a LogoutRequest sent by HTTP-POST.
@@ -58,9 +59,20 @@ func ParseLogoutPOST(form url.Values, sps SPs, opts ParseOptions) (*LogoutReques
 	}
 	m, err := decodePOST(form, "SAMLRequest", opts.MaxBytes)
 	if err != nil {
-		return nil, err
+		return nil, logoutWording(err)
 	}
-	return parseLogoutRequest(m, sps, &opts)
+	r, err := parseLogoutRequest(m, sps, &opts)
+	return r, logoutWording(err)
+}
+
+// logoutWording gives a refused LogoutRequest the sign-out wording: the
+// shared checks (header, signature) build sign-in messages.
+func logoutWording(err error) error {
+	var se *StatusError
+	if errors.As(err, &se) {
+		se.Message = logoutMessage(se.Code, se.SubCode)
+	}
+	return err
 }
 
 func parseLogoutRequest(m *message, sps SPs, o *ParseOptions) (*LogoutRequest, error) {
@@ -85,7 +97,7 @@ func parseLogoutRequest(m *message, sps SPs, o *ParseOptions) (*LogoutRequest, e
 		}
 		return se
 	}
-	if se := h.check(o); se != nil {
+	if se := h.check(o, signed); se != nil {
 		return nil, replyable(se)
 	}
 	if v := el.SelectAttrValue("NotOnOrAfter", ""); v != "" {
@@ -97,6 +109,8 @@ func parseLogoutRequest(m *message, sps SPs, o *ParseOptions) (*LogoutRequest, e
 			return nil, replyable(refuse(StatusRequester, StatusRequestDenied, "LogoutRequest expired at %s", xmltext.FormatTime(t)))
 		}
 	}
+	// EncryptedID needs our decryption key, which is why the metadata
+	// publishes none (sts/metadata SAML2IdPRole.EncryptionCertificates).
 	if xmlsafe.Child(el, NSAssertion, "EncryptedID") != nil || xmlsafe.Child(el, NSAssertion, "BaseID") != nil {
 		return nil, replyable(refuse(StatusRequester, StatusRequestUnsupported, "only a plain NameID is supported"))
 	}

@@ -46,9 +46,14 @@ type ParseOptions struct {
 	// list); empty means NameIDFormats().
 	NameIDFormats []string
 	// Replay, when set, refuses a request ID seen before (keyed by issuer
-	// and ID, remembered until IssueInstant + Skew, when it would be refused
-	// as too old anyway). Nil skips the check.
+	// and ID, remembered until max(IssueInstant, Now) + Skew + a minute:
+	// past the moment it would be refused as too old anyway). Nil skips
+	// the check.
 	Replay IDCache
+	// RequireSignedRequests refuses unsigned AuthnRequests from every SP,
+	// whatever its AuthnRequestsSigned: what our metadata's
+	// WantAuthnRequestsSigned="true" promises.
+	RequireSignedRequests bool
 }
 
 func (o *ParseOptions) defaults() error {

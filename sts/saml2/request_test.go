@@ -219,12 +219,13 @@ func TestParseRefusals(t *testing.T) {
 	}
 }
 
-// TestParsePolicy: NameIDPolicy against the SP's setting, the
+// TestParsePolicy: NameIDPolicy against the SP's settings, the
 // RequestedAuthnContext, ForceAuthn and IsPassive are read as sent.
 func TestParsePolicy(t *testing.T) {
 	rac := `<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">` + ClassMultipleAuthn + `</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>`
 	xml := authnRequestXML(` ForceAuthn="true" IsPassive="1" AssertionConsumerServiceIndex="3"`, `<samlp:NameIDPolicy Format="`+NameIDPersistent+`" AllowCreate="false"/>`+rac)
-	r, err := ParsePOST(postForm(t, xml, "", nil, nil), testSPs(t), parseOpts())
+	persistentSP := testSPs(t, func(sp *SP) { sp.NameIDFormats = []string{NameIDPersistent} })
+	r, err := ParsePOST(postForm(t, xml, "", nil, nil), persistentSP, parseOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,9 +240,11 @@ func TestParsePolicy(t *testing.T) {
 	if err != nil || r.NameIDFormat != NameIDEmailAddress {
 		t.Errorf("unspecified asked, SP set to email: %v %+v", err, r)
 	}
-	_, err = ParsePOST(postForm(t, xml, "", nil, nil), emailSP, parseOpts())
-	if se := wantRefusal(t, func() error { return err }, StatusRequester); se.SubCode != StatusInvalidNameIDPolicy {
-		t.Errorf("persistent asked, SP set to email: %v", se)
+	for name, sps := range map[string]SPList{"SP set to email": emailSP, "SP not configured": testSPs(t)} {
+		_, err = ParsePOST(postForm(t, xml, "", nil, nil), sps, parseOpts())
+		if se := wantRefusal(t, func() error { return err }, StatusRequester); se.SubCode != StatusInvalidNameIDPolicy {
+			t.Errorf("persistent asked, %s: %v", name, se)
+		}
 	}
 }
 

@@ -19,7 +19,11 @@ type Authn struct {
 	Instant time.Time
 	// SecondFactor is true when the user proved a second factor.
 	SecondFactor bool
-	// SessionIndex names our session for SAML logout; "" means a new ID.
+	// SessionIndex names our login session for SAML logout. The
+	// assertion does not carry it as is: each SP gets its own value,
+	// IdP.SessionIndex(SessionIndex, SP), and IdP.LogoutMatches maps a
+	// LogoutRequest back. It needs IdPConfig.SessionIndexKey; "" means a
+	// fresh random ID (no logout by session).
 	SessionIndex string
 }
 
@@ -38,7 +42,8 @@ type Response struct {
 	RelayState  string
 	XML         []byte
 	ID          string
-	// Set for a successful Response only.
+	// Set for a successful Response only. SessionIndex is the one in the
+	// assertion: the SP's own (IdP.SessionIndex), not Authn.SessionIndex.
 	AssertionID  string
 	SessionIndex string
 	NameID       string
@@ -79,9 +84,14 @@ func (p *IdP) Respond(in ResponseInput) (*Response, error) {
 	if authnAt.IsZero() {
 		authnAt = now
 	}
-	session := in.Authn.SessionIndex
-	if session == "" {
-		session = ids[2]
+	// AuthnInstant is the same at every SP the session signs in to: it
+	// is when the user really authenticated, which SPs may hold against
+	// their own maximum age. SessionIndex is per SP (IdP.SessionIndex).
+	session := ids[2]
+	if in.Authn.SessionIndex != "" {
+		if session, err = p.SessionIndex(in.Authn.SessionIndex, req.SP.EntityID); err != nil {
+			return nil, err
+		}
 	}
 	a := assertionInput{
 		ID: ids[1], Issuer: p.cfg.EntityID, Audience: req.SP.EntityID, IssueInstant: now,

@@ -57,7 +57,10 @@ func verifyMessage(root *etree.Element, m *message, sp *SP, required bool, o *Pa
 
 // verifyDetached checks the HTTP-Redirect signature (§3.4.4.1): RSA
 // PKCS#1 v1.5 over the exact query octets, by any of the SP's signing
-// certificates valid now. The URI policy is xmlsig's, the one place
+// certificates valid now. Every certificate is tried: an SP that renewed
+// its certificate for the same key lists the expired one beside the
+// current one, and the first match being expired says nothing about the
+// rest. The URI policy is xmlsig's, the one place
 // algorithms are decided; the computation is here because it is not an
 // XML signature.
 func verifyDetached(m *message, certs []*x509.Certificate, allowed []string, o *ParseOptions) error {
@@ -77,15 +80,19 @@ func verifyDetached(m *message, certs []*x509.Certificate, allowed []string, o *
 		return refuse(StatusRequester, StatusRequestDenied, "SigAlg %q is not supported", xmltext.Clip(m.sigAlg))
 	}
 	now := o.Now()
+	var expired *x509.Certificate
 	for _, c := range certs {
 		pub, ok := c.PublicKey.(*rsa.PublicKey)
 		if !ok || rsa.VerifyPKCS1v15(pub, h, digest, m.signature) != nil {
 			continue
 		}
-		if !validAt(c, now, o.Skew) {
-			return refuse(StatusRequester, StatusRequestDenied, "request signed by %q, whose certificate is not valid now", c.Subject.String())
+		if validAt(c, now, o.Skew) {
+			return nil
 		}
-		return nil
+		expired = c
+	}
+	if expired != nil {
+		return refuse(StatusRequester, StatusRequestDenied, "request signed by %q, whose certificate is not valid now", expired.Subject.String())
 	}
 	return refuse(StatusRequester, StatusRequestDenied, "query signature does not verify with any signing certificate of the SP")
 }

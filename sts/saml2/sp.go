@@ -20,21 +20,60 @@ type Endpoint struct {
 	// Index and IsDefault are the ACS's index and isDefault attributes.
 	Index     int
 	IsDefault bool
+	// NotDefault is an explicit isDefault="false": the endpoint is the
+	// default only when every HTTP-POST endpoint says so (metadata
+	// §2.2.3). IsDefault and NotDefault false is an absent attribute.
+	NotDefault bool
 	// ResponseLocation, for a SingleLogoutService, is where responses go
 	// when it differs from Location.
 	ResponseLocation string
 }
 
-// Encryption algorithm names (SP.EncryptionMethod).
+// Encryption algorithm names (SP.EncryptionMethod). The content key
+// always travels RSA-OAEP (rsa-oaep-mgf1p: MGF1 and digest SHA-1).
+//
+// The default is AES-256-CBC, not GCM: AD FS decrypts with .NET's
+// EncryptedXml, which knows aes128-cbc, aes192-cbc and aes256-cbc with
+// rsa-oaep-mgf1p but no xmlenc11 algorithm, so a GCM assertion fails
+// there. CBC without a MAC is malleable, but the assertion inside is
+// signed and the SP verifies the signature after decrypting. GCM is used
+// when the SP's metadata lists it (md:EncryptionMethod, read by
+// SPFromMetadata) or the configuration sets it.
 const (
-	// EncAES256GCM is AES-256-GCM (xmlenc11) content encryption; the key
-	// travels RSA-OAEP (MGF1 and digest SHA-1). The default.
-	EncAES256GCM = "aes256-gcm"
-	// EncAES128CBC is AES-128-CBC content encryption with the same key
-	// transport, for service providers that predate XML Encryption 1.1
+	// EncAES256CBC is AES-256-CBC (xmlenc-core): the default ("").
+	EncAES256CBC = "aes256-cbc"
+	// EncAES128CBC is AES-128-CBC, for service providers that ask for it
 	// (Shibboleth's choice towards AD FS, protocol notes §4).
 	EncAES128CBC = "aes128-cbc"
+	// EncAES256GCM is AES-256-GCM (xmlenc11), authenticated encryption
+	// for SPs that can decrypt it (Shibboleth 3+, SimpleSAMLphp 2).
+	EncAES256GCM = "aes256-gcm"
 )
+
+// encryptionURI maps an SP.EncryptionMethod name to its algorithm URI
+// and key length; "" is the default.
+func encryptionURI(method string) (uri string, keyLen int, ok bool) {
+	switch method {
+	case "", EncAES256CBC:
+		return EncMethodAES256CBC, 32, true
+	case EncAES128CBC:
+		return EncMethodAES128CBC, 16, true
+	case EncAES256GCM:
+		return EncMethodAES256GCM, 32, true
+	}
+	return "", 0, false
+}
+
+// encryptionName is encryptionURI backwards: the name of a content
+// encryption algorithm URI we implement, or "".
+func encryptionName(uri string) string {
+	for _, m := range []string{EncAES256CBC, EncAES128CBC, EncAES256GCM} {
+		if u, _, _ := encryptionURI(m); u == uri {
+			return m
+		}
+	}
+	return ""
+}
 
 // SP is one SAML 2.0 service provider claimgate issues assertions to: an
 // AD FS farm (Add-AdfsClaimsProviderTrust -ProtocolProfile SAML),
@@ -58,8 +97,9 @@ type SP struct {
 	// encrypted to it when EncryptAssertions is set.
 	EncryptionCert *x509.Certificate
 	// EncryptAssertions sends an EncryptedAssertion instead of the
-	// Assertion; EncryptionMethod is EncAES256GCM ("" means the same) or
-	// EncAES128CBC.
+	// Assertion; EncryptionMethod is EncAES256CBC ("" means the same),
+	// EncAES128CBC or EncAES256GCM (see the constants for why CBC is the
+	// default).
 	EncryptAssertions bool
 	EncryptionMethod  string
 	// WantAssertionsSigned is what the SP's metadata says. claimgate signs
@@ -79,6 +119,15 @@ type SP struct {
 	// unspecified); "" means unspecified. A request naming another
 	// specific format is refused with InvalidNameIDPolicy.
 	NameIDFormat string
+	// NameIDFormats are further formats a request may name. Empty (the
+	// usual case, and what SPFromMetadata leaves) pins the SP to
+	// NameIDFormat: the request, unsigned and editable by the user, does
+	// not choose which identifier namespace the SP sees.
+	NameIDFormats []string
+	// InsecureHTTP accepts plain-http ACS and SLO locations: only for
+	// tests and lab setups, since a bearer assertion over http can be
+	// read and replayed by anyone on the path.
+	InsecureHTTP bool
 	// SignatureAlgorithm is xmlsig.AlgRSASHA256 ("" is the same) or
 	// xmlsig.AlgRSASHA1: what we sign with for this SP, and the weakest
 	// signature accepted on its requests.
@@ -94,14 +143,18 @@ func (sp *SP) Validate() error {
 	if sp.DefaultACS() == nil {
 		errs = append(errs, errors.New("no HTTP-POST assertion consumer service"))
 	}
+	want := "an absolute https URL"
+	if sp.InsecureHTTP {
+		want = "an absolute URL"
+	}
 	for i, e := range sp.ACS {
-		if !absoluteURL(e.Location) {
-			errs = append(errs, fmt.Errorf("assertion consumer service %d: location %q is not an absolute URL", i, e.Location))
+		if !sp.endpointURL(e.Location) {
+			errs = append(errs, fmt.Errorf("assertion consumer service %d: location %q is not %s", i, e.Location, want))
 		}
 	}
 	for i, e := range sp.SLO {
-		if !absoluteURL(e.Location) || (e.ResponseLocation != "" && !absoluteURL(e.ResponseLocation)) {
-			errs = append(errs, fmt.Errorf("single logout service %d: location is not an absolute URL", i))
+		if !sp.endpointURL(e.Location) || (e.ResponseLocation != "" && !sp.endpointURL(e.ResponseLocation)) {
+			errs = append(errs, fmt.Errorf("single logout service %d: location is not %s", i, want))
 		}
 	}
 	if err := xmlsig.CheckAlgorithm(sp.SignatureAlgorithm); err != nil {
@@ -116,27 +169,33 @@ func (sp *SP) Validate() error {
 		} else if _, ok := sp.EncryptionCert.PublicKey.(*rsa.PublicKey); !ok {
 			errs = append(errs, errors.New("encryption certificate has no RSA key"))
 		}
-		if !slices.Contains([]string{"", EncAES256GCM, EncAES128CBC}, sp.EncryptionMethod) {
-			errs = append(errs, fmt.Errorf("encryption method %q is not %q or %q", sp.EncryptionMethod, EncAES256GCM, EncAES128CBC))
+		if _, _, ok := encryptionURI(sp.EncryptionMethod); !ok {
+			errs = append(errs, fmt.Errorf("encryption method %q is not %q, %q or %q", sp.EncryptionMethod, EncAES256CBC, EncAES128CBC, EncAES256GCM))
 		}
 	}
-	if sp.NameIDFormat != "" && !slices.Contains(NameIDFormats(), sp.NameIDFormat) {
-		errs = append(errs, fmt.Errorf("name ID format %q is not supported", sp.NameIDFormat))
+	for _, f := range append([]string{sp.NameIDFormat}, sp.NameIDFormats...) {
+		if f != "" && !slices.Contains(NameIDFormats(), f) {
+			errs = append(errs, fmt.Errorf("name ID format %q is not supported", f))
+		}
 	}
 	return errors.Join(errs...)
 }
 
-func absoluteURL(s string) bool {
+// endpointURL reports whether s is an absolute https URL (http too when
+// the SP is InsecureHTTP): assertions are bearer tokens.
+func (sp *SP) endpointURL(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	return err == nil && u.Host != "" && (u.Scheme == "https" || (u.Scheme == "http" && sp.InsecureHTTP))
 }
 
-// DefaultACS returns the HTTP-POST assertion consumer service marked
-// isDefault, else the HTTP-POST one with the lowest index, else nil
-// (saml-metadata-2.0-os §2.2.3: isDefault first, then the first without
-// isDefault="false"; AD FS marks index 0 as default).
+// DefaultACS returns the default HTTP-POST assertion consumer service,
+// or nil, by saml-metadata-2.0-os §2.2.3 among the HTTP-POST endpoints
+// (the only binding we answer by): the first marked isDefault="true",
+// else the first without isDefault="false", else the first, in the order
+// of ACS (document order; index plays no part). AD FS marks index 0 as
+// default.
 func (sp *SP) DefaultACS() *Endpoint {
-	var best *Endpoint
+	var unmarked, first *Endpoint
 	for i := range sp.ACS {
 		e := &sp.ACS[i]
 		if e.Binding != BindingPOST {
@@ -145,11 +204,17 @@ func (sp *SP) DefaultACS() *Endpoint {
 		if e.IsDefault {
 			return e
 		}
-		if best == nil || e.Index < best.Index {
-			best = e
+		if unmarked == nil && !e.NotDefault {
+			unmarked = e
+		}
+		if first == nil {
+			first = e
 		}
 	}
-	return best
+	if unmarked != nil {
+		return unmarked
+	}
+	return first
 }
 
 // sloFor returns the SP's single logout service for binding, or nil.

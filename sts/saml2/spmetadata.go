@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 
@@ -27,15 +28,25 @@ type MetadataOptions struct {
 	InsecureAllowUnsigned bool
 	// MaxBytes caps the document; 0 means xmlsafe.DefaultMaxBytes.
 	MaxBytes int64
+	// Now is the clock validUntil is judged by; nil means time.Now.
+	Now func() time.Time
 }
 
 // SPFromMetadata reads a service provider from its metadata: one
 // md:EntityDescriptor with an SPSSODescriptor supporting SAML 2.0 (AD FS
-// publishes one beside its WS-Fed roles). It fills EntityID, ACS, SLO,
-// SigningCerts, EncryptionCert, WantAssertionsSigned and
-// AuthnRequestsSigned, and NameIDFormat when exactly one format is listed
-// (several are a list of what the SP accepts, not a choice). Values are
-// read only from the signed element.
+// publishes one beside its WS-Fed roles). It fills EntityID, ACS (with
+// isDefault as written, for DefaultACS), SLO, SigningCerts,
+// EncryptionCert, EncryptionMethod (the first content algorithm the
+// encryption key's md:EncryptionMethod list names that we implement; ""
+// means our default, AES-256-CBC, when it names none),
+// WantAssertionsSigned and AuthnRequestsSigned, and NameIDFormat when
+// exactly one format is listed. NameIDFormats stays empty: several
+// listed formats are what the SP accepts, and letting its (unsigned)
+// request pick among them would let the user choose the identifier the
+// SP sees, so the SP is pinned to NameIDFormat (unspecified for AD FS)
+// unless the caller allows more. Metadata past a validUntil (on the
+// EntityDescriptor or the SPSSODescriptor) is refused. Values are read
+// only from the signed element.
 func SPFromMetadata(doc []byte, opts MetadataOptions) (*SP, error) {
 	root, err := xmlsig.ReadUntrusted(doc, opts.MaxBytes)
 	if err != nil {
@@ -70,6 +81,15 @@ func SPFromMetadata(doc []byte, opts MetadataOptions) (*SP, error) {
 	if sso == nil {
 		return nil, errors.New("saml2: SP metadata: no SPSSODescriptor for the SAML 2.0 protocol")
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	for _, el := range []*etree.Element{ed, sso} {
+		if err := checkValidUntil(el, now()); err != nil {
+			return nil, fmt.Errorf("saml2: SP metadata: %w", err)
+		}
+	}
 	if err := readSPDescriptor(sso, sp); err != nil {
 		return nil, fmt.Errorf("saml2: SP metadata: %w", err)
 	}
@@ -100,6 +120,7 @@ func readSPDescriptor(sso *etree.Element, sp *SP) error {
 			}
 			if (use == "encryption" || use == "") && sp.EncryptionCert == nil {
 				sp.EncryptionCert = c
+				sp.EncryptionMethod = contentEncryption(kd)
 			}
 		}
 	}
@@ -124,7 +145,38 @@ func readSPDescriptor(sso *etree.Element, sp *SP) error {
 		if acs.IsDefault, err = metadataBool(e, "isDefault"); err != nil {
 			return err
 		}
+		acs.NotDefault = !acs.IsDefault && e.SelectAttr("isDefault") != nil
 		sp.ACS = append(sp.ACS, acs)
+	}
+	return nil
+}
+
+// contentEncryption is the first md:EncryptionMethod of kd that names a
+// content encryption algorithm we implement, in the SP's order of
+// preference; "" (our default) when there is none. Key transport
+// entries (rsa-oaep-mgf1p) are skipped: we always use rsa-oaep-mgf1p.
+func contentEncryption(kd *etree.Element) string {
+	for _, m := range xmlsafe.Children(kd, NSMetadata, "EncryptionMethod") {
+		if name := encryptionName(strings.TrimSpace(m.SelectAttrValue("Algorithm", ""))); name != "" {
+			return name
+		}
+	}
+	return ""
+}
+
+// checkValidUntil refuses el when its validUntil (metadata §2.3.1) has
+// passed: stale metadata may name endpoints and keys the SP gave up.
+func checkValidUntil(el *etree.Element, now time.Time) error {
+	v := el.SelectAttrValue("validUntil", "")
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
+	if err != nil {
+		return fmt.Errorf("%s validUntil %q is not an xs:dateTime", el.Tag, xmltext.Clip(v))
+	}
+	if !now.Before(t) {
+		return fmt.Errorf("%s expired: validUntil %s, now %s", el.Tag, xmltext.FormatTime(t), xmltext.FormatTime(now))
 	}
 	return nil
 }

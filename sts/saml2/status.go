@@ -47,8 +47,15 @@ func refuse(code, subCode, format string, args ...any) *StatusError {
 }
 
 // statusMessage is the fixed text users and service providers see for a
-// status. It never echoes input.
+// status. It never echoes input. Success needs no explanation, so it has
+// none, except PartialLogout (a LogoutResponse), which says what is left.
 func statusMessage(code, subCode string) string {
+	if code == StatusSuccess {
+		if subCode == StatusPartialLogout {
+			return "You were signed out here, but not from every application."
+		}
+		return ""
+	}
 	switch subCode {
 	case StatusInvalidNameIDPolicy:
 		return "The application asked for a user identifier this sign-in service cannot provide."
@@ -71,6 +78,25 @@ func statusMessage(code, subCode string) string {
 		return "The sign-in service could not complete the request."
 	}
 	return "The sign-in request is not valid."
+}
+
+// logoutMessage is statusMessage for a refused LogoutRequest: the same
+// statuses, worded for signing out.
+func logoutMessage(code, subCode string) string {
+	switch subCode {
+	case StatusRequestDenied:
+		return "The sign-out request was refused."
+	case StatusRequestUnsupported:
+		return "This kind of sign-out request is not supported."
+	case StatusUnknownPrincipal:
+		return "The sign-out request does not name a user signed in here."
+	case StatusRequestVersionTooHigh, StatusRequestVersionTooLow:
+		return "The sign-out request uses a SAML version this service does not support."
+	}
+	if code == StatusResponder {
+		return "The sign-in service could not complete the sign-out."
+	}
+	return "The sign-out request is not valid."
 }
 
 // shortStatus is the last segment of a status URI, for error strings.

@@ -33,7 +33,7 @@ func (a *Adapter) serve(f *login.Flow, w http.ResponseWriter, r *http.Request) {
 	}
 	switch req.Action {
 	case wsfed.ActionSignOut, wsfed.ActionSignOutCleanup:
-		signOut(f, w, r, req)
+		signOut(f, w, r, req, a.knownParty(req.Realm))
 		return
 	}
 	p, err := pendingFrom(req)
@@ -67,8 +67,21 @@ func asksMultiFactor(wauth string) bool {
 	return withSecond && !withPassword
 }
 
-func signOut(f *login.Flow, w http.ResponseWriter, r *http.Request, req *wsfed.Request) {
-	if !f.EndSession(w, r, req.Realm) {
+// knownParty is realm if it names a configured relying party, else "".
+// A sign-out needs no realm and any site can send one, so an unknown or
+// invented realm must not reach the audit trail as a party's name.
+func (a *Adapter) knownParty(realm string) string {
+	if realm == "" {
+		return ""
+	}
+	if p, ok := a.o.Parties.Party(realm); ok && p != nil {
+		return p.Identifier
+	}
+	return ""
+}
+
+func signOut(f *login.Flow, w http.ResponseWriter, r *http.Request, req *wsfed.Request, party string) {
+	if !f.EndSession(w, r, party) {
 		return
 	}
 	if req.Action == wsfed.ActionSignOutCleanup {

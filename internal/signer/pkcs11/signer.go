@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"time"
 
 	p11 "github.com/miekg/pkcs11"
 
@@ -23,8 +24,29 @@ import (
 // client.
 const MaxSessions = 64
 
+// DefaultWaitTimeout is how long Sign waits for a free session when
+// Config.WaitTimeout is zero.
+const DefaultWaitTimeout = 10 * time.Second
+
 // ErrClosed is returned by Sign after Close.
 var ErrClosed = errors.New("pkcs11: the signer is closed")
+
+// ErrUnavailable marks an Open that failed because the HSM did not
+// answer (a device error, the token not present, sessions refused), not
+// because it refused the configuration: a later Open may succeed.
+var ErrUnavailable = errors.New("pkcs11: the HSM is unavailable")
+
+// unavailable is such an error, with its own message.
+type unavailable struct{ err error }
+
+func (u unavailable) Error() string        { return u.err.Error() }
+func (u unavailable) Unwrap() error        { return u.err }
+func (u unavailable) Is(target error) bool { return target == ErrUnavailable }
+
+// ErrBusy is returned by Sign when no session came free within
+// Config.WaitTimeout: the HSM is slow or hung, and crypto.Signer has no
+// context to cancel with, so the wait is bounded here.
+var ErrBusy = errors.New("pkcs11: every HSM session stayed busy for the whole wait timeout")
 
 // Config finds the private key.
 type Config struct {
@@ -33,14 +55,19 @@ type Config struct {
 	PIN        string // the user PIN
 	KeyLabel   string // CKA_LABEL of the private key
 	Sessions   int    // 1 to MaxSessions
+	// WaitTimeout bounds how long Sign waits for a free session; zero
+	// means DefaultWaitTimeout.
+	WaitTimeout time.Duration
 }
 
 // Signer signs with a private key in a PKCS#11 token. It is safe for
 // concurrent use: each signature takes one of its sessions, so up to
 // Config.Sessions are made at once and further callers wait.
 type Signer struct {
-	// mu is held shared by Sign and exclusively by Close, so that no
-	// session is closed under a signature.
+	cfg Config
+	// mu is held shared by Sign and exclusively by Close and by the
+	// recovery of lost sessions, so that no session is closed or
+	// replaced under a signature.
 	mu       sync.RWMutex
 	closed   bool
 	mod      *module
@@ -50,6 +77,13 @@ type Signer struct {
 	free     chan p11.SessionHandle
 	sessions []p11.SessionHandle
 	loggedIn bool
+	// gen counts recoveries, so that of many signatures that lost their
+	// session at once only the first reopens the pool.
+	gen uint64
+	// refused is set when a recovery's login was refused for the PIN:
+	// from then on Sign fails at once instead of trying the PIN again on
+	// every request, which would lock the token.
+	refused error
 }
 
 var _ crypto.Signer = (*Signer)(nil)
@@ -69,25 +103,27 @@ func Open(c Config) (_ *Signer, err error) {
 	case c.Sessions < 1 || c.Sessions > MaxSessions:
 		return nil, fmt.Errorf("sessions must be between 1 and %d", MaxSessions)
 	}
+	if c.WaitTimeout <= 0 {
+		c.WaitTimeout = DefaultWaitTimeout
+	}
 	m, err := modules.acquire(c.Module)
 	if err != nil {
 		return nil, err
 	}
-	s := &Signer{mod: m, free: make(chan p11.SessionHandle, c.Sessions)}
+	s := &Signer{cfg: c, mod: m, free: make(chan p11.SessionHandle, c.Sessions)}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
+			if lost(err) {
+				err = unavailable{err}
+			}
 		}
 	}()
 	if s.slot, err = findToken(m.ctx, c.TokenLabel); err != nil {
 		return nil, err
 	}
-	for range c.Sessions {
-		sh, err := m.ctx.OpenSession(s.slot, p11.CKF_SERIAL_SESSION)
-		if err != nil {
-			return nil, fmt.Errorf("opening a session on token %q: %w", c.TokenLabel, err)
-		}
-		s.sessions = append(s.sessions, sh)
+	if s.sessions, err = openSessions(m.ctx, s.slot, c); err != nil {
+		return nil, err
 	}
 	if err := modules.login(m, s.slot, s.sessions[0], c.TokenLabel, c.PIN); err != nil {
 		return nil, err
@@ -113,24 +149,49 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11: %w", err)
 	}
+	sig, gen, err := s.sign(pkcs1.DigestInfo(h, digest))
+	if err != nil && lost(err) {
+		// The HSM lost the session or the login: reopen and retry once.
+		if rerr := s.recover(gen); rerr != nil {
+			return nil, fmt.Errorf("%w; reopening the sessions: %w", err, rerr)
+		}
+		sig, _, err = s.sign(pkcs1.DigestInfo(h, digest))
+	}
+	return sig, err
+}
+
+// sign signs digestInfo over one free session; gen is the pool's
+// generation it used.
+func (s *Signer) sign(digestInfo []byte) (_ []byte, gen uint64, _ error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, ErrClosed
+	switch {
+	case s.closed:
+		return nil, 0, ErrClosed
+	case s.refused != nil:
+		return nil, 0, s.refused
 	}
-	sh := <-s.free
+	gen = s.gen
+	t := time.NewTimer(s.cfg.WaitTimeout)
+	defer t.Stop()
+	var sh p11.SessionHandle
+	select {
+	case sh = <-s.free:
+	case <-t.C:
+		return nil, gen, ErrBusy
+	}
 	defer func() { s.free <- sh }()
 	// CKM_RSA_PKCS pads and signs what it is given, so the DigestInfo is
 	// ours to build: that keeps one mechanism for every hash and every
 	// token, where CKM_SHA256_RSA_PKCS would hash a second time.
 	if err := s.mod.ctx.SignInit(sh, []*p11.Mechanism{p11.NewMechanism(p11.CKM_RSA_PKCS, nil)}, s.key); err != nil {
-		return nil, fmt.Errorf("pkcs11: starting a signature: %w", err)
+		return nil, gen, fmt.Errorf("pkcs11: starting a signature: %w", err)
 	}
-	sig, err := s.mod.ctx.Sign(sh, pkcs1.DigestInfo(h, digest))
+	sig, err := s.mod.ctx.Sign(sh, digestInfo)
 	if err != nil {
-		return nil, fmt.Errorf("pkcs11: signing: %w", err)
+		return nil, gen, fmt.Errorf("pkcs11: signing: %w", err)
 	}
-	return sig, nil
+	return sig, gen, nil
 }
 
 // Close closes the sessions, logging out and finalising the module when
@@ -157,12 +218,16 @@ func (s *Signer) Close() error {
 
 // findToken returns the slot whose token has label, or an error listing
 // the labels there are.
+// Two tokens with the label are refused, naming their slots: which one
+// a module lists first may change, and signing with the wrong key makes
+// AD FS reject every token.
 func findToken(ctx *p11.Ctx, label string) (uint, error) {
 	slots, err := ctx.GetSlotList(true)
 	if err != nil {
 		return 0, fmt.Errorf("listing the module's slots: %w", err)
 	}
 	var seen []string
+	var found []uint
 	for _, slot := range slots {
 		ti, err := ctx.GetTokenInfo(slot)
 		if err != nil {
@@ -170,11 +235,21 @@ func findToken(ctx *p11.Ctx, label string) (uint, error) {
 		}
 		l := strings.TrimRight(ti.Label, " \x00")
 		if l == label {
-			return slot, nil
-		}
-		if l != "" {
+			found = append(found, slot)
+		} else if l != "" {
 			seen = append(seen, fmt.Sprintf("%q", l))
 		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+	default:
+		ids := make([]string, len(found))
+		for i, f := range found {
+			ids[i] = fmt.Sprint(f)
+		}
+		return 0, fmt.Errorf("%d tokens are labelled %q (slots %s); give each token a label of its own", len(found), label, strings.Join(ids, ", "))
 	}
 	if len(seen) == 0 {
 		return 0, fmt.Errorf("no token labelled %q: the module shows no initialised token", label)

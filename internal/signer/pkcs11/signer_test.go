@@ -32,7 +32,8 @@ func TestConformance(t *testing.T) {
 }
 
 // TestOpenRefuses: each configuration mistake an administrator can make
-// is named in the error, and a failed Open leaves the module usable.
+// is named in the error, and a failed Open leaves the module usable. (A
+// wrong PIN has a test of its own: TestWrongPINTriedOnce.)
 func TestOpenRefuses(t *testing.T) {
 	h := newHSM(t)
 	_, otherCert := signertest.KeyPair(t)
@@ -41,7 +42,6 @@ func TestOpenRefuses(t *testing.T) {
 		edit func(*signer.Spec)
 		want string
 	}{
-		{"wrong PIN", func(s *signer.Spec) { s.PKCS11.PIN = "000000" }, `token "claimgate" refused the PIN: it is wrong (CKR_PIN_INCORRECT)`},
 		{"missing key", func(s *signer.Spec) { s.PKCS11.KeyLabel = "rollover-2027" }, `token "claimgate" has no private key labelled "rollover-2027"`},
 		{"missing token", func(s *signer.Spec) { s.PKCS11.TokenLabel = "prod" }, `no token labelled "prod" (the module shows "claimgate")`},
 		{"not a module", func(s *signer.Spec) { s.PKCS11.Module = "/nonexistent/libhsm.so" }, "cannot load the PKCS#11 module /nonexistent/libhsm.so"},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/claimgate/claimgate/internal/store"
 )
 
@@ -23,7 +25,12 @@ func (s *DB) TakeLease(ctx context.Context, key, owner string, _ time.Time, ttl 
 	}
 	// Whole microseconds, PostgreSQL's resolution, and never zero.
 	us := max(ttl.Microseconds(), 1)
-	tag, err := s.pool.Exec(ctx, `INSERT INTO leases (key_hash, owner, expires_at)
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: take lease: %w", err)
+	}
+	defer conn.Release()
+	tag, err := conn.Exec(ctx, `INSERT INTO leases (key_hash, owner, expires_at)
 		VALUES ($1, $2, clock_timestamp() + $3 * interval '1 microsecond')
 		ON CONFLICT (key_hash) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
 			WHERE leases.expires_at <= clock_timestamp() OR leases.owner = excluded.owner`,
@@ -36,10 +43,27 @@ func (s *DB) TakeLease(ctx context.Context, key, owner string, _ time.Time, ttl 
 
 // ReleaseLease deletes key's lease only if owner holds it.
 func (s *DB) ReleaseLease(ctx context.Context, key, owner string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM leases WHERE key_hash = $1 AND owner = $2`, store.HashID(key), owner); err != nil {
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: release lease: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `DELETE FROM leases WHERE key_hash = $1 AND owner = $2`, store.HashID(key), owner); err != nil {
 		return fmt.Errorf("store: release lease: %w", err)
 	}
 	return nil
+}
+
+// acquire takes a pooled connection, waiting at most acquireTimeout (and
+// ctx): with every connection busy or the server unreachable, a lease call
+// must fail in bounded time, since a user's sign-ins wait for it.
+func (s *DB) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	if s.acquireTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.acquireTimeout)
+		defer cancel()
+	}
+	return s.pool.Acquire(ctx)
 }
 
 // cleanupLeases deletes the leases expired by the server's clock, the one

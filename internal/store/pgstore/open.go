@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,17 @@ const DefaultMaxConns = 10
 // hanging it.
 const defaultConnectTimeout = 5 * time.Second
 
+// Defaults of Options.StatementTimeout and Options.AcquireTimeout.
+const (
+	// DefaultStatementTimeout is the server-side bound of one statement:
+	// none of the store's takes more than milliseconds, and one stuck
+	// behind a lock or a slow disk must fail the request, not hang it.
+	DefaultStatementTimeout = 5 * time.Second
+	// DefaultAcquireTimeout bounds the wait for a pooled connection of a
+	// lease call when every connection is busy.
+	DefaultAcquireTimeout = 5 * time.Second
+)
+
 // Options configures Open. Every field but Key is optional.
 type Options struct {
 	// Key is the 32-byte AES-256 key for secrets at rest. It may be nil only
@@ -41,6 +53,16 @@ type Options struct {
 	Now func() time.Time
 	// Rand supplies nonces and IDs. Nil means crypto/rand.
 	Rand io.Reader
+	// StatementTimeout is every connection's statement_timeout, unless
+	// the DSN sets one. Zero means DefaultStatementTimeout; negative,
+	// none. It bounds a statement the server runs too long; a server that
+	// does not answer at all is bounded by the caller's context (the
+	// lease Locker gives every call a deadline).
+	StatementTimeout time.Duration
+	// AcquireTimeout bounds the wait for a free pooled connection of
+	// TakeLease and ReleaseLease. Zero means DefaultAcquireTimeout;
+	// negative, only the caller's context.
+	AcquireTimeout time.Duration
 }
 
 // DB is the PostgreSQL store. It is safe for concurrent use, also by
@@ -50,6 +72,8 @@ type DB struct {
 	seal *seal.Sealer // nil without a key
 	now  func() time.Time
 	rand io.Reader
+	// acquireTimeout bounds a lease call's wait for a connection (0: none).
+	acquireTimeout time.Duration
 }
 
 var _ store.Store = (*DB)(nil)
@@ -115,7 +139,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	// handed to a request: after a server restart the pool refills with
 	// working connections by itself.
 	cfg.PingTimeout = defaultConnectTimeout
-	s := &DB{now: opts.Now, rand: opts.Rand}
+	setStatementTimeout(cfg, opts.StatementTimeout)
+	s := &DB{now: opts.Now, rand: opts.Rand, acquireTimeout: orDefault(opts.AcquireTimeout, DefaultAcquireTimeout)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -139,6 +164,29 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", describe(cfg), err)
 	}
 	return s, nil
+}
+
+// setStatementTimeout sets statement_timeout on every connection of cfg,
+// unless the DSN chose one (options=-c statement_timeout=… or the
+// parameter itself).
+func setStatementTimeout(cfg *pgxpool.Config, d time.Duration) {
+	d = orDefault(d, DefaultStatementTimeout)
+	rp := cfg.ConnConfig.RuntimeParams
+	if _, set := rp["statement_timeout"]; set || d == 0 || strings.Contains(rp["options"], "statement_timeout") {
+		return
+	}
+	rp["statement_timeout"] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+}
+
+// orDefault is d, or def for zero, or 0 (none) for a negative d.
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // describe names the database without the password, for errors.

@@ -1,0 +1,15 @@
+// Command benchratio prints how close claimgate's token issuance comes to
+// the one RSA-2048 signature every token needs (issue 12): the throughput
+// ratio RSASign ns/op ÷ issuance ns/op, for WS-Fed (sts
+// BenchmarkIssueWSFed, target >= 0.92) and for a SAML 2.0 Response
+// (sts/saml2 BenchmarkResponse), both against sts BenchmarkRSASign.
+//
+//	go run ./internal/tools/benchratio          # make bench: 3 interleaved runs of 1s each
+//	go run ./internal/tools/benchratio -short   # scripts/test.sh: 1 run of 100 iterations
+//
+// The two benchmarks of a pair run in separate, alternating processes
+// (RSASign, issuance, RSASign, issuance, ...), so a slow spell on a shared
+// machine lands on both sides of a ratio rather than on one; each pair of
+// neighbours gives one ratio and the median is reported. The numbers are
+// reported, never asserted: timings belong in benchmarks, not tests.
+package main

@@ -1,0 +1,38 @@
+package sts
+
+import (
+	"testing"
+
+	"github.com/claimgate/claimgate/sts/saml11"
+)
+
+// issueWSFedAllocBudget is about 15 % above the 1080 allocations one
+// IssueWSFed made on 2026-12-02 (go test ./sts -run '^$' -bench IssueWSFed
+// -benchmem, Go 1.26). It is a budget, not a target: it lets small changes
+// through and stops a gross regression of the hot path (an extra
+// canonicalisation or a reparse costs hundreds). Lower it when issuance
+// gets cheaper; raise it only with a measured reason.
+const issueWSFedAllocBudget = 1240
+
+// TestIssueWSFedAllocationBudget: one WS-Fed issuance, as
+// BenchmarkIssueWSFed makes it, stays within issueWSFedAllocBudget
+// allocations.
+func TestIssueWSFedAllocationBudget(t *testing.T) {
+	iss := newTestIssuer(t, "signing")
+	req := signInRequest(t, testRealm)
+	cl := testClaims()
+	subj, authn := saml11.Subject{NameID: "alice@corp.example"}, testAuthn()
+	var err error
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, e := iss.IssueWSFed(req, subj, cl, authn); e != nil {
+			err = e
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs > issueWSFedAllocBudget {
+		t.Errorf("IssueWSFed: %.0f allocations, budget %d", allocs, issueWSFedAllocBudget)
+	}
+	t.Logf("IssueWSFed: %.0f allocations (budget %d)", allocs, issueWSFedAllocBudget)
+}
