@@ -66,13 +66,23 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // first takes the migration lock: instances starting at once run it one
 // after the other, the first applies what is missing, the others find
 // nothing to do, and all of them agree on one key verifier. PostgreSQL's
-// DDL is transactional, so a failed migration leaves nothing behind.
+// DDL is transactional, so a failed migration leaves nothing behind. The
+// transaction runs without a statement timeout.
 func (s *DB) init(ctx context.Context) error {
 	ms, err := loadMigrations(migrationFiles)
 	if err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		// The pool's statement_timeout (Options.StatementTimeout) bounds a
+		// request's statement, not this: the lock wait lasts as long as
+		// another instance's migration, and a migration as long as its
+		// data. Both are bounded by Open's ctx instead. SET LOCAL ends
+		// with the transaction, so the connection returns to the pool
+		// with its timeout.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return fmt.Errorf("migration timeout: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}

@@ -57,7 +57,9 @@ type Options struct {
 	// the DSN sets one. Zero means DefaultStatementTimeout; negative,
 	// none. It bounds a statement the server runs too long; a server that
 	// does not answer at all is bounded by the caller's context (the
-	// lease Locker gives every call a deadline).
+	// lease Locker gives every call a deadline). Open's migration
+	// transaction runs without one (it waits for other instances'
+	// migrations), bounded by Open's context only.
 	StatementTimeout time.Duration
 	// AcquireTimeout bounds the wait for a free pooled connection of
 	// TakeLease and ReleaseLease. Zero means DefaultAcquireTimeout;

@@ -113,6 +113,65 @@ func TestOpenWaitsForMigrationLock(t *testing.T) {
 	}
 }
 
+// TestOpenWaitsForMigrationLockPastStatementTimeout: the migration lock
+// is held for longer than the statement timeout (a slow migration of
+// another instance); Open must keep waiting, not fail with "canceling
+// statement due to statement timeout", and open once it is released.
+func TestOpenWaitsForMigrationLockPastStatementTimeout(t *testing.T) {
+	const statementTimeout = 200 * time.Millisecond
+	dsn := freshDSN(t)
+	ctx := context.Background()
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var opened *DB
+	go func() {
+		s, err := Open(ctx, dsn, Options{Key: storetest.Key(), StatementTimeout: statementTimeout, MaxConns: 1})
+		if err == nil {
+			t.Cleanup(func() { s.Close() })
+		}
+		opened = s
+		done <- err
+	}()
+	// Five times the statement timeout: without the fix Open has failed
+	// by now.
+	select {
+	case err := <-done:
+		t.Fatalf("Open finished while another session held the migration lock: %v", err)
+	case <-time.After(5 * statementTimeout):
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Open after the lock was released: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Open still waiting 10s after the migration lock was released")
+	}
+	// The one pooled connection, the migration's, keeps the timeout for
+	// ordinary statements: the migration's setting was local to it.
+	var got string
+	if err := opened.pool.QueryRow(ctx, `SHOW statement_timeout`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "200ms" {
+		t.Fatalf("statement_timeout after the migration: %q, want 200ms", got)
+	}
+}
+
 // TestOpenRefusesNewerSchema: a database migrated by a newer claimgate is
 // refused with ErrSchemaTooNew.
 func TestOpenRefusesNewerSchema(t *testing.T) {
