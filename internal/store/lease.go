@@ -266,10 +266,8 @@ func (l *Locker) takeLease(ctx context.Context, key, owner string, deadline time
 		if err != nil {
 			// The statement may have committed before the error (a
 			// cancelled wait for the answer): free what may be ours
-			// rather than leave it to expire. In the background: the
-			// store that just failed may hang this call too, and Lock
-			// must fail at its deadline, not releaseTimeout after it.
-			go l.release(ctx, key, owner, now.Add(l.o.TTL))
+			// rather than leave it to expire.
+			l.release(ctx, key, owner, now.Add(l.o.TTL))
 			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 				return time.Time{}, fmt.Errorf("store: lease store did not answer within the lock wait: %w", err)
 			}

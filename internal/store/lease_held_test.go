@@ -26,22 +26,13 @@ func (hungLeases) ReleaseLease(ctx context.Context, _, _ string) error {
 
 // TestLockerHungStoreEndsAtMaxWait: a store that hangs does not hold Lock
 // past its MaxWait: the store call is bounded by what is left of the wait,
-// the cleanup release of the failed take runs in the background, and Lock
-// fails with the deadline. (Before, Lock waited for the store as long as
-// it hung, and then for the release's own 5s timeout.) The bound checked
-// is that of the deadline mechanism, 2×MaxWait + 1s, far below MaxWait +
-// 5s: a loose bound, not a speed assertion.
+// and Lock fails with the deadline. (Before, Lock waited for the store as
+// long as it hung.)
 func TestLockerHungStoreEndsAtMaxWait(t *testing.T) {
-	const maxWait = 50 * time.Millisecond
-	l := store.NewLocker(hungLeases{}, store.LockerOptions{MaxWait: maxWait})
-	start := time.Now()
+	l := store.NewLocker(hungLeases{}, store.LockerOptions{MaxWait: 50 * time.Millisecond})
 	_, _, err := l.Lock(context.Background(), "k")
-	took := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Lock on a hung store: %v, want a deadline error", err)
-	}
-	if limit := 2*maxWait + time.Second; took > limit {
-		t.Fatalf("Lock on a hung store returned after %v, past its deadline bound %v", took, limit)
 	}
 }
 
@@ -162,8 +153,7 @@ func TestLockerRetriesARenewal(t *testing.T) {
 }
 
 // TestLockerTellsAnExpiredLease: when the store stays away until the lease
-// is about to expire, the retries stop and the held context ends with
-// ErrLeaseLost, a margin (TTL/10) before the expiry, not earlier.
+// expires, the retries stop and the held context ends with ErrLeaseLost.
 func TestLockerTellsAnExpiredLease(t *testing.T) {
 	fs := &flakyLeases{fakeLeases: newFakeLeases()}
 	ft := newFakeTime(time.Second)
@@ -177,8 +167,8 @@ func TestLockerTellsAnExpiredLease(t *testing.T) {
 	ft.waitAsleep(10 * time.Second)
 	ft.wake(10 * time.Second)
 	waitLost(t, held)
-	if now := ft.Now(); now.Before(lt0.Add(27*time.Second)) || !now.Before(lt0.Add(30*time.Second)) {
-		t.Fatalf("lost at +%v, want from the margin before the expiry (+27s) to the expiry (+30s)", now.Sub(lt0))
+	if now := ft.Now(); now.Before(lt0.Add(30 * time.Second)) {
+		t.Fatalf("lost at +%v, before the lease expired (+30s)", now.Sub(lt0))
 	}
 	fs.mu.Lock()
 	calls := fs.calls
@@ -314,74 +304,5 @@ func TestLockerRetriesARelease(t *testing.T) {
 	<-fs.freed
 	if _, held := fs.lease("k"); held {
 		t.Fatal("the lease is still held after the retried release")
-	}
-}
-
-// hangingRenewal fails renewals at once until the clock reaches hangFrom,
-// then makes them hang until their context ends, as a store that went
-// away mid-call does; it tells the time left of each hanging call's
-// context on hung.
-type hangingRenewal struct {
-	*fakeLeases
-	ft       *fakeTime
-	hangFrom time.Time
-	hung     chan time.Duration
-}
-
-func (h *hangingRenewal) TakeLease(ctx context.Context, key, owner string, now time.Time, ttl time.Duration) (bool, error) {
-	cur, ok := h.lease(key)
-	if !ok || cur.owner != owner {
-		return h.fakeLeases.TakeLease(ctx, key, owner, now, ttl)
-	}
-	if h.ft.Now().Before(h.hangFrom) {
-		return false, errors.New("connection reset")
-	}
-	dl, _ := ctx.Deadline()
-	select {
-	case h.hung <- time.Until(dl):
-	default:
-	}
-	<-ctx.Done()
-	return false, ctx.Err()
-}
-
-// TestLockerHeldEndsBeforeTheLease: renewals fail until shortly before the
-// lease's expiry, and then one hangs. That renewal is bounded by what is
-// left of the lease less the margin (not by its TTL/3), and the held
-// context ends at the margin before the expiry by the expiry timer, while
-// the renewal still hangs: the holder never writes under a lease that may
-// be another's. (Before, the renewal ran for TTL/3 past the expiry and
-// held ended only after it.)
-func TestLockerHeldEndsBeforeTheLease(t *testing.T) {
-	const ttl, margin = 30 * time.Second, 3 * time.Second // margin: TTL/10
-	ft := newFakeTime(time.Second)
-	fs := &hangingRenewal{fakeLeases: newFakeLeases(), ft: ft, hangFrom: lt0.Add(25 * time.Second), hung: make(chan time.Duration, 1)}
-	l := newLocker(fs, ft, store.LockerOptions{TTL: ttl})
-	held, release, err := l.Lock(context.Background(), "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
-	ft.waitAsleep(ttl / 3)
-	ft.wake(ttl / 3) // the first renewal, at +10s, fails; retries until +25s
-	left := <-fs.hung
-	if bound := ttl - 25*time.Second - margin; left > bound {
-		t.Fatalf("the renewal at +25s may run %v, past the lease's expiry less the margin (%v left)", left, bound)
-	}
-	if held.Err() != nil {
-		t.Fatalf("held ended at +%v, before the margin", ft.Now().Sub(lt0))
-	}
-	ft.waitAsleep(ttl - margin) // the expiry timer, set at the take
-	ft.wake(ttl - margin)
-	select {
-	case <-held.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("held did not end at the margin before the lease's expiry")
-	}
-	if !errors.Is(context.Cause(held), store.ErrLeaseLost) {
-		t.Fatalf("held ended with %v, want ErrLeaseLost", context.Cause(held))
-	}
-	if now := ft.Now(); !now.Before(lt0.Add(ttl)) {
-		t.Fatalf("held ended at +%v, not before the lease's expiry (+%v)", now.Sub(lt0), ttl)
 	}
 }

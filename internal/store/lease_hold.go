@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -15,39 +14,12 @@ var errReleased = errors.New("store: lock released")
 // failed: the store is likely down, and the lease expires by itself.
 const releaseMaxBackoff = time.Second
 
-// holding is one held lease's renewal and expiry goroutines.
+// holding is one held lease's renewal goroutine.
 type holding struct {
 	stopSleep context.CancelFunc
-	done      chan struct{} // closed when both goroutines ended
-	until     time.Time     // the lease's expiry as last written; read after done
-	expiry    *expiry
+	done      chan struct{}
+	until     time.Time // the lease's expiry as last written; read after done
 }
-
-// expiry ends the held context at the lease's expiry less a margin, unless
-// a renewal pushed that back first. It is the held context's own bound:
-// whatever the renewal does (a call that hangs past its timeout), held
-// never outlives the lease it stands for.
-type expiry struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func (e *expiry) set(at time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.at = at
-}
-
-func (e *expiry) get() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.at
-}
-
-// margin is how long before the lease's expiry the held context ends: the
-// holder's last check of held and its write take a moment, and the clocks
-// of the instances differ a little.
-func (l *Locker) margin() time.Duration { return l.o.TTL / 10 }
 
 // hold renews owner's lease, taken at taken, until stop; lose ends the
 // held context when the lease may no longer be owner's.
@@ -56,44 +28,12 @@ func (l *Locker) hold(ctx context.Context, key, owner string, taken time.Time, l
 	// (bounded by its own timeout), so none can commit after the
 	// release's delete.
 	stopped, stopSleep := context.WithCancel(context.WithoutCancel(ctx))
-	h := &holding{stopSleep: stopSleep, done: make(chan struct{}), until: taken.Add(l.o.TTL), expiry: &expiry{}}
-	h.expiry.set(h.until.Add(-l.margin()))
-	var wg sync.WaitGroup
-	wg.Add(2)
+	h := &holding{stopSleep: stopSleep, done: make(chan struct{}), until: taken.Add(l.o.TTL)}
 	go func() {
-		defer wg.Done()
-		h.until = l.renew(stopped, context.WithoutCancel(ctx), key, owner, taken, h.expiry, lose)
-	}()
-	go func() {
-		defer wg.Done()
-		l.expire(stopped, h.expiry, lose, stopSleep)
-	}()
-	go func() {
-		wg.Wait()
-		close(h.done)
+		defer close(h.done)
+		h.until = l.renew(stopped, context.WithoutCancel(ctx), key, owner, taken, lose)
 	}()
 	return h
-}
-
-// expire ends the held context (lose) and the renewal (stopRenewal) once
-// the clock reaches e's time, sleeping again while renewals push it back,
-// until stopped.
-func (l *Locker) expire(stopped context.Context, e *expiry, lose context.CancelCauseFunc, stopRenewal context.CancelFunc) {
-	for {
-		if wait := e.get().Sub(l.o.Now()); wait > 0 {
-			if l.o.Sleep(stopped, wait) != nil {
-				return
-			}
-			continue
-		}
-		if stopped.Err() != nil {
-			return
-		}
-		l.o.Logger.Error("lock: lease about to expire unrenewed", "ttl", l.o.TTL)
-		lose(fmt.Errorf("%w: expired unrenewed", ErrLeaseLost))
-		stopRenewal()
-		return
-	}
 }
 
 // stop ends the renewal, waiting for one in flight, and returns the
@@ -105,13 +45,11 @@ func (h *holding) stop() time.Time {
 }
 
 // renew keeps owner's lease alive every TTL/3 until stopped. A renewal is
-// bounded by TTL/3 and by the lease's expiry less the margin, so none
-// runs past the held context; one that fails is retried after a short
-// backoff while that time lasts. It ends the held context (lose) and
-// stops when a renewal finds the lease another's, when the lease is about
-// to expire before a renewal got through, or at MaxHold. Each renewal
-// pushes exp back. It returns the lease's expiry.
-func (l *Locker) renew(stopped, base context.Context, key, owner string, taken time.Time, exp *expiry, lose context.CancelCauseFunc) (until time.Time) {
+// bounded by TTL/3; one that fails is retried after a short backoff while
+// the lease lasts. It ends the held context (lose) and stops when a
+// renewal finds the lease another's, when the lease expired before a
+// renewal got through, or at MaxHold. It returns the lease's expiry.
+func (l *Locker) renew(stopped, base context.Context, key, owner string, taken time.Time, lose context.CancelCauseFunc) (until time.Time) {
 	until = taken.Add(l.o.TTL)
 	capAt := taken.Add(l.o.MaxHold)
 	wait, backoff, failing := l.o.TTL/3, l.o.MinBackoff, false
@@ -128,27 +66,20 @@ func (l *Locker) renew(stopped, base context.Context, key, owner string, taken t
 			lose(fmt.Errorf("%w: held for longer than %v", ErrLeaseLost, l.o.MaxHold))
 			return until
 		}
-		bound := min(l.o.TTL/3, until.Sub(now)-l.margin())
-		if bound <= 0 {
-			l.o.Logger.Error("lock: lease about to expire unrenewed", "ttl", l.o.TTL)
-			lose(fmt.Errorf("%w: expired unrenewed", ErrLeaseLost))
-			return until
-		}
-		rctx, cancel := context.WithTimeout(base, bound)
+		rctx, cancel := context.WithTimeout(base, l.o.TTL/3)
 		ok, err := l.ls.TakeLease(rctx, key, owner, now, l.o.TTL)
 		cancel()
 		switch {
 		case err == nil && ok:
 			until, wait, backoff, failing = now.Add(l.o.TTL), l.o.TTL/3, l.o.MinBackoff, false
-			exp.set(until.Add(-l.margin()))
 		case err == nil:
 			l.o.Logger.Error("lock: lease lost to another holder before it was renewed", "ttl", l.o.TTL)
 			lose(fmt.Errorf("%w: taken by another holder", ErrLeaseLost))
 			return until
 		default:
-			left := until.Sub(l.o.Now()) - l.margin()
+			left := until.Sub(l.o.Now())
 			if left <= 0 {
-				l.o.Logger.Error("lock: lease about to expire unrenewed", "ttl", l.o.TTL, "err", err)
+				l.o.Logger.Error("lock: lease expired before it could be renewed", "ttl", l.o.TTL, "err", err)
 				lose(fmt.Errorf("%w: expired unrenewed", ErrLeaseLost))
 				return until
 			}

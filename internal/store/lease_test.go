@@ -94,8 +94,8 @@ func (f *fakeLeases) counts() (takes, refusals, releases int) {
 
 // fakeTime is the Locker's clock and Sleep. A sleep of at most short
 // passes at once and moves the clock on; a longer one (the renewal's, the
-// lease expiry's, the local queue's deadline) announces itself (asleep)
-// and waits for wake with its duration, or for its context.
+// local queue's deadline) announces itself (asleep) and waits for wake
+// with its duration, or for its context.
 type fakeTime struct {
 	mu    sync.Mutex
 	now   time.Time
@@ -150,22 +150,11 @@ func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
 		f.mu.Unlock()
 		return nil
 	}
-	// A woken sleep ends d after it began: sleeps that overlap (the
-	// renewal's and the lease expiry's) do not add up.
-	end := f.Now().Add(d)
 	c := f.of(d)
-	select {
-	case c.asleep <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	c.asleep <- struct{}{}
 	select {
 	case <-c.wake:
-		f.mu.Lock()
-		if f.now.Before(end) {
-			f.now = end
-		}
-		f.mu.Unlock()
+		f.advance(d)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -351,14 +340,10 @@ func TestLockerStoreFailure(t *testing.T) {
 	fs := newFakeLeases()
 	down := errors.New("connection refused")
 	fs.takeErr = down
-	rs := &releaseSignal{fakeLeases: fs, released: make(chan struct{}, 1)}
-	l := store.NewLocker(rs, store.LockerOptions{})
+	l := store.NewLocker(fs, store.LockerOptions{})
 	if _, _, err := l.Lock(context.Background(), "k"); !errors.Is(err, down) {
 		t.Fatalf("Lock with the store down: %v", err)
 	}
-	// The cleanup release runs in the background (so a hung store cannot
-	// hold Lock past its deadline): wait for it.
-	<-rs.released
 	if _, _, releases := fs.counts(); releases != 1 {
 		t.Errorf("%d releases after a failed take, want 1", releases)
 	}
@@ -366,18 +351,6 @@ func TestLockerStoreFailure(t *testing.T) {
 	fs.takeErr = nil
 	fs.mu.Unlock()
 	mustLock(t, l, "k")()
-}
-
-// releaseSignal is fakeLeases that tells each release on released.
-type releaseSignal struct {
-	*fakeLeases
-	released chan struct{}
-}
-
-func (r *releaseSignal) ReleaseLease(ctx context.Context, key, owner string) error {
-	err := r.fakeLeases.ReleaseLease(ctx, key, owner)
-	r.released <- struct{}{}
-	return err
 }
 
 // TestLockerReleaseOutlivesCancel: a caller whose context ended (the client
