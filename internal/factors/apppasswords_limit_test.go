@@ -24,9 +24,10 @@ func (s listedStore) AppPasswords(ctx context.Context, user string) ([]store.App
 }
 
 // TestAppPasswordCheckWaitsForLimiter: with the Limiter's only place
-// taken, a check and a decoy wait instead of deriving, and a request that
-// ends while waiting gives up with its context's error, never having
-// spent the memory of a derivation.
+// taken, a check waits instead of deriving, and a request that ends while
+// waiting gives up with its context's error, never having spent the
+// memory of a derivation. A decoy does not wait at all: it sleeps instead
+// of deriving and takes no place.
 func TestAppPasswordCheckWaitsForLimiter(t *testing.T) {
 	lim := mfa.NewLimiter(1)
 	held, release := make(chan struct{}), make(chan struct{})
@@ -50,7 +51,6 @@ func TestAppPasswordCheckWaitsForLimiter(t *testing.T) {
 			_, err := a.CheckAppPassword(ctx, "alice", "abcd-efgh-jkmn-pqrs", time.Now())
 			return err
 		}},
-		{"decoy", func(ctx context.Context) error { a.SpendCheck(ctx, "alice", "abcd-efgh-jkmn-pqrs"); return ctx.Err() }},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
@@ -60,6 +60,13 @@ func TestAppPasswordCheckWaitsForLimiter(t *testing.T) {
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Errorf("%s: err %v, want context.Canceled", c.name, err)
 		}
+	}
+	decoy := make(chan struct{})
+	go func() { a.SpendCheck(context.Background(), "alice", "abcd-efgh-jkmn-pqrs"); close(decoy) }()
+	<-s.listed
+	<-decoy // returns with the place still taken: it did not wait
+	if st := lim.Stats(); st.Slept != 1 || lim.Waiting() != 0 {
+		t.Errorf("decoy: stats %+v, %d waiting; want it slept, none waiting", st, lim.Waiting())
 	}
 	if derivations != 0 {
 		t.Errorf("%d derivations ran past a full Limiter", derivations)

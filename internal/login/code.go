@@ -185,6 +185,15 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
 		return
 	}
+	// A lock lost while waiting must not verify: Verify consumes a TOTP
+	// code, and the save that follows would refuse to write the result.
+	if err := lost(s.held); err != nil {
+		if perr := res.Pass(ctx(r)); perr != nil {
+			f.o.Logger.Error("throttle: attempt not given back", "err", perr, "request_id", f.o.RequestID(r))
+		}
+		f.storeFailed(w, r, err)
+		return
+	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	good := false
 	if code != "" && len(code) <= 16 {
@@ -213,9 +222,13 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: s.Pending.Party.ID})
+	party := s.Pending.Party.ID
 	s.SecondAt, s.SecondKind = now, m.Kind
-	f.finish(w, r, s, true)
+	// Audited only once the session is saved (finish's saved hook): a save
+	// refused (lock lost, store down) answers 503 and records no success.
+	f.finish(w, r, s, true, func() {
+		f.audit(r, Event{Name: "second_factor_ok", User: user, Factor: m.Kind, RelyingParty: party})
+	})
 }
 
 // wrongCode counts a wrong code against this sign-in. After MaxCodeAttempts

@@ -12,7 +12,9 @@ import (
 // finish marks the sign-in done (a new session id) and issues the token.
 // Every way of finishing clears the failure count and lets the throttle
 // remember this address as one the user signs in from.
-func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second bool) {
+// saved, if any, run once the session is saved (the audit of the step
+// that finished it), before the token is issued.
+func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second bool, saved ...func()) {
 	s.Stage = stageDone
 	s.Method = ""
 	s.Second = second
@@ -22,6 +24,9 @@ func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
 		f.storeFailed(w, r, err)
 		return
+	}
+	for _, fn := range saved {
+		fn()
 	}
 	// Only a sign-in that really finished makes the address familiar: for
 	// the account's own name and for the form the user typed (a UPN whose

@@ -1,11 +1,13 @@
 package login
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/templates"
 )
 
@@ -102,7 +104,22 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.held = held
+	// A lock lost while waiting (its lease not renewed in time) must not
+	// check anything: the check would be audited and counted, and then the
+	// save would refuse to write its result.
+	if err := lost(held); err != nil {
+		giveBack()
+		f.storeFailed(w, r, err)
+		return
+	}
 	id, method, reason, err := f.firstFactor(r, username, password, now)
+	if errors.Is(err, mfa.ErrBusy) {
+		// No place for the check came free within the Limiter's MaxWait
+		// (a flood of checks): nothing was checked, nothing is counted.
+		giveBack()
+		f.tryLater(w, r, "password checks busy", err)
+		return
+	}
 	if err != nil {
 		giveBack()
 		f.unavailable(w, r, err)
@@ -138,13 +155,16 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	f.audit(r, Event{Name: "first_factor_ok", User: id.Username, Factor: method, RelyingParty: s.Pending.Party.ID})
+	party := s.Pending.Party.ID
 	s.Stage, s.Identity, s.FirstFactor, s.FirstAt, s.Attempts = stageFirst, &id, method, now, 0
 	s.TypedKey = try.key
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
 		f.storeFailed(w, r, err)
 		return
 	}
+	// Audited only once saved: a save refused (lock lost, store down)
+	// answers 503 and this sign-in did not get past its first factor.
+	f.audit(r, Event{Name: "first_factor_ok", User: id.Username, Factor: method, RelyingParty: party})
 	http.Redirect(w, r, PathCode, http.StatusSeeOther)
 }
 

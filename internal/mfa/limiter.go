@@ -2,9 +2,11 @@ package mfa
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Limiter bounds how much memory argon2id derivations hold at once. Each
@@ -28,6 +30,16 @@ import (
 // one Limiter is shared by every check of a process, across
 // configuration reloads (it is a value passed in, not a package global).
 //
+// The sign-in flow's contexts never end (a check runs to its end even when
+// the client leaves), so a wait also ends after MaxWait (WithMaxWait,
+// DefaultMaxWait): Run then returns ErrBusy and the caller answers "try
+// again later" rather than queueing without bound behind a flood.
+//
+// Decoy checks (Spend) never queue: a decoy derives only when its places
+// are free right now, and otherwise sleeps as long as the last real
+// derivation took, so a flood of refused guesses costs the attacker the
+// same time per answer but takes no place from an admitted check.
+//
 // A nil *Limiter does not bound anything, for callers (tests, one-shot
 // commands) that construct a checker without one.
 type Limiter struct {
@@ -36,16 +48,58 @@ type Limiter struct {
 	// each held part of what the other needs would wait for ever.
 	wide    chan struct{}
 	waiting atomic.Int64
+	maxWait time.Duration
+	now     func() time.Time
+	sleep   func(time.Duration)
+	// took[n] is how long the last derivation that took n places ran, in
+	// nanoseconds: what a decoy that finds no free place sleeps.
+	took     []atomic.Int64
+	ran      atomic.Int64
+	sleeping atomic.Int64
+	slept    atomic.Int64
+}
+
+// DefaultMaxWait is how long a check waits for its places unless
+// WithMaxWait says otherwise: far above a derivation's ~50 ms, so only a
+// Limiter that stays full for seconds refuses.
+const DefaultMaxWait = 10 * time.Second
+
+// ErrBusy is Run's error when no place came free within MaxWait.
+var ErrBusy = errors.New("mfa: password checks busy, try again later")
+
+// LimiterOption configures NewLimiter.
+type LimiterOption func(*Limiter)
+
+// WithMaxWait bounds how long a check waits for its places; d <= 0 keeps
+// DefaultMaxWait.
+func WithMaxWait(d time.Duration) LimiterOption {
+	return func(l *Limiter) {
+		if d > 0 {
+			l.maxWait = d
+		}
+	}
+}
+
+// WithClock replaces the clock that measures derivations and the sleep a
+// decoy spends instead of one (tests: a sleep that waits for the test).
+func WithClock(now func() time.Time, sleep func(time.Duration)) LimiterOption {
+	return func(l *Limiter) { l.now, l.sleep = now, sleep }
 }
 
 // NewLimiter returns a Limiter that lets n derivations run at once; n <= 0
 // means runtime.GOMAXPROCS(0), as many as can run in parallel anyway: a
 // derivation is CPU-bound, so more at once only adds memory, not speed.
-func NewLimiter(n int) *Limiter {
+func NewLimiter(n int, opts ...LimiterOption) *Limiter {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	return &Limiter{slots: make(chan struct{}, n), wide: make(chan struct{}, 1)}
+	l := &Limiter{slots: make(chan struct{}, n), wide: make(chan struct{}, 1),
+		maxWait: DefaultMaxWait, now: time.Now, sleep: time.Sleep,
+		took: make([]atomic.Int64, n+1)}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
 }
 
 // Cap is how many derivations with the package parameters may run at once
@@ -72,10 +126,26 @@ func (l *Limiter) Waiting() int {
 	return int(l.waiting.Load())
 }
 
+// LimiterStats counts what a Limiter did, for monitoring and for tests
+// that must know where a check is.
+type LimiterStats struct {
+	Ran      int64 // derivations run under a place (checks and decoys)
+	Sleeping int64 // decoys sleeping instead of deriving right now
+	Slept    int64 // decoys that slept instead of deriving, in all
+}
+
+// Stats reports the counters (zero for a nil Limiter).
+func (l *Limiter) Stats() LimiterStats {
+	if l == nil {
+		return LimiterStats{}
+	}
+	return LimiterStats{Ran: l.ran.Load(), Sleeping: l.sleeping.Load(), Slept: l.slept.Load()}
+}
+
 // Run calls f, which does one argon2id derivation with the package
 // parameters (Derive, Hash), once a place is free. It returns ctx.Err()
 // without calling f when ctx ends before a place is free, or is already
-// done.
+// done, and ErrBusy when no place came free within MaxWait.
 func (l *Limiter) Run(ctx context.Context, f func()) error {
 	return l.run(ctx, 1, f)
 }
@@ -101,6 +171,89 @@ func (l *Limiter) places(encoded string) int {
 	return max(1, min(n, l.Cap()))
 }
 
+// TryRun calls f, like Run, only when a place is free right now; it never
+// waits. It reports whether f ran.
+func (l *Limiter) TryRun(f func()) bool {
+	return l.tryRun(1, f)
+}
+
+// TryRunFor is TryRun for a check against encoded (see RunFor).
+func (l *Limiter) TryRunFor(encoded string, f func()) bool {
+	return l.tryRun(l.places(encoded), f)
+}
+
+// Spend is for a decoy check against encoded (its f decides nothing): it
+// runs f when the places are free right now (TryRunFor), and otherwise
+// sleeps as long as the last real derivation of that size took, without
+// waiting for a place. So a decoy's answer takes about what a check's
+// does, and a flood of decoys queues nothing before the checks that
+// count. Before any derivation has run there is nothing to sleep. A
+// nil Limiter runs f. An empty encoded stands for a derivation with the
+// package parameters (Run's one place).
+func (l *Limiter) Spend(ctx context.Context, encoded string, f func()) {
+	if ctx.Err() != nil {
+		return
+	}
+	if l == nil {
+		f()
+		return
+	}
+	n := l.places(encoded)
+	if l.tryRun(n, f) {
+		return
+	}
+	d := time.Duration(l.took[n].Load())
+	if d == 0 {
+		d = time.Duration(l.took[1].Load()) * time.Duration(n)
+	}
+	l.slept.Add(1)
+	l.sleeping.Add(1)
+	defer l.sleeping.Add(-1)
+	l.sleep(d)
+}
+
+func (l *Limiter) tryRun(n int, f func()) bool {
+	if l == nil {
+		f()
+		return true
+	}
+	if !l.tryAcquire(n) {
+		return false
+	}
+	defer l.release(n)
+	l.timed(n, f)
+	return true
+}
+
+// tryAcquire takes n places if they are all free now, or none.
+func (l *Limiter) tryAcquire(n int) bool {
+	if n > 1 {
+		select {
+		case l.wide <- struct{}{}:
+		default:
+			return false
+		}
+		defer func() { <-l.wide }()
+	}
+	for got := range n {
+		select {
+		case l.slots <- struct{}{}:
+		default:
+			l.release(got)
+			return false
+		}
+	}
+	return true
+}
+
+// timed runs f under n places and keeps how long it took, for Spend.
+func (l *Limiter) timed(n int, f func()) {
+	start := l.now()
+	f()
+	l.ran.Add(1)
+	l.took[n].Store(int64(max(1, l.now().Sub(start))))
+}
+
 func (l *Limiter) run(ctx context.Context, n int, f func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -113,11 +266,11 @@ func (l *Limiter) run(ctx context.Context, n int, f func()) error {
 		return err
 	}
 	defer l.release(n)
-	f()
+	l.timed(n, f)
 	return nil
 }
 
-// acquire takes n places, or none when ctx ends first.
+// acquire takes n places, or none when ctx ends or MaxWait passes first.
 func (l *Limiter) acquire(ctx context.Context, n int) error {
 	if n == 1 {
 		select {
@@ -128,11 +281,13 @@ func (l *Limiter) acquire(ctx context.Context, n int) error {
 	}
 	l.waiting.Add(1)
 	defer l.waiting.Add(-1)
+	ctx, cancel := context.WithTimeoutCause(ctx, l.maxWait, ErrBusy)
+	defer cancel()
 	if n > 1 {
 		select {
 		case l.wide <- struct{}{}:
 		case <-ctx.Done():
-			return ctx.Err()
+			return waitErr(ctx)
 		}
 		// Places gathered are held while waiting for the rest: single
 		// derivations still pass through the others, and none can take
@@ -144,10 +299,19 @@ func (l *Limiter) acquire(ctx context.Context, n int) error {
 		case l.slots <- struct{}{}:
 		case <-ctx.Done():
 			l.release(got)
-			return ctx.Err()
+			return waitErr(ctx)
 		}
 	}
 	return nil
+}
+
+// waitErr is the caller's context error, or ErrBusy when only MaxWait
+// ended the wait.
+func waitErr(ctx context.Context) error {
+	if errors.Is(context.Cause(ctx), ErrBusy) {
+		return ErrBusy
+	}
+	return ctx.Err()
 }
 
 func (l *Limiter) release(n int) {

@@ -10,7 +10,9 @@ import (
 // nothing: the sign-in flow calls it for a locked-out attempt, so the
 // answer takes as long as a checked one. A known name's own hash is
 // computed (its cost parameters are what a real check pays) and the
-// result thrown away. It waits for the Limiter like a check does.
+// result thrown away. It never waits for the Limiter (Limiter.Spend): with
+// no place free it sleeps what the last check took, so a flood of refused
+// guesses queues nothing before the checks that count.
 func (d *Directory) SpendCheck(ctx context.Context, username, password string) {
 	if ctx.Err() != nil {
 		return
@@ -19,5 +21,5 @@ func (d *Directory) SpendCheck(ctx context.Context, username, password string) {
 	if e := d.resolve(username); e != nil {
 		hash = e.hash
 	}
-	_ = d.Limiter.RunFor(ctx, hash, func() { _, _ = mfa.CheckPassword(hash, password) })
+	d.Limiter.Spend(ctx, hash, func() { _, _ = mfa.CheckPassword(hash, password) })
 }

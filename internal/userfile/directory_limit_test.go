@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/mfa"
@@ -13,7 +14,7 @@ import (
 
 // TestCheckWaitsForLimiter: with the Limiter's only place taken, a
 // password check (argon2id and bcrypt users), the dummy check of an
-// unknown name and the decoy SpendCheck all queue instead of deriving, and
+// unknown name all queue instead of deriving, and
 // a request that ends while queued gives up with its context's error (the
 // same for a known and an unknown name), never having held the memory of a
 // derivation. Once the place is free, checks answer as before.
@@ -35,9 +36,6 @@ func TestCheckWaitsForLimiter(t *testing.T) {
 			return err
 		}
 	}
-	spend := func(user string) func(context.Context) error {
-		return func(ctx context.Context) error { d.SpendCheck(ctx, user, "wrong-pw"); return ctx.Err() }
-	}
 	for _, c := range []struct {
 		name string
 		call func(context.Context) error
@@ -45,8 +43,6 @@ func TestCheckWaitsForLimiter(t *testing.T) {
 		{"argon2id user", authenticate("alice")},
 		{"bcrypt user", authenticate("bob")},
 		{"unknown user (dummy hash)", authenticate("nobody")},
-		{"decoy, known user", spend("alice")},
-		{"decoy, unknown user", spend("nobody")},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -69,6 +65,47 @@ func TestCheckWaitsForLimiter(t *testing.T) {
 	}
 	if _, err := d.Authenticate(context.Background(), "nobody", "x"); reason(err) != claims.ReasonUnknownUser {
 		t.Errorf("unknown user with the place free: %v", err)
+	}
+}
+
+// TestDecoyNeverQueues: with the Limiter's only place taken, the decoy
+// SpendCheck (known and unknown name) does not wait for it: it sleeps the
+// calibrated cost instead (here a sleep the test counts) and takes no
+// place, so a flood of decoys queues nothing before real checks.
+func TestDecoyNeverQueues(t *testing.T) {
+	d := load(t)
+	var slept []time.Duration
+	lim := mfa.NewLimiter(1, mfa.WithClock(time.Now, func(t time.Duration) { slept = append(slept, t) }))
+	d.Limiter = lim
+	// One real check calibrates what a decoy sleeps.
+	if _, err := d.Authenticate(context.Background(), "alice", "alice-pw"); err != nil {
+		t.Fatal(err)
+	}
+	held, release := make(chan struct{}), make(chan struct{})
+	var holder sync.WaitGroup
+	holder.Go(func() { _ = lim.Run(context.Background(), func() { close(held); <-release }) })
+	<-held
+	ran := lim.Stats().Ran
+	for _, user := range []string{"alice", "nobody"} {
+		d.SpendCheck(context.Background(), user, "wrong-pw")
+	}
+	if w := lim.Waiting(); w != 0 {
+		t.Errorf("%d waiting for the Limiter after the decoys", w)
+	}
+	if st := lim.Stats(); st.Ran != ran || st.Slept != 2 {
+		t.Errorf("stats %+v: want no derivation (Ran %d) and 2 decoys slept", st, ran)
+	}
+	for i, s := range slept {
+		if s <= 0 {
+			t.Errorf("decoy %d slept %v, want the last check's duration", i, s)
+		}
+	}
+	close(release)
+	holder.Wait()
+	// With the place free a decoy derives for real.
+	d.SpendCheck(context.Background(), "alice", "wrong-pw")
+	if st := lim.Stats(); st.Ran != ran+2 || st.Slept != 2 {
+		t.Errorf("stats %+v after the place came free: want 2 more derivations (holder, decoy), no more sleeps", st)
 	}
 }
 
