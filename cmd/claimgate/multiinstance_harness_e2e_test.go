@@ -12,8 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -336,25 +334,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// pgControl runs pg_ctl on the test server's data directory as the user
-// the server runs as (scripts/postgres/setup.sh), as
-// internal/store/pgstore's restart test does.
-func pgControl(t *testing.T, env map[string]string, args ...string) {
-	t.Helper()
-	bin := filepath.Join(env["CLAIMGATE_TEST_PG_BIN"], "pg_ctl")
-	args = append([]string{"-D", env["CLAIMGATE_TEST_PG_DATA"], "-w", "-t", "60"}, args...)
-	var cmd *exec.Cmd
-	if u, err := user.Current(); err == nil && u.Username == env["CLAIMGATE_TEST_PG_OS_USER"] {
-		cmd = exec.Command(bin, args...)
-	} else {
-		cmd = exec.Command("runuser", append([]string{"-u", env["CLAIMGATE_TEST_PG_OS_USER"], "--", bin}, args...)...)
-	}
-	cmd.Dir = "/"
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("pg_ctl %v: %v\n%s", args, err, out)
-	}
-}
-
 // stopPostgres stops the cluster's PostgreSQL server (fast mode: open
 // connections are cut, as in a crash or failover) and returns the
 // function that starts it again. It is started again when the test ends
@@ -369,9 +348,9 @@ func (c *cluster) stopPostgres(t *testing.T) (start func()) {
 	var once sync.Once
 	start = func() {
 		t.Helper()
-		once.Do(func() { pgControl(t, c.pg, "-l", logFile, "start") })
+		once.Do(func() { testutil.PGCtl(t, c.pg, "-l", logFile, "start") })
 	}
 	t.Cleanup(start)
-	pgControl(t, c.pg, "-m", "fast", "stop")
+	testutil.PGCtl(t, c.pg, "-m", "fast", "stop")
 	return start
 }

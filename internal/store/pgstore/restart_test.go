@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,23 +14,6 @@ import (
 	"github.com/claimgate/claimgate/internal/store/storetest"
 	"github.com/claimgate/claimgate/internal/testutil"
 )
-
-// pgCtl runs pg_ctl on the test server as the user it runs as.
-func pgCtl(t *testing.T, env map[string]string, args ...string) {
-	t.Helper()
-	bin := filepath.Join(env["CLAIMGATE_TEST_PG_BIN"], "pg_ctl")
-	args = append([]string{"-D", env["CLAIMGATE_TEST_PG_DATA"], "-w", "-t", "60"}, args...)
-	var cmd *exec.Cmd
-	if u, err := user.Current(); err == nil && u.Username == env["CLAIMGATE_TEST_PG_OS_USER"] {
-		cmd = exec.Command(bin, args...)
-	} else {
-		cmd = exec.Command("runuser", append([]string{"-u", env["CLAIMGATE_TEST_PG_OS_USER"], "--", bin}, args...)...)
-	}
-	cmd.Dir = "/"
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("pg_ctl %v: %v\n%s", args, err, out)
-	}
-}
 
 // TestServerRestartRecovers stops PostgreSQL under an open store: calls
 // fail with an error, promptly, and write nothing; once the server is back
@@ -58,10 +39,10 @@ func TestServerRestartRecovers(t *testing.T) {
 	started := false
 	t.Cleanup(func() {
 		if !started {
-			pgCtl(t, env, "-l", filepath.Join(filepath.Dir(env["CLAIMGATE_TEST_PG_DATA"]), "postgres.log"), "start")
+			testutil.PGCtl(t, env, "-l", filepath.Join(filepath.Dir(env["CLAIMGATE_TEST_PG_DATA"]), "postgres.log"), "start")
 		}
 	})
-	pgCtl(t, env, "-m", "fast", "stop")
+	testutil.PGCtl(t, env, "-m", "fast", "stop")
 
 	for i := range 3 {
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -79,7 +60,7 @@ func TestServerRestartRecovers(t *testing.T) {
 		t.Fatal("GetSession with the server down: nil error")
 	}
 
-	pgCtl(t, env, "-l", filepath.Join(filepath.Dir(env["CLAIMGATE_TEST_PG_DATA"]), "postgres.log"), "start")
+	testutil.PGCtl(t, env, "-l", filepath.Join(filepath.Dir(env["CLAIMGATE_TEST_PG_DATA"]), "postgres.log"), "start")
 	started = true
 
 	// The first calls may still meet a connection that died with the old
