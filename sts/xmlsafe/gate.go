@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/beevik/etree"
 	xrv "github.com/mattermost/xml-roundtrip-validator"
@@ -41,8 +42,35 @@ func Read(doc []byte, maxBytes int64) (*etree.Document, error) {
 	if err := d.ReadFromBytes(doc); err != nil {
 		return nil, fmt.Errorf("xml: %w", err)
 	}
-	if d.Root() == nil {
-		return nil, errors.New("xml: no root element")
+	if err := oneRoot(d); err != nil {
+		return nil, err
 	}
 	return d, nil
+}
+
+// oneRoot refuses what XML 1.0 §2.1 forbids but etree reads: no root, a
+// second root element, or text beside the root. etree's Root() is the
+// first element, so a second one would be invisible to a signature
+// check and visible to whatever else reads the bytes (another parser, a
+// log): two readers must never disagree about which element a document
+// is. Processing instructions and white space are allowed around the root.
+func oneRoot(d *etree.Document) error {
+	roots := 0
+	for _, t := range d.Child {
+		switch t := t.(type) {
+		case *etree.Element:
+			roots++
+		case *etree.CharData:
+			if strings.TrimLeft(t.Data, " \t\r\n") != "" {
+				return errors.New("xml: text outside the root element")
+			}
+		}
+	}
+	switch {
+	case roots == 0:
+		return errors.New("xml: no root element")
+	case roots > 1:
+		return errors.New("xml: more than one root element")
+	}
+	return nil
 }

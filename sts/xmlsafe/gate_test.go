@@ -49,6 +49,7 @@ func TestReadAccepts(t *testing.T) {
 		"namespaces":          `<x:a xmlns:x="urn:x"><x:b c="&lt;!"/>&lt;!--</x:a>`,
 		"processing":          `<?pi data?><a/>`,
 		"character reference": `<a>&#60;!DOCTYPE</a>`,
+		"space around root":   "\n\t<a/>\r\n<?pi after?>\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			d, err := Read([]byte(doc), 0)
@@ -76,7 +77,7 @@ func TestReadOtherGates(t *testing.T) {
 	if _, err := Read([]byte(`<x::Root/>`), 0); err == nil || !strings.Contains(err.Error(), "round-trip") {
 		t.Fatalf("round-trip ambiguity: %v", err)
 	}
-	for _, bad := range []string{"", "   ", "not xml", "<a>"} {
+	for _, bad := range []string{"", "   ", "not xml", "<a>", "<a/><b/>", "<a/>garbage", "text<a/>", "<a/>\n<a/>", "\ufeff<a/><?pi?><b/>"} {
 		if _, err := Read([]byte(bad), 0); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
