@@ -9,7 +9,8 @@
 set -euo pipefail
 
 pkgs=(xmlsec1 libxml2-utils oathtool chromium openssl ca-certificates systemd # systemd: systemd-analyze, for deploy/lint
-  gcc libc6-dev pkg-config libssl-dev softhsm2) # cgo, libcrypto for -tags openssl, SoftHSM for the -tags pkcs11 tests
+  gcc libc6-dev pkg-config libssl-dev softhsm2 # cgo, libcrypto for -tags openssl, SoftHSM for the -tags pkcs11 tests
+  python3-pysaml2) # an independent SAML 2.0 SP for cmd/claimgate/saml2_pysaml2_e2e_test.go
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

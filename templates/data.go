@@ -115,7 +115,11 @@ type DemoData struct {
 	Common
 	StartURL string
 	Realm    string
-	Users    []DemoUser
+	// SAML2StartURL starts the SAML 2.0 sign-in of the demo's service
+	// provider, whose entity ID is SAML2EntityID; "" shows WS-Fed only.
+	SAML2StartURL string
+	SAML2EntityID string
+	Users         []DemoUser
 }
 
 // DemoCheck is one verification the demo relying party made.
@@ -145,6 +149,32 @@ type DemoTokenData struct {
 	StartURL string
 }
 
+// DemoSAML2Data shows what the demo's SAML 2.0 service provider received:
+// a Response at its ACS, or with Logout a LogoutResponse at its logout
+// endpoint.
+type DemoSAML2Data struct {
+	Common
+	Logout   bool
+	Accepted bool
+	// Status is the Response's top-level (and second-level) status code
+	// when it is not Success, StatusMessage its text: an error Response.
+	Status        string
+	StatusMessage string
+	Checks        []DemoCheck
+	NameID        string
+	NameIDFormat  string
+	SessionIndex  string
+	ClassRef      string // AuthnContextClassRef
+	AuthnInstant  string
+	Attributes    []DemoClaim
+	Issuer        string
+	Audience      string
+	RelayState    string
+	StartURL      string
+	// SignOutURL starts SAML single logout; "" offers none.
+	SignOutURL string
+}
+
 func emptyData(page string) any {
 	switch page {
 	case PageLogin:
@@ -159,12 +189,16 @@ func emptyData(page string) any {
 		return ErrorData{TitleKey: "error.title", MessageKey: "error.bad_request"}
 	case PageAutoPost:
 		return AutoPostData{}
+	case PageSigningOut:
+		return SigningOutData{Frames: []SignOutFrame{{Post: true, Fields: []Field{{}}}, {}}, ContinueAction: "x", ContinueFields: []Field{{}}}
 	case PageInfo, PageSignedOut:
 		return InfoData{TitleKey: "signedout.title", MessageKey: "signedout.message"}
 	case PageDemo:
 		return DemoData{Users: []DemoUser{{}}}
 	case PageDemoToken:
 		return DemoTokenData{Accepted: true, Checks: []DemoCheck{{OK: true}, {}}, Claims: []DemoClaim{{Values: []string{""}}}}
+	case PageDemoSAML2:
+		return DemoSAML2Data{Accepted: true, Status: "x", Checks: []DemoCheck{{OK: true}, {}}, Attributes: []DemoClaim{{Values: []string{""}}}, SignOutURL: "x"}
 	default:
 		return nil
 	}

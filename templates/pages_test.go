@@ -25,10 +25,16 @@ func everyPage() map[string]any {
 		templates.PageAutoPost:  autoPostData(),
 		templates.PageSignedOut: templates.InfoData{Common: c, TitleKey: "signedout.title", MessageKey: "signedout.message"},
 		templates.PageInfo:      templates.InfoData{Common: c, TitleKey: "enrol.title", MessageKey: "enrol.saved"},
-		templates.PageDemo: templates.DemoData{Common: c, StartURL: "/demo/begin", Realm: "urn:demo",
+		templates.PageDemo: templates.DemoData{Common: c, StartURL: "/demo/begin", Realm: "urn:demo", SAML2StartURL: "/demo/saml2/begin", SAML2EntityID: "urn:sp",
 			Users: []templates.DemoUser{{Username: "alice", Password: "pw", OTPAuthURI: "otpauth://totp/a", QRImage: "data:image/png;base64,iVBORw0KGgo="}}},
 		templates.PageDemoToken: templates.DemoTokenData{Common: c, Accepted: true, Checks: []templates.DemoCheck{{Name: "a", OK: true}, {Name: "b", Detail: "d"}},
 			Subject: "alice", Method: "m", Claims: []templates.DemoClaim{{Type: "t", Values: []string{"v1", "v2"}}}, StartURL: "/demo/"},
+		templates.PageDemoSAML2: templates.DemoSAML2Data{Common: c, Accepted: true, Checks: []templates.DemoCheck{{Name: "a", OK: true}},
+			NameID: "alice", SessionIndex: "_s", ClassRef: "m", Attributes: []templates.DemoClaim{{Type: "t", Values: []string{"v1"}}},
+			StartURL: "/demo/", SignOutURL: "/demo/saml2/logout"},
+		"demo_saml2.html (error status)": templates.DemoSAML2Data{Common: c, Status: "urn:oasis:names:tc:SAML:2.0:status:Responder", StatusMessage: "m",
+			Checks: []templates.DemoCheck{{Name: "b", Detail: "d"}}, StartURL: "/demo/"},
+		"demo_saml2.html (logout)": templates.DemoSAML2Data{Common: c, Logout: true, Accepted: true, StartURL: "/demo/"},
 	}
 }
 

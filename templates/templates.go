@@ -26,10 +26,11 @@ const (
 	PageSignedOut = "signedout.html"
 	PageDemo      = "demo.html"
 	PageDemoToken = "demo_token.html"
+	PageDemoSAML2 = "demo_saml2.html"
 	PageInfo      = "info.html"
 )
 
-var pageNames = []string{PageLogin, PageCode, PageChoose, PageEnrol, PageError, PageAutoPost, PageSignedOut, PageDemo, PageDemoToken, PageInfo}
+var pageNames = []string{PageLogin, PageCode, PageChoose, PageEnrol, PageError, PageAutoPost, PageSignedOut, PageDemo, PageDemoToken, PageDemoSAML2, PageInfo, PageSigningOut}
 
 // Branding is what an organisation may change without touching templates.
 type Branding struct {

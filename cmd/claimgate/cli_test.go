@@ -236,6 +236,88 @@ func TestADFSScript(t *testing.T) {
 	}
 }
 
+// TestADFSScriptSAML: with saml2 on and the relying party's AD FS among
+// the SAML service providers (by entity_id, or by its metadata file),
+// adfs script registers the trust with -ProtocolProfile SAML and names the
+// service provider; --protocol wsfed gives exactly the WS-Fed script;
+// --protocol saml needs saml2 enabled.
+func TestADFSScriptSAML(t *testing.T) {
+	dir := t.TempDir()
+	kp, err := certs.Generate(certs.GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crt, key := filepath.Join(dir, "s.crt"), filepath.Join(dir, "s.key")
+	if err := certs.WritePEM(kp, crt, key, false); err != nil {
+		t.Fatal(err)
+	}
+	base := writeConfig(t, dir, crt, key)
+	yaml, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSAML := func(name, rpIdentifier, sp string) string {
+		y := string(yaml)
+		if rpIdentifier != "" {
+			y = strings.Replace(y, "identifier: http://adfs.example.test/adfs/services/trust", "identifier: "+rpIdentifier, 1)
+		}
+		p := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(p, []byte(y+"saml2:\n  enabled: true\n  service_providers:\n"+sp), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	byHand := withSAML("byhand", "", "    - name: adfs\n      entity_id: http://adfs.example.test/adfs/services/trust\n      acs_url: https://adfs.example.test/adfs/ls/\n")
+	md, err := filepath.Abs(filepath.Join("..", "..", "sts", "saml2", "testdata", "adfs", "adfs-v4-metadata.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromMetadata := withSAML("metadata", "http://fs.msidlab11.com/adfs/services/trust",
+		"    - name: farm\n      metadata:\n        file: "+md+"\n        insecure_allow_unsigned: true\n")
+	other := withSAML("other", "", "    - name: shibboleth\n      entity_id: https://sp.example.test/shibboleth\n      acs_url: https://sp.example.test/Shibboleth.sso/SAML2/POST\n")
+	const samlProfile = "    ProtocolProfile                   = 'SAML'\n"
+	script := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := runCmd(t, "", nil, append([]string{"adfs", "script"}, args...)...)
+		if code != 0 {
+			t.Fatalf("adfs script %v: exit %d %s", args, code, errOut)
+		}
+		return out
+	}
+	wsfed := script("--config", base)
+	for name, c := range map[string]struct {
+		args  []string
+		saml  bool
+		words string
+	}{
+		"entity_id = identifier":         {[]string{"--config", byHand}, true, "service provider 'adfs', entity ID http://adfs.example.test/adfs/services/trust."},
+		"metadata entityID = identifier": {[]string{"--config", fromMetadata}, true, "service provider 'farm', entity ID http://fs.msidlab11.com/adfs/services/trust."},
+		"another SP only":                {[]string{"--config", other}, false, ""},
+		"another SP, --protocol saml":    {[]string{"--config", other, "--protocol", "saml"}, true, "names no service provider with this AD FS's identifier yet"},
+		"--protocol wsfed":               {[]string{"--config", byHand, "--protocol", "wsfed"}, false, ""},
+	} {
+		out := script(c.args...)
+		switch {
+		case c.saml && (!strings.Contains(out, samlProfile) || !strings.Contains(out, c.words) || !strings.Contains(out, "SamlAuthenticationRequestParameters = 'None'")):
+			t.Errorf("%s: not the SAML script naming %q:\n%s", name, c.words, out)
+		case !c.saml && out != wsfed:
+			t.Errorf("%s: not exactly the WS-Fed script:\n%s", name, out)
+		}
+	}
+	for name, c := range map[string]struct {
+		args  []string
+		words string
+	}{
+		"saml2 off":     {[]string{"--config", base, "--protocol", "saml"}, "saml2.enabled is false"},
+		"unknown value": {[]string{"--config", byHand, "--protocol", "oidc"}, "want wsfed or saml"},
+	} {
+		code, out, errOut := runCmd(t, "", nil, append([]string{"adfs", "script"}, c.args...)...)
+		if code != 1 || out != "" || !strings.Contains(errOut, c.words) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
+		}
+	}
+}
+
 func defaultIssued(t *testing.T, cfgPath string) []string {
 	t.Helper()
 	cfg, err := config.Load(cfgPath, func(string) string { return "" })

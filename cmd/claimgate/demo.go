@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -28,9 +29,11 @@ func runDemo(e *env, args []string) int {
 Runs claimgate with no configuration at all. On first start it makes a data
 directory with a token-signing key, demo users (alice and bob, each with a
 password and a TOTP secret) and a configuration file; later starts reuse
-them. It serves plain HTTP on loopback and mounts a demo relying party at
-/demo/ that behaves like AD FS: it starts a WS-Federation sign-in and checks
-the token that comes back.
+them. It serves plain HTTP on loopback and mounts a demo application at
+/demo/ with two sign-in buttons side by side: one behaves like AD FS (a
+WS-Federation sign-in, the SAML 1.1 token checked), the other like a SAML
+2.0 service provider (an AuthnRequest, the signed Response checked, and
+single logout).
 
 For every demo user it prints the password and the otpauth:// URI of the
 TOTP secret (also shown as a QR code on the demo page). A current code:
@@ -57,7 +60,7 @@ TOTP secret (also shown as a QR code on the demo page). A current code:
 	}
 	defer a.Close()
 	err = serve(e.ctx, cfg, a, log, func(addr string) {
-		fmt.Fprintf(e.stdout, "claimgate demo is running. Open http://%s/demo/ and press \"Sign in with claimgate\".\n\n", addr)
+		fmt.Fprintf(e.stdout, "claimgate demo is running. Open http://%s/demo/ and press \"Sign in with claimgate\"\n(WS-Federation, as AD FS) or \"Sign in with claimgate over SAML 2.0\".\n\n", addr)
 		for _, u := range d.Users {
 			fmt.Fprintf(e.stdout, "%s  password: %s  %s\n", u.Username, u.Password, u.URI)
 		}
@@ -92,8 +95,10 @@ type demoUser struct {
 type demoData struct {
 	dir        string
 	configPath string
+	base       string // http://listen, the demo's base URL
 	realm      string
-	Users      []demoUser `json:"users"`
+	spKey      crypto.Signer // the SAML SP's request-signing key
+	Users      []demoUser    `json:"users"`
 }
 
 // prepareDemo creates (once) the demo's key, users file, credentials and
@@ -104,7 +109,7 @@ func prepareDemo(dir, listen string) (*demoData, error) {
 	}
 	d := &demoData{dir: dir, configPath: filepath.Join(dir, "claimgate.yaml")}
 	base := "http://" + listen
-	d.realm = base + demo.RealmPath
+	d.base, d.realm = base, base+demo.RealmPath
 	cert, key := filepath.Join(dir, "signing.crt"), filepath.Join(dir, "signing.key")
 	if _, err := os.Stat(key); errors.Is(err, fs.ErrNotExist) {
 		kp, err := certs.Generate(certs.GenerateOptions{CommonName: "claimgate demo token signing"})
@@ -115,6 +120,23 @@ func prepareDemo(dir, listen string) (*demoData, error) {
 			return nil, err
 		}
 	}
+	// The SAML service provider signs its LogoutRequests (claimgate
+	// refuses unsigned ones) with a key of its own, as a real SP would.
+	spCert, spKey := filepath.Join(dir, "sp-signing.crt"), filepath.Join(dir, "sp-signing.key")
+	if _, err := os.Stat(spKey); errors.Is(err, fs.ErrNotExist) {
+		kp, err := certs.Generate(certs.GenerateOptions{CommonName: "claimgate demo SAML service provider"})
+		if err != nil {
+			return nil, err
+		}
+		if err := certs.WritePEM(kp, spCert, spKey, false); err != nil {
+			return nil, err
+		}
+	}
+	sp, err := certs.LoadPEM(spCert, spKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w (delete the data directory to start over)", err)
+	}
+	d.spKey = sp.Key
 	creds := filepath.Join(dir, "demo-users.json")
 	if b, err := os.ReadFile(creds); err == nil {
 		if err := json.Unmarshal(b, d); err != nil {
@@ -148,6 +170,14 @@ relying_parties:
   - name: demo relying party
     identifier: %[4]s
     reply_url: %[1]s%[5]s
+saml2:
+  enabled: true
+  service_providers:
+    - name: demo service provider
+      entity_id: %[1]s%[6]s
+      acs_url: %[1]s%[7]s
+      slo_url: %[1]s%[8]s
+      signing_cert: sp-signing.crt
 directory:
   users_file:
     path: users.yaml
@@ -160,7 +190,7 @@ mfa:
 audit:
   log: none
   store: true
-`, base, dir, listen, d.realm, demo.ReplyPath)
+`, base, dir, listen, d.realm, demo.ReplyPath, demo.SAML2EntityPath, demo.SAML2ACSPath, demo.SAML2SLOPath)
 	if err := os.WriteFile(d.configPath, []byte(yaml), 0o600); err != nil {
 		return nil, err
 	}
@@ -222,6 +252,11 @@ func demoRP(a *app.App, cfg *config.Config, d *demoData) http.Handler {
 		}
 		users = append(users, du)
 	}
-	return demo.Handler(demo.Options{Realm: d.realm, WSFedURL: cfg.WSFedURL(), Trusted: a.Keys.Published,
+	sp := &demo.SAML2{
+		IdPEntityID: cfg.EntityID, IdPSSOURL: cfg.SAML2SSOURL(), IdPSLOURL: cfg.SAML2SLOURL(),
+		EntityID: d.base + demo.SAML2EntityPath, ACSURL: d.base + demo.SAML2ACSPath, SLOURL: d.base + demo.SAML2SLOPath,
+		SigningKey: d.spKey,
+	}
+	return demo.Handler(demo.Options{Realm: d.realm, WSFedURL: cfg.WSFedURL(), Trusted: a.Keys.Published, SAML2: sp,
 		Users: users, Pages: a.Pages, Logger: a.Logger})
 }

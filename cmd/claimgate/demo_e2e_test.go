@@ -194,3 +194,76 @@ func TestAutoPostWithoutJavaScript(t *testing.T) {
 		s.fail("verdict %q", v)
 	}
 }
+
+// TestDemoSAML2EndToEndInChromium: from the demo's start page a browser
+// signs in through the SAML 2.0 service provider with a demo user: the
+// SP's AuthnRequest, claimgate's password and code pages, the signed
+// Response posted to the SP's ACS, which accepts it and lists alice's
+// NameID, SessionIndex, AuthnContextClassRef and attributes. The same
+// browser is then signed in to the WS-Fed side without a password (one
+// session for both protocols), and the SP's single logout ends that
+// session: the next SAML sign-in asks for the password again.
+func TestDemoSAML2EndToEndInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test; run without -short (make test)")
+	}
+	d := startDemo(t, t.TempDir())
+	alice := d.users["alice"]
+	s := newSession(t, testutil.Browser(t))
+	s.load("demo start page", chromedp.Navigate(d.base+"/demo/"))
+	if !s.has("#start") || !s.has("#start-saml2") {
+		s.fail("the start page does not offer both protocols")
+	}
+	s.load("start the SAML sign-in", chromedp.Click(chromedp.CSS("#start-saml2")))
+	if loc, _ := chromedp.Run(s.ctx, chromedp.Location()); !strings.HasPrefix(loc, d.base+"/login") {
+		s.fail("the SAML start page sent the browser to %s, want claimgate's sign-in", loc)
+	}
+	if st := s.password("alice", alice.Password); st != 200 || s.heading() != titleCode {
+		s.fail("after the password: %d %q", st, s.heading())
+	}
+	s.code(testutil.TOTP(t, alice.Secret))
+	if v := s.demoVerdict(); !strings.Contains(v, "The Response is valid") {
+		s.fail("service provider verdict %q", v)
+	}
+	if loc, _ := chromedp.Run(s.ctx, chromedp.Location()); loc != d.base+demo.SAML2ACSPath {
+		s.fail("the Response arrived at %s", loc)
+	}
+	one := func(typ, want string) {
+		t.Helper()
+		if got := s.claimValues(typ); len(got) != 1 || want != "" && got[0] != want || got[0] == "" {
+			t.Errorf("%s = %q, want %q", typ, got, want)
+		}
+	}
+	one("nameid", "alice@demo.example")
+	one("authncontextclassref", claims.MultipleAuthn)
+	one("sessionindex", "")
+	one(claims.UPN, "alice@demo.example")
+	one(claims.WindowsAccountName, `DEMO\alice`)
+	amr := strings.Join(s.claimValues(claims.AuthnMethodsReferences), " ")
+	if !strings.Contains(amr, claims.MultipleAuthn) || !strings.Contains(amr, claims.AMRPassword) {
+		t.Errorf("authnmethodsreferences = %q, want password and multipleauthn", amr)
+	}
+	if got := s.claimValues(claims.GroupSID); len(got) != 3+len(claims.DefaultLogonSIDs()) {
+		t.Errorf("groupsid values = %v", got)
+	}
+
+	// One claimgate session serves both protocols.
+	s.demoBegin(d)
+	if v := s.demoVerdict(); !strings.Contains(v, "valid") {
+		s.fail("WS-Fed after the SAML sign-in: verdict %q, want a token without a new sign-in", v)
+	}
+
+	s.load("back to the SAML sign-in", chromedp.Navigate(d.base+"/demo/"))
+	s.load("start SAML again", chromedp.Click(chromedp.CSS("#start-saml2")))
+	if v := s.demoVerdict(); !strings.Contains(v, "The Response is valid") {
+		s.fail("single sign-on over SAML: verdict %q", v)
+	}
+	s.load("sign out", chromedp.Click(chromedp.CSS("#signout")))
+	if v := s.demoVerdict(); !strings.Contains(v, "Signed out") {
+		s.fail("single logout: verdict %q", v)
+	}
+	s.load("sign in after signing out", chromedp.Navigate(d.base+"/demo/saml2/begin"))
+	if s.heading() == titleCode || !s.has("#password") {
+		s.fail("after single logout the SAML sign-in does not ask for the password (%q)", s.heading())
+	}
+}

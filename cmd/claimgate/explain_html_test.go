@@ -53,3 +53,36 @@ func TestExplainSavedAutoPostPage(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainSavedSAMLAutoPostPage: the auto-POST page carrying a
+// SAMLResponse (what claimgate renders for a SAML service provider) is
+// read like the WS-Fed one and the Response in it judged by the SAML rules.
+func TestExplainSavedSAMLAutoPostPage(t *testing.T) {
+	cfg, idp, sp, _ := samlExplainSetup(t)
+	body, err := os.ReadFile(samlResponseFile(t, idp, sp, "id-5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := url.ParseQuery(string(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := templates.New(templates.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := set.Render(&page, templates.PageAutoPost, templates.AutoPostData{Action: explainACS,
+		Fields: []templates.Field{{Name: "SAMLResponse", Value: q.Get("SAMLResponse")}, {Name: "RelayState", Value: q.Get("RelayState")}}}); err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(t.TempDir(), "Signing you in.html")
+	if err := os.WriteFile(saved, page.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, "", nil, "explain", "--config", cfg, saved)
+	if code != 0 || !strings.Contains(out, "Input: HTML auto-POST page, form field SAMLResponse: SAML 2.0 Response") ||
+		!strings.Contains(out, "✔ signature-wrapping") || strings.Contains(out, "✘") {
+		t.Fatalf("saved SAML auto-POST page: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"compress/flate"
+	"encoding/base64"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/sts"
 	"github.com/claimgate/claimgate/sts/saml11"
+	"github.com/claimgate/claimgate/sts/saml2"
 	"github.com/claimgate/claimgate/sts/wsfed"
 	"github.com/claimgate/claimgate/sts/xmlsig"
 )
@@ -143,5 +148,136 @@ func TestExplainRequest(t *testing.T) {
 		if code != 1 || out != "" || !strings.Contains(errOut, c.words) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
 		}
+	}
+}
+
+// samlExplainSetup writes a configuration with saml2 on and AD FS
+// (explainRealm) as its one service provider, and returns an IdP signing
+// with the configuration's key, and AD FS's decryption key pair.
+func samlExplainSetup(t *testing.T) (cfgPath string, idp *saml2.IdP, sp saml2.SP, spKey *certs.KeyPair) {
+	t.Helper()
+	cfg, _, kp := explainSetup(t)
+	yaml, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath = filepath.Join(filepath.Dir(cfg), "saml.yaml")
+	extra := "saml2:\n  enabled: true\n  service_providers:\n    - name: adfs\n      entity_id: " + explainRealm + "\n      acs_url: " + explainACS + "\n"
+	if err := os.WriteFile(cfgPath, append(yaml, extra...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if idp, err = saml2.NewIdP(saml2.IdPConfig{EntityID: "https://sts.example.test/", Signer: kp.Key, Certificate: kp.Certificate}); err != nil {
+		t.Fatal(err)
+	}
+	if spKey, err = certs.Generate(certs.GenerateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sp = saml2.SP{EntityID: explainRealm, ACS: []saml2.Endpoint{{Binding: saml2.BindingPOST, Location: explainACS, IsDefault: true}}, EncryptionCert: spKey.Certificate}
+	return cfgPath, idp, sp, spKey
+}
+
+const explainACS = "https://adfs.example.test/adfs/ls/"
+
+// authnRequestXML is AD FS's AuthnRequest (unsigned, no ACS named).
+func authnRequestXML(reqID string) string {
+	return `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="` + reqID + `" Version="2.0" IssueInstant="` +
+		time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + `"><Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">` + explainRealm + `</Issuer></samlp:AuthnRequest>`
+}
+
+// redirectURL is the HTTP-Redirect URL AD FS sends the browser to.
+func redirectURL(t *testing.T, reqID string) string {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := flate.NewWriter(&b, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte(authnRequestXML(reqID))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return "https://sts.example.test/saml2/sso?SAMLRequest=" + url.QueryEscape(base64.StdEncoding.EncodeToString(b.Bytes())) + "&RelayState=r"
+}
+
+// samlResponseFile answers AD FS's AuthnRequest (ID reqID) for sp and
+// writes the SAMLResponse form body to a file.
+func samlResponseFile(t *testing.T, idp *saml2.IdP, sp saml2.SP, reqID string, refuse bool) string {
+	t.Helper()
+	req, err := saml2.ParsePOST(url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString([]byte(authnRequestXML(reqID)))}}, saml2.SPList{sp},
+		saml2.ParseOptions{Endpoint: "https://sts.example.test/saml2/sso"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp *saml2.Response
+	if refuse {
+		resp, err = idp.ErrorResponse(saml2.NewStatusError(req, saml2.StatusResponder, saml2.StatusNoAuthnContext, "test"))
+	} else {
+		resp, err = idp.Respond(saml2.ResponseInput{Request: req, Subject: saml2.Subject{NameID: "alice@example.test"},
+			Claims: []claims.Claim{{Type: claims.UPN, Values: []string{"alice@example.test"}}}, Authn: saml2.Authn{SecondFactor: true}})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "post.txt")
+	if err := os.WriteFile(f, []byte("SAMLResponse="+url.QueryEscape(resp.Encoded())+"&RelayState=r"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestExplainSAMLResponse: explain judges a captured SAML 2.0 Response
+// against the configuration (its one saml2 service provider gives the
+// audience and the ACS), checks InResponseTo against --request-id,
+// decrypts with --decrypt-key, and explains an error Response with exit 1.
+func TestExplainSAMLResponse(t *testing.T) {
+	cfg, idp, sp, spKey := samlExplainSetup(t)
+	const reqID = "id-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+	plain := samlResponseFile(t, idp, sp, reqID, false)
+	code, out, errOut := runCmd(t, "", nil, "explain", "--config", cfg, "--request-id", reqID, plain)
+	if code != 0 || !strings.Contains(out, "Input: SAML POST (SAMLResponse): SAML 2.0 Response") || strings.Contains(out, "✘") ||
+		!strings.Contains(out, `✔ destination`) || !strings.Contains(out, `✔ in-response-to`) || !strings.Contains(out, `✔ audience`) {
+		t.Fatalf("claimgate's Response: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCmd(t, "", nil, "explain", "--config", cfg, "--request-id", "id-other", plain); code != 1 || !strings.Contains(out, "✘ in-response-to") {
+		t.Errorf("--request-id mismatch: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCmd(t, "", nil, "explain", "--config", cfg, "--acs", "https://adfs.example.test/adfs/ls/other", plain); code != 1 || !strings.Contains(out, "✘ destination") {
+		t.Errorf("--acs mismatch: exit %d\n%s", code, out)
+	}
+	// --request with the Redirect URL AD FS sent: its ID is the InResponseTo.
+	if code, out, errOut := runCmd(t, "", nil, "explain", "--config", cfg, "--request", redirectURL(t, reqID), plain); code != 0 || !strings.Contains(out, "✔ in-response-to") {
+		t.Errorf("--request (the AuthnRequest answered): exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCmd(t, "", nil, "explain", "--config", cfg, "--request", redirectURL(t, "id-another-request"), plain); code != 1 || !strings.Contains(out, "✘ in-response-to") {
+		t.Errorf("--request (another AuthnRequest): exit %d\n%s", code, out)
+	}
+
+	sp.EncryptAssertions, sp.EncryptionMethod = true, saml2.EncAES256CBC
+	enc := samlResponseFile(t, idp, sp, reqID, false)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "adfs-decrypt.key")
+	if err := certs.WritePEM(spKey, filepath.Join(dir, "adfs-decrypt.crt"), keyFile, false); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd(t, "", nil, "explain", "--config", cfg, "--decrypt-key", keyFile, enc)
+	if code != 0 || !strings.Contains(out, "✔ encryption") || !strings.Contains(out, "decrypted with the key given") || !strings.Contains(out, "✔ signature ") {
+		t.Errorf("encrypted, with the key: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCmd(t, "", nil, "explain", "--config", cfg, enc); code != 0 || !strings.Contains(out, "– encryption") || !strings.Contains(out, "not evaluated (skipped)") {
+		t.Errorf("encrypted, no key: exit %d\n%s", code, out)
+	}
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "", nil, "explain", "--config", cfg, "--decrypt-key", keyFile, enc); code != 1 || out != "" || !strings.Contains(errOut, "readable by others") {
+		t.Errorf("world-readable key: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	refused := samlResponseFile(t, idp, sp, reqID, true)
+	code, out, _ = runCmd(t, "", nil, "explain", "--config", cfg, refused)
+	if code != 1 || strings.Contains(out, "✘") || !strings.Contains(out, "Verdict: a well-formed SAML error Response") || !strings.Contains(out, "NoAuthnContext") {
+		t.Errorf("error Response: exit %d\n%s", code, out)
 	}
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"compress/flate"
+	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -22,6 +25,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/chromedp/chromedp"
 
+	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/testutil"
 	"github.com/claimgate/claimgate/sts/saml2"
@@ -40,11 +44,13 @@ const spEntityID = "http://adfs.saml.e2e.example/adfs/services/trust"
 // Audience = its entity ID, InResponseTo = a request it sent (once),
 // Recipient and Destination = its ACS, RelayState echoed.
 type samlSP struct {
-	t       *testing.T
-	srv     *httptest.Server
-	sso     string
-	cert    *x509.Certificate
-	certPEM string
+	t        *testing.T
+	srv      *httptest.Server
+	entityID string
+	sso      string
+	cert     *x509.Certificate
+	certPEM  string
+	logout   *spLogout // single logout, when enabled
 
 	mu      sync.Mutex
 	pending map[string]string // request ID → RelayState, until answered
@@ -52,17 +58,28 @@ type samlSP struct {
 }
 
 type samlResult struct {
-	err      error
-	nameID   string
-	classRef string
-	attrs    map[string][]string
+	err          error
+	sessionIndex string
+	nameID       string
+	classRef     string
+	attrs        map[string][]string
 }
 
 func newSAMLSP(t *testing.T, ssoURL string, cert *x509.Certificate, certPEM string) *samlSP {
-	sp := &samlSP{t: t, sso: ssoURL, cert: cert, certPEM: certPEM, pending: map[string]string{}}
+	return newSAMLSPAs(t, spEntityID, ssoURL, cert, certPEM, nil)
+}
+
+// newSAMLSPAs is newSAMLSP with its own entity ID and, when logout is set,
+// a single logout service at /slo.
+func newSAMLSPAs(t *testing.T, entityID, ssoURL string, cert *x509.Certificate, certPEM string, logout *spLogout) *samlSP {
+	sp := &samlSP{t: t, entityID: entityID, sso: ssoURL, cert: cert, certPEM: certPEM, logout: logout, pending: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /start", sp.start)
 	mux.HandleFunc("POST /adfs/ls/", sp.receive)
+	if logout != nil {
+		mux.HandleFunc("GET /logout", sp.startLogout)
+		mux.HandleFunc("POST /slo", sp.receiveLogout)
+	}
 	sp.srv = httptest.NewServer(mux)
 	t.Cleanup(sp.srv.Close)
 	return sp
@@ -77,7 +94,7 @@ func (sp *samlSP) start(w http.ResponseWriter, r *http.Request) {
 	id, relay := "id-"+hex.EncodeToString(b[:8]), hex.EncodeToString(b[8:])
 	xml := `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="` + id + `" Version="2.0" IssueInstant="` +
 		time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + `" Destination="` + sp.sso + `" Consent="urn:oasis:names:tc:SAML:2.0:consent:unspecified">` +
-		`<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">` + spEntityID + `</Issuer>` +
+		`<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">` + sp.entityID + `</Issuer>` +
 		`<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" AllowCreate="true"/></samlp:AuthnRequest>`
 	var buf bytes.Buffer
 	fw, _ := flate.NewWriter(&buf, flate.BestCompression)
@@ -154,13 +171,16 @@ func (sp *samlSP) check(encoded, relay string) samlResult {
 	cd := child(child(subj, saml2.NSAssertion, "SubjectConfirmation"), saml2.NSAssertion, "SubjectConfirmationData")
 	aud := child(child(child(a, saml2.NSAssertion, "Conditions"), saml2.NSAssertion, "AudienceRestriction"), saml2.NSAssertion, "Audience")
 	switch {
-	case aud == nil || aud.Text() != spEntityID:
-		return fail("Audience is not %s", spEntityID)
+	case aud == nil || aud.Text() != sp.entityID:
+		return fail("Audience is not %s", sp.entityID)
 	case cd == nil || cd.SelectAttrValue("Recipient", "") != sp.acs() || cd.SelectAttrValue("InResponseTo", "") != irt:
 		return fail("SubjectConfirmationData Recipient/InResponseTo wrong")
 	}
 	if n := child(subj, saml2.NSAssertion, "NameID"); n != nil {
 		res.nameID = n.Text()
+	}
+	if an := child(a, saml2.NSAssertion, "AuthnStatement"); an != nil {
+		res.sessionIndex = an.SelectAttrValue("SessionIndex", "")
 	}
 	if c := child(child(child(a, saml2.NSAssertion, "AuthnStatement"), saml2.NSAssertion, "AuthnContext"), saml2.NSAssertion, "AuthnContextClassRef"); c != nil {
 		res.classRef = c.Text()
@@ -282,4 +302,200 @@ func TestSAML2BrowserSignIn(t *testing.T) {
 	if got := s.samlArrives(sp, before); !slices.Equal(got.attrs[claims.PrimarySID], []string{aliceSID}) {
 		t.Errorf("single sign-on: primarysid %v", got.attrs[claims.PrimarySID])
 	}
+}
+
+// spLogout is a test SP's single logout: its signing key (its
+// LogoutRequests are signed, as claimgate requires), claimgate's SLO URL,
+// and what reached its /slo.
+type spLogout struct {
+	key *rsa.PrivateKey
+	slo string // claimgate's /saml2/slo
+
+	sentID    string          // the ID of the LogoutRequest /logout sent
+	requests  []logoutMessage // LogoutRequests claimgate sent here
+	responses []logoutMessage // LogoutResponses claimgate sent here
+}
+
+// logoutMessage is what the SP read from one message claimgate posted to
+// /slo, after checking its signature (xmlsig and xmlsec1) against
+// claimgate's certificate; values come from the signed element.
+type logoutMessage struct {
+	err                               error
+	destination, inResponseTo, status string
+	nameID, sessionIndex              string
+	notOnOrAfter                      time.Time
+}
+
+// startLogout sends the browser to claimgate with the SP's signed
+// HTTP-Redirect LogoutRequest for the subject and SessionIndex of the last
+// Response it accepted.
+func (sp *samlSP) startLogout(w http.ResponseWriter, r *http.Request) {
+	last := sp.last(sp.t)
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	id := "id-logout-" + hex.EncodeToString(b)
+	xml := `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="` + id + `" Version="2.0" IssueInstant="` +
+		time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + `" Destination="` + sp.logout.slo + `">` +
+		`<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">` + sp.entityID + `</Issuer>` +
+		`<NameID xmlns="urn:oasis:names:tc:SAML:2.0:assertion" Format="` + saml2.NameIDUnspecified + `">` + last.nameID + `</NameID>` +
+		`<samlp:SessionIndex>` + last.sessionIndex + `</samlp:SessionIndex></samlp:LogoutRequest>`
+	var buf bytes.Buffer
+	fw, _ := flate.NewWriter(&buf, flate.BestCompression)
+	_, _ = fw.Write([]byte(xml))
+	_ = fw.Close()
+	q := "SAMLRequest=" + url.QueryEscape(base64.StdEncoding.EncodeToString(buf.Bytes())) + "&SigAlg=" + url.QueryEscape(xmlsig.SigRSASHA256)
+	d := sha256.Sum256([]byte(q))
+	sig, err := rsa.SignPKCS1v15(nil, sp.logout.key, crypto.SHA256, d[:])
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	sp.mu.Lock()
+	sp.logout.sentID = id
+	sp.mu.Unlock()
+	http.Redirect(w, r, sp.logout.slo+"?"+q+"&Signature="+url.QueryEscape(base64.StdEncoding.EncodeToString(sig)), http.StatusFound)
+}
+
+// receiveLogout records a LogoutRequest (claimgate telling this SP, in a
+// frame of its "signing out" page) or a LogoutResponse (claimgate's
+// answer to this SP's own request).
+func (sp *samlSP) receiveLogout(w http.ResponseWriter, r *http.Request) {
+	param, tag := "SAMLRequest", "LogoutRequest"
+	if r.PostFormValue("SAMLResponse") != "" {
+		param, tag = "SAMLResponse", "LogoutResponse"
+	}
+	m := sp.readLogout(r.PostFormValue(param), tag)
+	sp.mu.Lock()
+	if tag == "LogoutRequest" {
+		sp.logout.requests = append(sp.logout.requests, m)
+	} else {
+		sp.logout.responses = append(sp.logout.responses, m)
+	}
+	sp.mu.Unlock()
+	verdict := "logged out"
+	if m.err != nil {
+		verdict = "rejected: " + m.err.Error()
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<!doctype html><title>service provider</title><p id="verdict">` + html.EscapeString(verdict) + `</p>`))
+}
+
+func (sp *samlSP) readLogout(encoded, tag string) logoutMessage {
+	var m logoutMessage
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		m.err = fmt.Errorf("%s is not base64", tag)
+		return m
+	}
+	root, err := xmlsig.ReadUntrusted(raw, 0)
+	if err != nil || !xmlsafe.Is(root, saml2.NSProtocol, tag) {
+		m.err = fmt.Errorf("not a samlp:%s: %v", tag, err)
+		return m
+	}
+	v, err := xmlsig.Verify(root, xmlsig.Layout{Name: tag, IDAttr: "ID", Place: xmlsig.PlaceAfter, AfterNS: saml2.NSAssertion, AfterTag: "Issuer"},
+		xmlsig.Trust{Certs: []*x509.Certificate{sp.cert}})
+	if err != nil {
+		m.err = fmt.Errorf("%s signature: %v", tag, err)
+		return m
+	}
+	if out, ok := testutil.XMLSecVerify(sp.t, raw, "--id-attr:ID urn:oasis:names:tc:SAML:2.0:protocol:"+tag, sp.certPEM); !ok {
+		m.err = fmt.Errorf("xmlsec1 refuses the %s: %s", tag, out)
+		return m
+	}
+	el := v.Element
+	m.destination, m.inResponseTo = el.SelectAttrValue("Destination", ""), el.SelectAttrValue("InResponseTo", "")
+	if sc := child(child(el, saml2.NSProtocol, "Status"), saml2.NSProtocol, "StatusCode"); sc != nil {
+		m.status = sc.SelectAttrValue("Value", "")
+	}
+	if n := child(el, saml2.NSAssertion, "NameID"); n != nil {
+		m.nameID = n.Text()
+	}
+	if si := child(el, saml2.NSProtocol, "SessionIndex"); si != nil {
+		m.sessionIndex = si.Text()
+	}
+	m.notOnOrAfter, _ = time.Parse(time.RFC3339Nano, el.SelectAttrValue("NotOnOrAfter", ""))
+	return m
+}
+
+// logoutState is a copy of what reached the SP's /slo.
+func (sp *samlSP) logoutState() (sent string, requests, responses []logoutMessage) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.logout.sentID, slices.Clone(sp.logout.requests), slices.Clone(sp.logout.responses)
+}
+
+// TestSAML2BrowserSingleLogout: real Chromium signs in to two SAML SPs
+// (the second by single sign-on), then SP 1's signed LogoutRequest ends
+// the claimgate session: SP 2 receives, in a frame of the "signing out"
+// page, a LogoutRequest signed by claimgate naming the NameID and
+// SessionIndex it was issued, SP 1 then receives a signed Success
+// LogoutResponse to its request, and a new AuthnRequest shows the password
+// page again.
+func TestSAML2BrowserSingleLogout(t *testing.T) {
+	alice := e2eUser{Name: "alice", Password: newPassword(t), TOTP: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
+	fx := newFixture(t, alice)
+	certPEM := filepath.Join(fx.dir, "signing.crt")
+	spKey, err := certs.Generate(certs.GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spCert := filepath.Join(fx.dir, "sp.crt")
+	if err := certs.WritePEM(spKey, spCert, filepath.Join(fx.dir, "sp.key"), false); err != nil {
+		t.Fatal(err)
+	}
+	key, ok := spKey.Key.(*rsa.PrivateKey)
+	if !ok {
+		t.Fatalf("SP key is %T", spKey.Key)
+	}
+	sp1 := newSAMLSPAs(t, "https://sp1.e2e.example/sp", fx.base+"/saml2/sso", fx.cert, certPEM, &spLogout{key: key, slo: fx.base + "/saml2/slo"})
+	sp2 := newSAMLSPAs(t, "https://sp2.e2e.example/sp", fx.base+"/saml2/sso", fx.cert, certPEM, &spLogout{key: key, slo: fx.base + "/saml2/slo"})
+	sps := ""
+	for i, sp := range []*samlSP{sp1, sp2} {
+		sps += fmt.Sprintf("    - name: e2e SP %d\n      entity_id: %s\n      acs_url: %s\n      slo_url: %s\n      signing_cert: %s\n",
+			i+1, sp.entityID, sp.acs(), sp.srv.URL+"/slo", spCert)
+	}
+	fx.writeConfig(t, serveConfig{extra: "saml2:\n  enabled: true\n  service_providers:\n" + sps})
+	startServe(t, fx)
+
+	s := newSession(t, testutil.Browser(t))
+	s.load("open SP 1", chromedp.Navigate(sp1.startURL()))
+	if st := s.password("alice", alice.Password); st != 200 {
+		s.fail("after the password: status %d", st)
+	}
+	s.code(testutil.TOTP(t, alice.TOTP))
+	got1 := s.samlArrives(sp1, 0)
+	s.load("open SP 2", chromedp.Navigate(sp2.startURL()))
+	got2 := s.samlArrives(sp2, 0)
+	if got1.sessionIndex == "" || got2.sessionIndex == "" || got1.sessionIndex == got2.sessionIndex || got1.nameID != "alice@e2e.example" {
+		t.Fatalf("SessionIndexes %q %q, NameID %q", got1.sessionIndex, got2.sessionIndex, got1.nameID)
+	}
+
+	s.load("SP 1 signs out", chromedp.Navigate(sp1.srv.URL+"/logout"))
+	// The "signing out" page posts to SP 2 in a frame, then the
+	// LogoutResponse to SP 1 once the frame has loaded.
+	s.do("SP 1's logout page", chromedp.WaitVisible(chromedp.CSS("#verdict")))
+	if v := s.text("#verdict"); v != "logged out" {
+		s.fail("SP 1 verdict %q", v)
+	}
+	sent, reqs1, resps1 := sp1.logoutState()
+	_, reqs2, resps2 := sp2.logoutState()
+	if len(reqs1) != 0 || len(resps2) != 0 {
+		t.Errorf("SP 1 got %d LogoutRequests, SP 2 %d LogoutResponses; want none", len(reqs1), len(resps2))
+	}
+	if len(reqs2) != 1 {
+		t.Fatalf("SP 2 received %d LogoutRequests, want 1", len(reqs2))
+	}
+	if r := reqs2[0]; r.err != nil || r.destination != sp2.srv.URL+"/slo" || r.nameID != got2.nameID || r.sessionIndex != got2.sessionIndex ||
+		!r.notOnOrAfter.After(time.Now()) {
+		t.Errorf("SP 2's LogoutRequest: %+v (issued %q, %q)", r, got2.nameID, got2.sessionIndex)
+	}
+	if len(resps1) != 1 {
+		t.Fatalf("SP 1 received %d LogoutResponses, want 1", len(resps1))
+	}
+	if r := resps1[0]; r.err != nil || r.status != saml2.StatusSuccess || r.inResponseTo != sent || r.destination != sp1.srv.URL+"/slo" {
+		t.Errorf("SP 1's LogoutResponse: %+v (sent %s)", r, sent)
+	}
+
+	s.load("SP 1 again", chromedp.Navigate(sp1.startURL()))
+	s.do("password page after single logout", chromedp.WaitVisible(chromedp.CSS("#username")))
 }

@@ -4,10 +4,15 @@
 // Generate's output, in order:
 //
 //	variables        $name, $metadataUrl | $metadataFile  (single-quoted, quotes doubled)
+//	SAML note        profile SAML only: a comment saying what claimgate must know of this
+//	                 AD FS (saml2.service_providers) and whether it wants signed requests
 //	$acceptanceRules single-quoted here-string: one pass-through rule per claim type
 //	                 claimgate issues and nothing else (AD FS creates no acceptance
 //	                 rules for a new claims provider, so nothing arrives without them)
-//	$trustParams     splatted parameters shared by Add- and Set-AdfsClaimsProviderTrust
+//	$trustParams     splatted parameters shared by Add- and Set-AdfsClaimsProviderTrust;
+//	                 profile SAML adds SamlAuthenticationRequestParameters None (AD FS's
+//	                 default request shape, answered at the registered default ACS) and
+//	                 SignedSamlRequestsRequired (claimgate signs all it sends)
 //	trust            Get-AdfsClaimsProviderTrust -Name → Set (-TargetName) + Update, else Add
 //	relying parties  optional: add claimgate to each named trust's -ClaimsProviderName
 //	                 list (which Set replaces wholesale) only if it is missing

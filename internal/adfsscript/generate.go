@@ -34,6 +34,23 @@ type Options struct {
 	// IncludeAMRIssuanceRule appends the authnmethodsreferences pass-through rule to
 	// the RelyingParties' issuance rules.
 	IncludeAMRIssuanceRule bool
+	// SAML is claimgate's side of a ProtocolProfile SAML trust. It is read only
+	// with that profile: the script then says what claimgate must know of AD FS.
+	SAML SAMLOptions
+}
+
+// SAMLOptions is what claimgate's configuration says about this AD FS as a
+// SAML 2.0 service provider (saml2.service_providers).
+type SAMLOptions struct {
+	// ServiceProvider is the name of the saml2.service_providers entry that is
+	// this AD FS; "" when none is known, and the script says how to add one.
+	ServiceProvider string
+	// EntityID is that entry's entity ID, when known ("" otherwise).
+	EntityID string
+	// SignedRequestsRequired is set when claimgate refuses unsigned
+	// AuthnRequests from this AD FS (saml2.want_authn_requests_signed, or the
+	// entry's authn_requests_signed).
+	SignedRequestsRequired bool
 }
 
 // Signature algorithm URIs. The AD FS cmdlet documentation prints https:// URIs;
@@ -111,6 +128,15 @@ func (o Options) resolve() (*resolved, error) {
 	for i, s := range o.OrganizationalAccountSuffix {
 		if s == "" || strings.ContainsAny(s, " @\r\n'\"") {
 			errs = append(errs, fmt.Errorf("organizational account suffix[%d]: %q is not a UPN suffix", i, s))
+		}
+	}
+	if r.ProtocolProfile != "SAML" && o.SAML != (SAMLOptions{}) {
+		errs = append(errs, errors.New("SAML options need protocol profile SAML"))
+	}
+	for _, f := range []struct{ what, v string }{{"SAML service provider name", o.SAML.ServiceProvider}, {"SAML service provider entity ID", o.SAML.EntityID}} {
+		// Both are written into comments: a line break would end the comment.
+		if strings.ContainsFunc(f.v, func(c rune) bool { return c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085' }) {
+			errs = append(errs, fmt.Errorf("%s %q: control character", f.what, f.v))
 		}
 	}
 	if o.IncludeAMRIssuanceRule {

@@ -26,6 +26,9 @@ func Generate(opts Options) (string, error) {
 	} else {
 		w("$metadataFile = %s\n", psQuote(r.MetadataFile))
 	}
+	if r.ProtocolProfile == "SAML" {
+		samlPreamble(&b, r.SAML)
+	}
 
 	w("\n# Acceptance transform rules: pass through exactly the claim types claimgate issues and\n")
 	w("# nothing else. AD FS creates no acceptance rules for a new claims provider trust.\n")
@@ -56,6 +59,9 @@ func Generate(opts Options) (string, error) {
 	if len(r.OrganizationalAccountSuffix) > 0 {
 		w("# Home realm discovery: users typing a UPN with these suffixes go straight to claimgate (AD FS 2016+).\n")
 		w("$trustParams.OrganizationalAccountSuffix = %s\n", psArray(r.OrganizationalAccountSuffix))
+	}
+	if r.ProtocolProfile == "SAML" {
+		samlParams(&b)
 	}
 
 	w("\nif (Get-AdfsClaimsProviderTrust -Name $name -ErrorAction SilentlyContinue) {\n")

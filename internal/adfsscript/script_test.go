@@ -33,6 +33,11 @@ var variants = map[string]Options{
 		OrganizationalAccountSuffix: []string{"corp.example", "acme.example"}},
 	"sha1-checkchain": {TrustName: "claimgate", MetadataURL: metaURL, ClaimTypes: claimgateTypes,
 		SignatureAlgorithm: "rsa-sha1", RevocationCheck: "CheckChainExcludeRoot", ProtocolProfile: "WsFed-SAML"},
+	"saml-metadata-url": {TrustName: "claimgate", MetadataURL: metaURL, ClaimTypes: claimgateTypes, ProtocolProfile: "SAML",
+		RelyingParties: []string{"Outlook Web App"}, IncludeAMRIssuanceRule: true,
+		SAML: SAMLOptions{ServiceProvider: "adfs", EntityID: "http://adfs.example.com/adfs/services/trust"}},
+	"saml-metadata-file": {TrustName: "claimgate", MetadataFile: `C:\claimgate\FederationMetadata.xml`, ClaimTypes: claimgateTypes,
+		ProtocolProfile: "SAML", SAML: SAMLOptions{SignedRequestsRequired: true}},
 }
 
 func TestGenerateGolden(t *testing.T) {
@@ -167,11 +172,66 @@ func TestGenerateRejects(t *testing.T) {
 			o.RelyingParties = []string{"x"}
 			o.ClaimTypes = o.ClaimTypes[:2]
 		}),
-		"bad suffix": mod(func(o *Options) { o.OrganizationalAccountSuffix = []string{"a@b"} }),
+		"bad suffix":                   mod(func(o *Options) { o.OrganizationalAccountSuffix = []string{"a@b"} }),
+		"saml options, ws-fed profile": mod(func(o *Options) { o.SAML.ServiceProvider = "adfs" }),
+		"line break in sp name": mod(func(o *Options) {
+			o.ProtocolProfile = "SAML"
+			o.SAML.ServiceProvider = "adfs\nInvoke-Expression 'calc'"
+		}),
+		"line separator in entity id": mod(func(o *Options) {
+			o.ProtocolProfile = "SAML"
+			o.SAML.EntityID = "http://adfs.example.com/\u2028x"
+		}),
 	}
 	for name, o := range cases {
 		if s, err := Generate(o); err == nil {
 			t.Errorf("%s: accepted:\n%s", name, s)
+		}
+	}
+}
+
+// TestGenerateSAML: the SAML profile registers the trust with
+// -ProtocolProfile SAML and the AuthnRequest settings claimgate accepts,
+// and says in comments what claimgate must know of AD FS; the WS-Fed
+// profiles carry none of it.
+func TestGenerateSAML(t *testing.T) {
+	known, err := Generate(variants["saml-metadata-url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"    ProtocolProfile                   = 'SAML'\n",
+		"\n$trustParams.SamlAuthenticationRequestParameters = 'None'\n",
+		"\n$trustParams.SignedSamlRequestsRequired = $true\n",
+		"Add-AdfsClaimsProviderTrust -Name $name -MetadataUrl $metadataUrl @trustParams",
+		"# claimgate's configuration has it: service provider 'adfs', entity ID http://adfs.example.com/adfs/services/trust.\n",
+		"# AD FS sends its AuthnRequests unsigned, which claimgate accepts",
+	} {
+		if !strings.Contains(known, want) {
+			t.Errorf("SAML script lacks %q", want)
+		}
+	}
+	// The trust parameters are set before the trust is added or updated.
+	if strings.Index(known, "SignedSamlRequestsRequired") > strings.Index(known, "if (Get-AdfsClaimsProviderTrust") {
+		t.Error("SAML parameters come after the Add/Set")
+	}
+	unknown, err := Generate(variants["saml-metadata-file"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# claimgate's configuration names no service provider with this AD FS's identifier yet.\n",
+		"# claimgate refuses unsigned AuthnRequests from this AD FS",
+		"Update-AdfsClaimsProviderTrust -TargetName $name -MetadataFile $metadataFile",
+	} {
+		if !strings.Contains(unknown, want) {
+			t.Errorf("SAML script (no SP known) lacks %q", want)
+		}
+	}
+	for _, name := range []string{"metadata-url", "sha1-checkchain"} {
+		s, _ := Generate(variants[name])
+		if strings.Contains(s, "SamlAuthenticationRequest") || strings.Contains(s, "saml2.service_providers") {
+			t.Errorf("%s: WS-Fed profile carries SAML settings", name)
 		}
 	}
 }

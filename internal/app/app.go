@@ -175,7 +175,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		return nil, err
 	}
 	protocols := []login.Protocol{ws}
-	if sa, err := saml2Protocol(cfg, a.Keys, a.Signer, a.Store, o.Logger, o.Now); err != nil {
+	if sa, err := saml2Protocol(ctx, cfg, parties, a.Keys, a.Signer, a.Store, o.Logger, o.Now); err != nil {
 		return nil, err
 	} else if sa != nil {
 		protocols = append(protocols, sa)

@@ -113,6 +113,7 @@ func (a *App) metricsState(parties *registry) metrics.State {
 		s.RelyingParties = append(s.RelyingParties, metrics.RelyingPartyMetadata{
 			Name: p.cfg.Name, Usable: p.src.Current() != nil, LastSuccess: p.src.Status().LastSuccess})
 	}
+	s.RelyingParties = append(s.RelyingParties, parties.sps.metadataMetrics()...)
 	if r := a.ready; r != nil && r.dir != nil {
 		r.mu.Lock()
 		last := r.last

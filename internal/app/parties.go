@@ -23,6 +23,9 @@ import (
 type registry struct {
 	static  wsfed.PartyList
 	sourced []sourcedParty
+	// sps are the SAML 2.0 service providers (nil when saml2 is off),
+	// set by saml2Protocol; they are here only for health and metrics.
+	sps *spRegistry
 }
 
 type sourcedParty struct {
@@ -98,6 +101,11 @@ func (r *registry) health() (bool, string) {
 			line += fmt.Sprintf("ok, %s, refreshed %s", st.EntityID, st.LastSuccess.UTC().Format(time.RFC3339))
 		}
 		lines = append(lines, line)
+	}
+	if r.sps != nil {
+		spOK, spLines := r.sps.health()
+		ok = ok && spOK
+		lines = append(lines, spLines...)
 	}
 	return ok, strings.Join(lines, "\n")
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"strings"
+	"time"
 
 	"github.com/claimgate/claimgate/sts/saml2"
 )
@@ -28,7 +29,7 @@ type SAML2 struct {
 }
 
 // ServiceProvider is one SAML 2.0 SP: by hand (EntityID, ACSURL) or from
-// its metadata file.
+// its metadata (a file, or an https URL refreshed on an interval).
 type ServiceProvider struct {
 	Name     string
 	EntityID string // "" when it comes from Metadata
@@ -45,7 +46,8 @@ type ServiceProvider struct {
 	Encryption bool
 	// EncryptionMethod is saml2.EncAES256CBC, EncAES128CBC or
 	// EncAES256GCM; "" leaves the choice to the SP's metadata (its
-	// md:EncryptionMethod list), else saml2's default, AES-256-CBC.
+	// md:EncryptionMethod list), else saml2's default: AES-256-CBC for AD
+	// FS, AES-256-GCM for every other SP.
 	EncryptionMethod string
 	// NameIDFormat is a full format URI (short names are expanded by
 	// Load); "" means unspecified (the UPN).
@@ -59,15 +61,19 @@ type ServiceProvider struct {
 	SignatureAlgorithm string
 }
 
-// SPMetadata is an SP's SAML metadata file (AD FS publishes one at
-// /FederationMetadata/2007-06/FederationMetadata.xml).
+// SPMetadata is where an SP's SAML metadata is read (AD FS publishes it
+// at /FederationMetadata/2007-06/FederationMetadata.xml), exactly one of
+// URL and File, as for relying_parties[].metadata.
 type SPMetadata struct {
+	URL  string // https only; the last good copy is kept in data_dir
 	File string
+	// RefreshInterval is how often URL is fetched again (URL only).
+	RefreshInterval time.Duration
 	// SigningThumbprints pin the certificate the metadata is signed with
 	// (upper-case hex SHA-1 or SHA-256).
 	SigningThumbprints []string
-	// InsecureAllowUnsigned reads a file without a signature (copied by
-	// hand from a trusted source).
+	// InsecureAllowUnsigned reads a document without a signature when no
+	// thumbprint is given (a file copied by hand from a trusted source).
 	InsecureAllowUnsigned bool
 }
 
@@ -137,6 +143,7 @@ type fileSP struct {
 type fileSPMetadata struct {
 	File                  string   `yaml:"file"`
 	URL                   string   `yaml:"url"`
+	RefreshInterval       string   `yaml:"refresh_interval"`
 	SigningThumbprints    []string `yaml:"signing_thumbprints"`
 	InsecureAllowUnsigned bool     `yaml:"insecure_allow_unsigned"`
 }
@@ -155,10 +162,14 @@ func (b *builder) saml2(f *fileConfig, c *Config) {
 			SignatureAlgorithm: or(sp.SignatureAlgorithm, c.Signing.SignatureAlgorithm),
 		}
 		if m := sp.Metadata; m != nil {
-			if m.URL != "" {
-				b.probs.add(p+".metadata.url", "is not supported for SAML service providers yet; download the metadata and give it as file")
+			out.Metadata = &SPMetadata{URL: strings.TrimSpace(m.URL), File: b.path(m.File), InsecureAllowUnsigned: m.InsecureAllowUnsigned}
+			// As for relying_parties[].metadata: the interval belongs to a URL.
+			if m.File != "" && m.RefreshInterval != "" {
+				b.probs.add(p+".metadata.refresh_interval", "applies only to metadata read from a url")
 			}
-			out.Metadata = &SPMetadata{File: b.path(m.File), InsecureAllowUnsigned: m.InsecureAllowUnsigned}
+			if m.URL != "" {
+				out.Metadata.RefreshInterval = b.dur(p+".metadata.refresh_interval", m.RefreshInterval, DefaultMetadataRefresh)
+			}
 			for j, t := range m.SigningThumbprints {
 				out.Metadata.SigningThumbprints = append(out.Metadata.SigningThumbprints, b.thumbprint(index(p+".metadata.signing_thumbprints", j), t))
 			}
@@ -172,7 +183,7 @@ func (c *Config) saml2Files(file func(path, name string)) {
 	for i, sp := range c.SAML2.ServiceProviders {
 		p := index("saml2.service_providers", i)
 		file(p+".signing_cert", sp.SigningCert)
-		if sp.Metadata != nil {
+		if sp.Metadata != nil && sp.Metadata.File != "" {
 			file(p+".metadata.file", sp.Metadata.File)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claimgate/claimgate/sts/saml2"
 )
@@ -115,8 +116,6 @@ func TestSAML2Problems(t *testing.T) {
 		{"saml2.service_providers[0].signing_cert", "required"},
 		{"saml2.service_providers[0].signature_algorithm", "rsa-sha256"},
 		{"saml2.service_providers[0].encryption_method", "must be aes256-cbc, aes128-cbc or aes256-gcm"},
-		{"saml2.service_providers[1].metadata.url", "not supported"},
-		{"saml2.service_providers[1].metadata.file", "required"},
 		{"saml2.service_providers[1].metadata.signing_thumbprints", "required"},
 		{"saml2.service_providers[1].acs_url", "not both"},
 		{"saml2.service_providers[1].signing_cert", "not both"},
@@ -133,5 +132,52 @@ func TestSAML2Problems(t *testing.T) {
 	if _, err := Load(writeConfig(t, minimal+"saml2: {enabled: true}\n"), nil); err == nil ||
 		!hasProblem(problemsOf(t, err), "saml2.service_providers", "at least one") {
 		t.Errorf("enabled without SPs: %v", err)
+	}
+}
+
+// TestSAML2MetadataURL: an SP's metadata may come from an https URL, with
+// the rules and messages of relying_parties[].metadata: exactly one of url
+// and file, https only, refresh_interval (default 1h, at least 1m, for a
+// url only), thumbprints normalised and required unless
+// insecure_allow_unsigned is set. A URL is no file for CheckFiles.
+func TestSAML2MetadataURL(t *testing.T) {
+	const sp = "saml2:\n  enabled: true\n  service_providers:\n    - name: adfs\n      metadata: "
+	c := mustLoad(t, minimal+sp+`{url: 'https://adfs.example.com/FederationMetadata/2007-06/FederationMetadata.xml', signing_thumbprints: ['5a:1f:0b:6c:3e:7d:9a:2b:4c:6e:8f:0a:1b:3c:5d:7e:9f:1a:2b:3c']}
+    - name: shib
+      metadata: {url: 'https://sp.example.com/Shibboleth.sso/Metadata', refresh_interval: 15m, insecure_allow_unsigned: true}
+`, nil)
+	a, b := c.SAML2.ServiceProviders[0].Metadata, c.SAML2.ServiceProviders[1].Metadata
+	if a.URL != "https://adfs.example.com/FederationMetadata/2007-06/FederationMetadata.xml" || a.File != "" || a.RefreshInterval != DefaultMetadataRefresh ||
+		len(a.SigningThumbprints) != 1 || a.SigningThumbprints[0] != "5A1F0B6C3E7D9A2B4C6E8F0A1B3C5D7E9F1A2B3C" {
+		t.Errorf("adfs metadata %+v", a)
+	}
+	if b.RefreshInterval != 15*time.Minute || !b.InsecureAllowUnsigned || len(b.SigningThumbprints) != 0 {
+		t.Errorf("shib metadata %+v", b)
+	}
+	for _, p := range c.CheckFiles() {
+		if strings.HasPrefix(p.Path, "saml2.") {
+			t.Errorf("CheckFiles on URL metadata: %v", p)
+		}
+	}
+	const m = "saml2.service_providers[0].metadata"
+	for _, tc := range []struct{ meta, path, want string }{
+		{"{signing_thumbprints: [" + thumb + "]}", m, "give exactly one of url and file"},
+		{"{url: 'https://a.example/x', file: b.xml, signing_thumbprints: [" + thumb + "]}", m, "give exactly one of url and file"},
+		{"{url: 'http://adfs.example.com/x', signing_thumbprints: [" + thumb + "]}", m + ".url", "https"},
+		{"{url: 'http://127.0.0.1/x', signing_thumbprints: [" + thumb + "]}", m + ".url", "must be https: AD FS publishes its metadata over HTTPS"},
+		{"{url: 'not a url', signing_thumbprints: [" + thumb + "]}", m + ".url", "absolute"},
+		{"{url: 'https://adfs.example.com/x', refresh_interval: 10s, signing_thumbprints: [" + thumb + "]}", m + ".refresh_interval", "must be at least 1m"},
+		{"{file: md.xml, refresh_interval: 1h, signing_thumbprints: [" + thumb + "]}", m + ".refresh_interval", "applies only to metadata read from a url"},
+		{"{url: 'https://adfs.example.com/x'}", m + ".signing_thumbprints", "required: the SHA-1 or SHA-256 thumbprint(s)"},
+		{"{url: 'https://adfs.example.com/x', signing_thumbprints: [12:34]}", m + ".signing_thumbprints[0]", "40 hex digits"},
+	} {
+		_, err := Load(writeConfig(t, minimal+sp+tc.meta+"\n"), nil)
+		if err == nil {
+			t.Errorf("%s: accepted", tc.meta)
+			continue
+		}
+		if ps := problemsOf(t, err); !hasProblem(ps, tc.path, tc.want) {
+			t.Errorf("%s: got %v, want %s: %s", tc.meta, ps, tc.path, tc.want)
+		}
 	}
 }

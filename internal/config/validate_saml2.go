@@ -3,6 +3,7 @@ package config
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/claimgate/claimgate/sts/saml2"
 )
@@ -60,12 +61,7 @@ func (c *Config) validateSAML2(ps *problems) {
 			}
 		}
 		if m != nil {
-			if m.File == "" {
-				ps.add(p+".metadata.file", "required: the SP's metadata document (AD FS: https://<adfs>/FederationMetadata/2007-06/FederationMetadata.xml, downloaded)")
-			}
-			if len(m.SigningThumbprints) == 0 && !m.InsecureAllowUnsigned {
-				ps.add(p+".metadata.signing_thumbprints", "required: the SHA-1 or SHA-256 thumbprint(s) of the certificate the metadata is signed with (AD FS: Get-AdfsCertificate -CertificateType Token-Signing), or insecure_allow_unsigned: true for a file copied by hand")
-			}
+			validateSPMetadata(ps, p+".metadata", m)
 			if sp.SigningCert != "" {
 				ps.add(p+".signing_cert", "give either signing_cert or metadata, not both: the metadata lists the SP's signing certificates")
 			}
@@ -96,6 +92,28 @@ func (c *Config) validateSAML2(ps *problems) {
 		if sp.SignatureAlgorithm != c.Signing.SignatureAlgorithm && !sigAlg(sp.SignatureAlgorithm) {
 			ps.add(p+".signature_algorithm", "must be rsa-sha256 or rsa-sha1")
 		}
+	}
+}
+
+// validateSPMetadata checks an SP's metadata source with the rules and
+// messages of relying_parties[].metadata (validateRelyingParties), plus
+// insecure_allow_unsigned, which SPs have and relying parties do not.
+func validateSPMetadata(ps *problems, mp string, m *SPMetadata) {
+	switch {
+	case (m.URL == "") == (m.File == ""):
+		ps.add(mp, "give exactly one of url and file")
+	case m.URL != "":
+		if msg := webURL(m.URL); msg != "" {
+			ps.add(mp+".url", "%s", msg)
+		} else if !strings.HasPrefix(m.URL, "https://") {
+			ps.add(mp+".url", "must be https: AD FS publishes its metadata over HTTPS, and plain HTTP could be altered on the way")
+		}
+		if m.RefreshInterval < time.Minute {
+			ps.add(mp+".refresh_interval", "must be at least 1m")
+		}
+	}
+	if len(m.SigningThumbprints) == 0 && !m.InsecureAllowUnsigned {
+		ps.add(mp+".signing_thumbprints", "required: the SHA-1 or SHA-256 thumbprint(s) of the certificate the metadata is signed with (AD FS: Get-AdfsCertificate -CertificateType Token-Signing), so that only metadata signed by the SP is believed; or insecure_allow_unsigned: true for a document you checked yourself")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -29,14 +30,22 @@ const (
 
 // Options configure the demo relying party.
 type Options struct {
-	Realm        string // the wtrealm it sends, = a configured relying party
-	WSFedURL     string // claimgate's passive endpoint
-	Trusted      []*x509.Certificate
+	Realm    string // the wtrealm it sends, = a configured relying party
+	WSFedURL string // claimgate's passive endpoint
+	// Trusted are claimgate's published token-signing certificates; both
+	// protocols check signatures against them.
+	Trusted []*x509.Certificate
+	// SAML2, when set, adds the demo's SAML 2.0 service provider below
+	// /demo/saml2/.
+	SAML2        *SAML2
 	Users        []templates.DemoUser
 	Pages        *templates.Set
 	SecureCookie bool
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Rand makes the SAML request IDs and RelayStates; nil means
+	// crypto/rand.
+	Rand io.Reader
 }
 
 // Handler returns the demo's routes, to be mounted at /demo.
@@ -47,15 +56,25 @@ func Handler(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
 	r := chi.NewRouter()
 	r.Get("/", o.start)
 	r.Get("/begin", o.begin)
 	r.Post("/adfs/ls/", o.receive)
+	if o.SAML2 != nil {
+		o.mountSAML2(r)
+	}
 	return r
 }
 
 func (o Options) start(w http.ResponseWriter, r *http.Request) {
-	o.render(w, http.StatusOK, templates.PageDemo, templates.DemoData{StartURL: "/demo/begin", Realm: o.Realm, Users: o.Users})
+	d := templates.DemoData{StartURL: "/demo/begin", Realm: o.Realm, Users: o.Users}
+	if o.SAML2 != nil {
+		d.SAML2StartURL, d.SAML2EntityID = saml2BeginPath, o.SAML2.EntityID
+	}
+	o.render(w, http.StatusOK, templates.PageDemo, d)
 }
 
 // begin plays AD FS redirecting to a claims provider: a fresh wctx, kept in

@@ -83,33 +83,22 @@ func (f *Flow) refuse(w http.ResponseWriter, r *http.Request, p *Pending, why Re
 		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "sign-in request refused: "+string(why), err)
 		return
 	}
+	reason := a.Refused
+	if reason == "" {
+		reason = string(why)
+	}
+	f.audit(r, Event{Name: EventSignInRefused, RelyingParty: p.Party.ID, Reason: reason})
 	f.autoPost(w, r, a)
 }
 
 // EndSession ends this browser's sign-in session (cookie and stored
-// session) for a protocol's sign-out and audits it for party (which may be
-// empty). It has answered, with an error page, when it returns false; the
-// caller writes the sign-out answer otherwise.
+// session), whatever it is, for a protocol's sign-out, and audits it for
+// party (which may be empty). It has answered, with an error page, when it
+// returns false; the caller writes the sign-out answer otherwise. SignOut
+// is the same with a check first and the session's parties returned.
 func (f *Flow) EndSession(w http.ResponseWriter, r *http.Request, party string) bool {
-	s, err := f.sessions.load(r, f.o.Now())
-	if err != nil {
-		f.storeFailed(w, r, err)
-		return false
-	}
-	if err := f.sessions.end(ctx(r), w, s); err != nil {
-		// The session still works (its cookie is kept): saying "signed
-		// out" would leave it usable on a shared computer by whoever
-		// comes next. The user is asked to try again, and the audit log
-		// records no sign-out that did not happen.
-		f.tryLater(w, r, "sign-out: session not deleted", err)
-		return false
-	}
-	user := ""
-	if s != nil && s.Identity != nil {
-		user = s.Identity.Username
-	}
-	f.audit(r, Event{Name: "sign_out", User: user, RelyingParty: party})
-	return true
+	_, res := f.SignOut(w, r, party, nil)
+	return res != SignOutFailed
 }
 
 // SignedOut renders the "signed out" page.

@@ -57,6 +57,7 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 		Claims:       claims.Issue(id, claims.Facts{SecondFactor: s.Second, AuthnInstant: s.SecondAt}, f.o.ClaimTypes),
 		SecondFactor: s.Second,
 		AuthnInstant: s.SecondAt,
+		Session:      view(s),
 	}
 	a, err := proto.Answer(r, u, p)
 	switch {
@@ -75,13 +76,37 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 		f.internal(w, r, err)
 		return
 	}
-	// The pending request is answered; a later one starts afresh.
+	// The pending request is answered; a later one starts afresh. A party
+	// that got a token is recorded, so sign-out can tell it; one that got
+	// a refusal has no session of this user to end.
 	s.Pending = nil
+	if a.Refused == "" {
+		s.recordParty(SessionParty{Protocol: p.Protocol, ID: p.Party.ID, Record: a.Record})
+	}
 	if err := f.sessions.update(ctx(r), s); err != nil {
 		f.storeFailed(w, r, err)
 		return
 	}
-	f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Party.ID, Factor: factorsUsed(s)})
+	if a.Refused != "" {
+		f.audit(r, Event{Name: EventSignInRefused, User: id.Username, RelyingParty: p.Party.ID, Factor: factorsUsed(s), Reason: a.Refused})
+	} else {
+		f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Party.ID, Factor: factorsUsed(s)})
+	}
+	f.autoPost(w, r, a)
+}
+
+// EventSignInRefused is the audit event of a request answered with the
+// protocol's refusal (a SAML error Response: NoPassive, NoAuthnContext,
+// RequestDenied, ...) rather than a token; its Reason is the protocol's
+// (Answer.Refused).
+const EventSignInRefused = "sign_in_refused"
+
+// PostRefusal renders a protocol's refusal of a request it refused before
+// the sign-in (a SAML error Response to a replayed or unsatisfiable
+// request), audited as sign_in_refused for party with a.Refused as the
+// reason.
+func (f *Flow) PostRefusal(w http.ResponseWriter, r *http.Request, party string, a *Answer) {
+	f.audit(r, Event{Name: EventSignInRefused, RelyingParty: party, Reason: a.Refused})
 	f.autoPost(w, r, a)
 }
 

@@ -67,6 +67,9 @@ type SignedIn struct {
 	SecondFactor bool
 	// AuthnInstant is when the user last proved a factor.
 	AuthnInstant time.Time
+	// Session is the session being answered, with the parties it answered
+	// before this one (a responder merges its new record with its old).
+	Session *Session
 }
 
 // Answer is what goes back to the party: a form the browser posts to URL
@@ -75,6 +78,31 @@ type SignedIn struct {
 type Answer struct {
 	URL    string
 	Fields []templates.Field
+	// Refused, when not empty, marks an answer that refuses the request
+	// (a SAML error Response): the protocol's reason, e.g. the SAML status
+	// "NoAuthnContext". It is audited as sign_in_refused, not
+	// token_issued, and the party is not recorded in the session.
+	Refused string
+	// Record is what the protocol keeps of a successful answer to sign the
+	// party out later (SessionParty.Record); at most a few KiB.
+	Record []byte
+}
+
+// Frame is one message of a front-channel sign-out, sent in a hidden
+// frame of the "signing out" page: URL loaded as it is (Post false), or
+// Fields posted to URL in the frame.
+type Frame struct {
+	URL    string
+	Post   bool
+	Fields []templates.Field
+}
+
+// SignOutNotifier is a Protocol that can tell its parties that a session
+// they signed in through has ended (front-channel single logout).
+type SignOutNotifier interface {
+	// SignOutFrame is the message that tells party p; nil when p has no
+	// logout endpoint, and is then not told.
+	SignOutFrame(r *http.Request, p SessionParty) (*Frame, error)
 }
 
 // Responder answers the pending requests of one protocol. Answer builds the

@@ -19,6 +19,7 @@ func (f *Flow) Routes() []Route {
 		{http.MethodPost, PathSend, f.Resend},
 		{http.MethodGet, PathEnrol, f.EnrolPage},
 		{http.MethodPost, PathEnrol, f.EnrolSubmit},
+		{http.MethodGet, PathSignedOut, f.SignedOut},
 	}
 	for _, name := range slices.Sorted(maps.Keys(f.protocols)) {
 		rs = append(rs, f.protocols[name].Routes(f)...)

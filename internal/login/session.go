@@ -51,10 +51,13 @@ type session struct {
 	SecondKind string `json:"second_kind,omitempty"`
 	// EnrolOffered is set when the code step found no factor and sent the
 	// user to enrol; only then may this sign-in enrol one.
-	EnrolOffered bool      `json:"enrol_offered,omitempty"`
-	Created      time.Time `json:"created"`
-	Seen         time.Time `json:"seen"` // last change, for the idle timeout
-	Expires      time.Time `json:"expires"`
+	EnrolOffered bool `json:"enrol_offered,omitempty"`
+	// Parties are the parties this session answered (parties.go), for
+	// single logout. Sessions written before issue 11 have none.
+	Parties []SessionParty `json:"parties,omitempty"`
+	Created time.Time      `json:"created"`
+	Seen    time.Time      `json:"seen"` // last change, for the idle timeout
+	Expires time.Time      `json:"expires"`
 }
 
 func newID(r io.Reader) (string, error) {

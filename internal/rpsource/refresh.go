@@ -2,6 +2,7 @@ package rpsource
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -36,89 +37,88 @@ func checkURL(raw string, allowHTTP bool) error {
 // Refresh fetches and verifies the document once. On success it replaces
 // Current and persists the copy; on failure Current is kept and the error is
 // logged, recorded in Status and returned.
-func (s *Source) Refresh(ctx context.Context) error {
+func (s *Refresher[T]) Refresh(ctx context.Context) error {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
 	attempt := s.now()
 	raw, err := s.read(ctx)
-	var md *adfsmeta.Metadata
+	var doc Parsed[T]
 	if err == nil {
-		md, err = adfsmeta.Parse(raw, s.parseOptions())
+		doc, err = s.parser()(raw, s.parseOptions())
 	}
 	s.mu.Lock()
+	prev := s.current
+	if err == nil && s.KeepEntityID && prev != nil && prev.EntityID != doc.EntityID {
+		err = fmt.Errorf("rpsource: the metadata's entityID changed from %s to %s; refused", prev.EntityID, doc.EntityID)
+	}
 	s.status.Source = s.name()
 	s.status.LastAttempt = attempt
 	if err != nil {
 		s.status.LastError = err.Error()
 		kept := s.current != nil
 		s.mu.Unlock()
-		s.logger().Warn("AD FS metadata refresh failed; keeping the last good copy",
+		s.logger().Warn(s.what()+" refresh failed; keeping the last good copy",
 			"source", s.name(), "error", err, "have_last_good", kept)
 		return err
 	}
-	prev := s.current
-	s.install(md, false)
+	s.install(&doc, false)
 	s.status.LastSuccess = attempt
 	s.mu.Unlock()
 
-	if prev != nil && prev.EntityID != md.EntityID {
-		s.logger().Warn("AD FS metadata entityID changed", "source", s.name(), "old", prev.EntityID, "new", md.EntityID)
+	if prev != nil && prev.EntityID != doc.EntityID {
+		s.logger().Warn(s.what()+" entityID changed", "source", s.name(), "old", prev.EntityID, "new", doc.EntityID)
 	}
-	if prev == nil || !sameCerts(prev, md) {
-		s.logger().Info("AD FS metadata loaded", "source", s.name(), "entity_id", md.EntityID, "signing_certs", thumbprints(md))
+	if prev == nil || !slices.Equal(thumbprints(prev.SigningCerts), thumbprints(doc.SigningCerts)) {
+		s.logger().Info(s.what()+" loaded", "source", s.name(), "entity_id", doc.EntityID, "signing_certs", thumbprints(doc.SigningCerts))
 	}
 	if err := s.persist(raw); err != nil {
 		// The in-memory copy is good; a cache write failure only weakens restarts.
-		s.logger().Error("cannot persist AD FS metadata cache", "path", s.CachePath, "error", err)
+		s.logger().Error("cannot persist "+s.what()+" cache", "path", s.CachePath, "error", err)
 	}
 	return nil
 }
 
-// install makes md current; s.mu must be held.
-func (s *Source) install(md *adfsmeta.Metadata, fromCache bool) {
-	s.current = md
+// install makes doc current; s.mu must be held.
+func (s *Refresher[T]) install(doc *Parsed[T], fromCache bool) {
+	s.current = doc
 	s.status.Source = s.name()
 	s.status.LastError = ""
 	s.status.FromCache = fromCache
-	s.status.EntityID = md.EntityID
-	s.status.CertThumbprints = thumbprints(md)
-	s.status.Warnings = md.Warnings
+	s.status.EntityID = doc.EntityID
+	s.status.CertThumbprints = thumbprints(doc.SigningCerts)
+	s.status.Warnings = doc.Warnings
 	if s.InsecureTrustOnFirstUse && len(s.Pins) == 0 && len(s.learned) == 0 {
-		s.learned = learnedPins(md)
+		s.learned = learnedPins(doc.SigningCerts, doc.SignedBy)
 	}
 }
 
-func learnedPins(md *adfsmeta.Metadata) []string {
+func learnedPins(signing []*x509.Certificate, signedBy *x509.Certificate) []string {
 	var pins []string
-	for _, c := range md.SigningCerts {
+	for _, c := range signing {
 		pins = append(pins, certs.ThumbprintSHA256(c))
 	}
-	if md.SignedBy != nil {
-		pins = append(pins, certs.ThumbprintSHA256(md.SignedBy))
+	if signedBy != nil {
+		pins = append(pins, certs.ThumbprintSHA256(signedBy))
 	}
 	return pins
 }
 
-func thumbprints(md *adfsmeta.Metadata) []string {
-	out := make([]string, 0, len(md.SigningCerts))
-	for _, c := range md.SigningCerts {
+func thumbprints(cs []*x509.Certificate) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
 		out = append(out, certs.ThumbprintSHA1(c))
 	}
 	return out
 }
 
-func sameCerts(a, b *adfsmeta.Metadata) bool {
-	return slices.Equal(thumbprints(a), thumbprints(b))
-}
-
-func (s *Source) maxBytes() int64 {
+func (s *Refresher[T]) maxBytes() int64 {
 	if s.MaxBytes > 0 {
 		return s.MaxBytes
 	}
 	return adfsmeta.DefaultMaxBytes
 }
 
-func (s *Source) read(ctx context.Context) ([]byte, error) {
+func (s *Refresher[T]) read(ctx context.Context) ([]byte, error) {
 	if s.File != "" {
 		f, err := os.Open(s.File)
 		if err != nil {
@@ -130,7 +130,7 @@ func (s *Source) read(ctx context.Context) ([]byte, error) {
 	return s.fetch(ctx)
 }
 
-func (s *Source) fetch(ctx context.Context) ([]byte, error) {
+func (s *Refresher[T]) fetch(ctx context.Context) ([]byte, error) {
 	timeout := s.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -174,7 +174,7 @@ func readLimited(r io.Reader, max int64) ([]byte, error) {
 }
 
 // loadCache installs the persisted copy if it still verifies with the current pins.
-func (s *Source) loadCache() {
+func (s *Refresher[T]) loadCache() {
 	if s.CachePath == "" {
 		return
 	}
@@ -183,31 +183,31 @@ func (s *Source) loadCache() {
 		return
 	}
 	if err != nil {
-		s.logger().Warn("cannot open AD FS metadata cache", "path", s.CachePath, "error", err)
+		s.logger().Warn("cannot open "+s.what()+" cache", "path", s.CachePath, "error", err)
 		return
 	}
 	raw, err := readLimited(f, s.maxBytes())
 	f.Close()
-	var md *adfsmeta.Metadata
+	var doc Parsed[T]
 	if err == nil {
-		md, err = adfsmeta.Parse(raw, s.parseOptions())
+		doc, err = s.parser()(raw, s.parseOptions())
 	}
 	if err != nil {
-		s.logger().Warn("ignoring AD FS metadata cache that no longer verifies", "path", s.CachePath, "error", err)
+		s.logger().Warn("ignoring "+s.what()+" cache that no longer verifies", "path", s.CachePath, "error", err)
 		return
 	}
 	s.mu.Lock()
-	s.install(md, true)
+	s.install(&doc, true)
 	if fi, err := os.Stat(s.CachePath); err == nil {
 		s.status.LastSuccess = fi.ModTime()
 	}
 	s.mu.Unlock()
-	s.logger().Info("AD FS metadata loaded from cache", "path", s.CachePath, "entity_id", md.EntityID)
+	s.logger().Info(s.what()+" loaded from cache", "path", s.CachePath, "entity_id", doc.EntityID)
 }
 
 // persist writes raw to CachePath atomically (temp file in the same directory,
 // fsync, rename), so a crash never leaves a truncated cache.
-func (s *Source) persist(raw []byte) error {
+func (s *Refresher[T]) persist(raw []byte) error {
 	if s.CachePath == "" {
 		return nil
 	}
@@ -215,7 +215,7 @@ func (s *Source) persist(raw []byte) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".adfs-metadata-*")
+	tmp, err := os.CreateTemp(dir, ".metadata-*")
 	if err != nil {
 		return err
 	}

@@ -57,8 +57,9 @@ type headerPolicy struct {
 	dynamic func() []string
 }
 
-// cspPair is the strict and the framable policy for one set of reply URLs.
-type cspPair struct{ key, strict, framable string }
+// cspPair is the strict and the framable policies for one set of reply
+// URLs; selfFramed is the strict one that claimgate's own pages may frame.
+type cspPair struct{ key, strict, framable, selfFramed string }
 
 // dynamicCSP returns the policies for the reply URLs known now, building
 // them again only when the set has changed (a metadata refresh), not for
@@ -70,7 +71,7 @@ func (p headerPolicy) dynamicCSP(cache *atomic.Pointer[cspPair]) *cspPair {
 		return c
 	}
 	q := p.withDynamic(urls)
-	c := &cspPair{key: key, strict: q.csp(false), framable: q.csp(true)}
+	c := &cspPair{key: key, strict: q.csp(false), framable: q.csp(true), selfFramed: q.cspFramedBy("'self'")}
 	cache.Store(c)
 	return c
 }
@@ -105,12 +106,45 @@ func (p *headerPolicy) addReplies(urls []string) {
 const cspFetch = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
 
 func (p headerPolicy) csp(framable bool) string {
-	forms := append([]string{"'self'"}, p.formActions...)
 	frames := "'none'"
 	if framable && len(p.frameSources) > 0 {
 		frames = strings.Join(p.frameSources, " ")
 	}
-	return cspFetch + "form-action " + strings.Join(forms, " ") + "; frame-ancestors " + frames + "; base-uri 'none'"
+	return p.cspFramedBy(frames)
+}
+
+// cspFramedBy is the strict policy with frame-ancestors ancestors.
+func (p headerPolicy) cspFramedBy(ancestors string) string {
+	forms := append([]string{"'self'"}, p.formActions...)
+	return cspFetch + "form-action " + strings.Join(forms, " ") + "; frame-ancestors " + ancestors + "; base-uri 'none'"
+}
+
+// signingOutCSP is the policy of the "signing out" page: the token page's
+// (tokenCSP: no form-action, for the same reason, since it posts a
+// LogoutResponse to the party that asked, and messages to the others)
+// plus frame-src with exactly the origins of its frames. Only that page
+// may frame anything, and only those origins.
+func signingOutCSP(origins []string) string {
+	return cspFetch + "frame-src " + strings.Join(origins, " ") + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// frameOrigins are the values of login.HeaderFrameSources that are plain
+// http(s) origins (scheme://host[:port], nothing else): the handler
+// derived them from configured endpoints, but a CSP source list must not
+// be widened by a stray character.
+func frameOrigins(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Scheme+"://"+u.Host != v ||
+			strings.ContainsAny(v, " ;,'*\"\\") {
+			continue
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // tokenCSP is the policy of the auto-POST (token) page: the strict policy
@@ -133,14 +167,17 @@ const tokenCSP = cspFetch + "frame-ancestors 'none'; base-uri 'none'"
 // response headers, set only by the login handlers and removed here before
 // anything is sent, relax one response each: login.HeaderAllowFraming lets
 // AD FS frame the sign-out cleanup, login.HeaderTokenPage gives the
-// auto-POST page tokenCSP. They are response headers, so nothing a client
+// auto-POST page tokenCSP, login.HeaderFrameSources gives the "signing
+// out" page signingOutCSP with its frames' origins, and HeaderAllowFraming
+// = login.FramingSelf lets only our own pages frame a response (a party's
+// LogoutResponse answered inside such a frame). They are response headers, so nothing a client
 // sends can set them, and a relaxation is honoured only on the 200 answer
 // it was meant for: a handler that set a marker and then failed (a render
 // error, a panic turned into a 500 by recoverer) sends its error page under
 // the strict policy. The token page is never framable, whatever else was
 // set.
 func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
-	static := &cspPair{strict: p.csp(false), framable: p.csp(true)}
+	static := &cspPair{strict: p.csp(false), framable: p.csp(true), selfFramed: p.cspFramedBy("'self'")}
 	var cache atomic.Pointer[cspPair]
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -153,12 +190,26 @@ func securityHeaders(p headerPolicy) func(http.Handler) http.Handler {
 				ok := code == http.StatusOK
 				token := ok && h.Get(login.HeaderTokenPage) != ""
 				allow := ok && h.Get(login.HeaderAllowFraming) != ""
+				self := allow && h.Get(login.HeaderAllowFraming) == login.FramingSelf
+				var frames []string
+				if ok {
+					frames = frameOrigins(h.Values(login.HeaderFrameSources))
+				}
 				h.Del(login.HeaderTokenPage)
 				h.Del(login.HeaderAllowFraming)
+				h.Del(login.HeaderFrameSources)
 				switch {
 				case token:
 					h.Set("Content-Security-Policy", tokenCSP)
 					h.Set("X-Frame-Options", "DENY")
+				case len(frames) > 0:
+					h.Set("Content-Security-Policy", signingOutCSP(frames))
+					h.Set("X-Frame-Options", "DENY")
+				case self:
+					// Only our own pages frame it: X-Frame-Options
+					// SAMEORIGIN says the same to old browsers.
+					h.Set("Content-Security-Policy", pair.selfFramed)
+					h.Set("X-Frame-Options", "SAMEORIGIN")
 				case allow:
 					h.Set("Content-Security-Policy", framable)
 				default:

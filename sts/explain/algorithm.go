@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/beevik/etree"
+
 	"github.com/claimgate/claimgate/sts/xmlsafe"
 	"github.com/claimgate/claimgate/sts/xmlsig"
 )
@@ -22,7 +24,11 @@ const codeWeakAlgorithm = `372 ("Weak Signature Algorithm Error")`
 // A valid signature is not enough: AD FS refuses an RSA-SHA1 token when
 // its trust says RSA-SHA256, however well the signature verifies.
 func algorithmCheck(t *token, alg string, allowed []string) Check {
-	sig := xmlsafe.Child(t.assertion, xmlsafe.NSDSig, "Signature")
+	return algorithmCheckSig(xmlsafe.Child(t.assertion, xmlsafe.NSDSig, "Signature"), alg, allowed)
+}
+
+// algorithmCheckSig judges one ds:Signature (nil: unsigned).
+func algorithmCheckSig(sig *etree.Element, alg string, allowed []string) Check {
 	if sig == nil {
 		return skip(CheckSigAlgorithm, "no signature")
 	}

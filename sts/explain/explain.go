@@ -13,7 +13,9 @@ const DefaultMaxSkew = 5 * time.Minute
 
 // Explain evaluates a captured token against AD FS's acceptance rules. input is
 // a wresult (RSTR XML), a whole form POST body (url-encoded), a bare SAML 1.1
-// assertion, or a SAML 2.0 Response (XML or base64). The error is non-nil only
+// assertion, or a SAML 2.0 Response (XML, base64 or a SAMLResponse form body).
+// A SAML 2.0 Response is judged by its own rules (SAML2CheckNames), the
+// others by CheckNames. The error is non-nil only
 // when the Options are unusable or the input cannot be decoded at all; every
 // finding about the token itself is a Check in the Report.
 func Explain(input []byte, opts Options) (*Report, error) {
@@ -34,16 +36,22 @@ func Explain(input []byte, opts Options) (*Report, error) {
 		skew = DefaultMaxSkew
 	}
 	r := &Report{Input: desc}
-	defer func() { r.Accepted = len(r.Failed()) == 0 }()
+	defer func() { r.Accepted = len(r.Failed()) == 0 && r.Refusal == "" }()
 
 	d, err := xmlsafe.Read(raw, opts.MaxBytes)
 	if err != nil {
 		code := "364/MSIS7000"
 		r.add(fail(CheckWellFormed, code, err.Error(), "send one well-formed XML document without a DOCTYPE, comments or CDATA sections"))
-		r.skipRest(CheckWellFormed, "input is not usable XML")
+		r.skipRest(CheckNames(), CheckWellFormed, "input is not usable XML")
 		return r, nil
 	}
 	r.add(pass(CheckWellFormed, "well-formed, no DOCTYPE, comment or CDATA, round-trips through encoding/xml"))
+
+	if root := d.Root(); xmlsafe.Is(root, nsSAML2P, "Response") {
+		r.Input = desc + ": SAML 2.0 Response"
+		explainResponse(r, root, opts, now(), skew, allowed)
+		return r, nil
+	}
 
 	t := locate(d.Root())
 	r.Input = desc + ": " + t.kind
@@ -56,7 +64,7 @@ func Explain(input []byte, opts Options) (*Report, error) {
 		r.add(pass(CheckShape, "single RSTR with one RequestedSecurityToken holding a SAML "+t.version+" assertion"+t.shapeNote))
 	}
 	if t.assertion == nil {
-		r.skipRest(CheckShape, "no assertion to examine")
+		r.skipRest(CheckNames(), CheckShape, "no assertion to examine")
 		return r, nil
 	}
 	r.add(versionCheck(t))
@@ -78,9 +86,8 @@ func Explain(input []byte, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// skipRest marks every check after the named one as skipped.
-func (r *Report) skipRest(after, why string) {
-	names := CheckNames()
+// skipRest marks every check of names after the named one as skipped.
+func (r *Report) skipRest(names []string, after, why string) {
 	for i, n := range names {
 		if n == after {
 			for _, m := range names[i+1:] {

@@ -97,13 +97,7 @@ func decodeFields(q url.Values, wsfedDesc, samlDesc, what string) ([]byte, strin
 }
 
 func decodeB64(s string) ([]byte, error) {
-	s = strings.Join(strings.Fields(s), "")
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		if b2, err2 := base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err2 == nil {
-			b, err = b2, nil
-		}
-	}
+	b, err := decodeBase64(strings.Join(strings.Fields(s), ""))
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +106,17 @@ func decodeB64(s string) ([]byte, error) {
 		return nil, errors.New("decoded base64 is not XML")
 	}
 	return b, nil
+}
+
+// decodeBase64 decodes standard base64, padded or not.
+func decodeBase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if b2, err2 := base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err2 == nil {
+			return b2, nil
+		}
+	}
+	return b, err
 }
 
 // escapeCR rewrites every raw CR inside text content or attribute values as

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
 	"net/url"
@@ -61,6 +62,17 @@ type Options struct {
 	MaxSkew time.Duration
 	// MaxBytes caps the input; 0 = 1 MiB.
 	MaxBytes int64
+	// ExpectedDestination is the assertion consumer service a SAML 2.0
+	// Response must be addressed to (Destination, the bearer Recipient):
+	// AD FS's https://<adfs>/adfs/ls/. "" skips the comparison.
+	ExpectedDestination string
+	// ExpectedRequestID is the ID of the AuthnRequest a SAML 2.0 Response
+	// answers (InResponseTo). "" skips the comparison.
+	ExpectedRequestID string
+	// DecryptionKey is the service provider's private key (AD FS: its
+	// token-decrypting key), to decrypt an EncryptedAssertion. Nil reports
+	// the encryption and skips the checks of the assertion inside.
+	DecryptionKey *rsa.PrivateKey
 }
 
 // Check is the outcome of one rule.
@@ -87,9 +99,13 @@ type Report struct {
 	// Input describes what was recognised, e.g. "WS-Fed form POST (wa=wsignin1.0) carrying a SAML 1.1 assertion in an RSTR".
 	Input  string
 	Checks []Check
-	// Accepted is true when no check failed (skipped checks do not count).
+	// Accepted is true when no check failed (skipped checks do not count)
+	// and the input is not an error Response.
 	Accepted bool
-	Claims   []Claim
+	// Refusal, for a SAML 2.0 error Response, says what the identity
+	// provider refused and why (its status codes and message).
+	Refusal string
+	Claims  []Claim
 }
 
 // Check returns the named check, or nil.
@@ -153,6 +169,8 @@ func (r *Report) Text() string {
 		}
 	}
 	switch skipped := r.Skipped(); {
+	case r.Refusal != "" && len(r.Failed()) == 0:
+		fmt.Fprintf(&b, "\nVerdict: a well-formed SAML error Response: %s. Nobody is signed in; AD FS shows its error page.\n", r.Refusal)
 	case r.Accepted && len(skipped) > 0:
 		// An accepted verdict holds only for what was checked: say which
 		// rules were not, so a missing --config or --request is noticed.

@@ -65,10 +65,6 @@ func locate(root *etree.Element) *token {
 		t.kind = "bare SAML 2.0 assertion"
 		t.setAssertion(root)
 		return t
-	case root.Tag == "Response" && ns == nsSAML2P:
-		t.kind = "SAML 2.0 Response"
-		t.fromResponse(root)
-		return t
 	default:
 		t.kind = fmt.Sprintf("unrecognised {%s}%s", ns, root.Tag)
 		t.shapeErr = "root element is not a WS-Trust RSTR, a SAML assertion or a SAML 2.0 Response"
@@ -123,30 +119,6 @@ func (t *token) setAssertion(a *etree.Element) {
 		t.version, t.idAttr = "2.0", "ID"
 	} else {
 		t.version, t.idAttr = "1.1", "AssertionID"
-	}
-}
-
-func (t *token) fromResponse(resp *etree.Element) {
-	if st := xmlsafe.Child(resp, nsSAML2P, "Status"); st != nil {
-		if sc := xmlsafe.Child(st, nsSAML2P, "StatusCode"); sc != nil && sc.SelectAttrValue("Value", "") != statusSuccess {
-			t.shapeErr = "Response status is " + sc.SelectAttrValue("Value", "") + ", not Success"
-		}
-	}
-	as := xmlsafe.Children(resp, nsSAML2, "Assertion")
-	switch {
-	case len(as) == 1:
-		t.setAssertion(as[0])
-	case len(xmlsafe.Children(resp, nsSAML2, "EncryptedAssertion")) > 0:
-		if t.shapeErr == "" {
-			t.shapeErr = "the assertion is encrypted; explain cannot decrypt it (no AD FS private key here)"
-		}
-	default:
-		if t.shapeErr == "" {
-			t.shapeErr = fmt.Sprintf("Response holds %d assertions; exactly one is expected", len(as))
-		}
-		if len(as) > 0 {
-			t.setAssertion(as[0])
-		}
 	}
 }
 

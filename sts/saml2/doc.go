@@ -42,9 +42,10 @@
 //	    so SPs cannot link a user by it; AuthnInstant is the real time of
 //	    the authentication and the same everywhere
 //	  buildAssertion → signed by xmlsig (ds:Signature right after Issuer)
-//	    → optionally encrypted to the SP (AES-256-CBC by default, which
-//	    AD FS's .NET EncryptedXml decrypts; AES-128-CBC, or AES-256-GCM when
-//	    the SP's metadata lists it or it is configured; RSA-OAEP-MGF1P)
+//	    → optionally encrypted to the SP (the SP metadata's
+//	    md:EncryptionMethod choice when it lists one; else AES-256-GCM, but
+//	    AES-256-CBC for AD FS, whose .NET EncryptedXml knows no GCM; the
+//	    configuration overrides; the key travels RSA-OAEP-MGF1P)
 //	  samlp:Response around it, signed too when the SP is SignResponse
 //	IdP.ErrorResponse(*StatusError)  signed Response with the status, no assertion
 //

@@ -10,20 +10,22 @@ import (
 )
 
 // TestEncryptedAssertion: xmlsec1, holding the SP's private key, decrypts
-// the EncryptedAssertion (AES-256-CBC by default, AES-128-CBC and
-// AES-256-GCM on request; RSA-OAEP key transport) back to our signed assertion, whose signature it then
-// verifies; the encrypted Response is schema-valid and, signed, verifies
-// too. The golden file pins the structure (the ciphertexts are random).
+// the EncryptedAssertion (AES-256-GCM by default, AES-256-CBC as AD FS
+// gets it, AES-128-CBC on request; RSA-OAEP key transport) back to our
+// signed assertion, whose signature it then verifies; the encrypted
+// Response is schema-valid and, signed, verifies too. The golden files pin
+// the structure of both defaults (the ciphertexts are random).
 func TestEncryptedAssertion(t *testing.T) {
 	for _, tc := range []struct {
 		method, uri, golden string
 		signResponse        bool
 	}{
-		{"", EncMethodAES256CBC, "response-encrypted.xml", false},
+		{"", EncMethodAES256GCM, "response-encrypted.xml", false},
+		{EncAES256CBC, EncMethodAES256CBC, "response-encrypted-cbc.xml", false},
 		{EncAES128CBC, EncMethodAES128CBC, "", true},
 		{EncAES256GCM, EncMethodAES256GCM, "", false},
 	} {
-		t.Run(tc.uri, func(t *testing.T) {
+		t.Run(tc.method+" "+tc.uri, func(t *testing.T) {
 			req := parseADFSRequest(t)
 			req.SP.EncryptAssertions, req.SP.EncryptionMethod, req.SP.SignResponse = true, tc.method, tc.signResponse
 			if err := req.SP.Validate(); err != nil {

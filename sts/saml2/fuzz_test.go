@@ -77,3 +77,44 @@ func FuzzParsePOST(f *testing.F) {
 		}
 	})
 }
+
+// checkLogoutResponse: whatever the parsers return is a response from a
+// known SP, signed unless that SP is InsecureUnsignedLogout, naming a
+// request and a status.
+func checkLogoutResponse(t *testing.T, r *LogoutResponse, err error, sps SPList) {
+	if err != nil {
+		var se *StatusError
+		if !errors.As(err, &se) {
+			t.Fatalf("error %v is not a *StatusError", err)
+		}
+		return
+	}
+	sp, ok := sps.SP(r.Issuer)
+	if !ok || r.SP == nil || r.SP.EntityID != sp.EntityID {
+		t.Fatalf("response from unknown issuer %q", r.Issuer)
+	}
+	if !r.Signed && !sp.InsecureUnsignedLogout {
+		t.Fatal("unsigned LogoutResponse accepted")
+	}
+	if r.InResponseTo == "" || r.Status == "" {
+		t.Fatalf("response without InResponseTo or status: %+v", r)
+	}
+}
+
+func FuzzParseLogoutResponse(f *testing.F) {
+	spKey, spCert := ststest.LoadKeyPair(f, "other")
+	good := logoutResponseXML(` InResponseTo="_1"`, lrSuccess)
+	f.Add(responseQuery(f, good, spKey), "", "")
+	f.Add(responseQuery(f, good, nil), responseForm(f, good, spKey, spCert).Get("SAMLResponse"), "")
+	f.Add("SAMLResponse=%%&SigAlg=x&Signature=y", "PHg+", "r")
+	sps := testSPs(f)
+	insecure := testSPs(f, func(sp *SP) { sp.InsecureUnsignedLogout = true })
+	f.Fuzz(func(t *testing.T, q, samlResponse, relay string) {
+		for _, l := range []SPList{sps, insecure} {
+			r, err := ParseLogoutResponseRedirect(q, l, sloOpts())
+			checkLogoutResponse(t, r, err, l)
+			r, err = ParseLogoutResponsePOST(url.Values{"SAMLResponse": {samlResponse}, "RelayState": {relay}}, l, sloOpts())
+			checkLogoutResponse(t, r, err, l)
+		}
+	})
+}

@@ -28,6 +28,9 @@ type LogoutRequest struct {
 	// caller compares it with the session's before ending anything.
 	NameID       string
 	NameIDFormat string
+	// NameQualifier and SPNameQualifier are the NameID's qualifiers, ""
+	// when absent: a persistent NameID we issued carries both.
+	NameQualifier, SPNameQualifier string
 	// SessionIndexes name our sessions (the AuthnStatement SessionIndex);
 	// none means every session of NameID at this SP.
 	SessionIndexes []string
@@ -119,6 +122,7 @@ func parseLogoutRequest(m *message, sps SPs, o *ParseOptions) (*LogoutRequest, e
 		return nil, replyable(refuse(StatusRequester, StatusUnknownPrincipal, "%d NameID elements, want one", len(ids)))
 	}
 	r.NameID, r.NameIDFormat = ids[0].Text(), ids[0].SelectAttrValue("Format", NameIDUnspecified)
+	r.NameQualifier, r.SPNameQualifier = ids[0].SelectAttrValue("NameQualifier", ""), ids[0].SelectAttrValue("SPNameQualifier", "")
 	for _, s := range xmlsafe.Children(el, NSProtocol, "SessionIndex") {
 		r.SessionIndexes = append(r.SessionIndexes, s.Text())
 	}
@@ -151,4 +155,17 @@ func (p *IdP) LogoutResponse(req *LogoutRequest, se *StatusError) (*Response, er
 		return nil, err
 	}
 	return &Response{Destination: req.Reply.Location, RelayState: req.RelayState, XML: xml, ID: id}, nil
+}
+
+// NewLogoutStatusError is NewStatusError for a LogoutRequest refused
+// outside the parser (the login flow's decision that it names no subject
+// or session of this browser: Requester/UnknownPrincipal), worded for
+// signing out. req, when it has a Reply, is where the LogoutResponse goes.
+func NewLogoutStatusError(req *LogoutRequest, code, subCode, format string, args ...any) *StatusError {
+	se := NewStatusError(nil, code, subCode, format, args...)
+	se.Message = logoutMessage(code, subCode)
+	if req != nil && req.Reply != nil {
+		se.Logout = req
+	}
+	return se
 }

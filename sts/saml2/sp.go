@@ -32,21 +32,24 @@ type Endpoint struct {
 // Encryption algorithm names (SP.EncryptionMethod). The content key
 // always travels RSA-OAEP (rsa-oaep-mgf1p: MGF1 and digest SHA-1).
 //
-// The default is AES-256-CBC, not GCM: AD FS decrypts with .NET's
+// The default is AES-256-GCM: authenticated encryption, which every
+// current SAML SP decrypts (Shibboleth 3+, SimpleSAMLphp 2, pysaml2). AES-CBC
+// has no MAC and is malleable, so it is used only for an SP that asks for
+// it: one whose metadata lists it (md:EncryptionMethod, read by
+// SPFromMetadata), one configured so, or AD FS. AD FS decrypts with .NET's
 // EncryptedXml, which knows aes128-cbc, aes192-cbc and aes256-cbc with
 // rsa-oaep-mgf1p but no xmlenc11 algorithm, so a GCM assertion fails
-// there. CBC without a MAC is malleable, but the assertion inside is
-// signed and the SP verifies the signature after decrypting. GCM is used
-// when the SP's metadata lists it (md:EncryptionMethod, read by
-// SPFromMetadata) or the configuration sets it.
+// there; SPFromMetadata therefore sets EncAES256CBC for metadata that
+// carries AD FS's WS-Federation roles (SP.ADFS). The assertion inside is
+// signed either way, and the SP verifies the signature after decrypting.
 const (
-	// EncAES256CBC is AES-256-CBC (xmlenc-core): the default ("").
+	// EncAES256CBC is AES-256-CBC (xmlenc-core), for AD FS and older SPs.
 	EncAES256CBC = "aes256-cbc"
 	// EncAES128CBC is AES-128-CBC, for service providers that ask for it
 	// (Shibboleth's choice towards AD FS, protocol notes §4).
 	EncAES128CBC = "aes128-cbc"
-	// EncAES256GCM is AES-256-GCM (xmlenc11), authenticated encryption
-	// for SPs that can decrypt it (Shibboleth 3+, SimpleSAMLphp 2).
+	// EncAES256GCM is AES-256-GCM (xmlenc11), authenticated encryption:
+	// the default ("").
 	EncAES256GCM = "aes256-gcm"
 )
 
@@ -54,11 +57,11 @@ const (
 // and key length; "" is the default.
 func encryptionURI(method string) (uri string, keyLen int, ok bool) {
 	switch method {
-	case "", EncAES256CBC:
+	case EncAES256CBC:
 		return EncMethodAES256CBC, 32, true
 	case EncAES128CBC:
 		return EncMethodAES128CBC, 16, true
-	case EncAES256GCM:
+	case "", EncAES256GCM:
 		return EncMethodAES256GCM, 32, true
 	}
 	return "", 0, false
@@ -97,11 +100,16 @@ type SP struct {
 	// encrypted to it when EncryptAssertions is set.
 	EncryptionCert *x509.Certificate
 	// EncryptAssertions sends an EncryptedAssertion instead of the
-	// Assertion; EncryptionMethod is EncAES256CBC ("" means the same),
-	// EncAES128CBC or EncAES256GCM (see the constants for why CBC is the
-	// default).
+	// Assertion; EncryptionMethod is EncAES256GCM ("" means the same),
+	// EncAES256CBC or EncAES128CBC (see the constants for when CBC is
+	// used).
 	EncryptAssertions bool
 	EncryptionMethod  string
+	// ADFS is set by SPFromMetadata when the metadata carries AD FS's
+	// WS-Federation roles (fed:SecurityTokenServiceType or
+	// fed:ApplicationServiceType RoleDescriptors): the SP is an AD FS farm,
+	// and decrypts only AES-CBC.
+	ADFS bool
 	// WantAssertionsSigned is what the SP's metadata says. claimgate signs
 	// every assertion regardless; the field is kept for reports.
 	WantAssertionsSigned bool

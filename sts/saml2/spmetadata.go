@@ -37,9 +37,11 @@ type MetadataOptions struct {
 // publishes one beside its WS-Fed roles). It fills EntityID, ACS (with
 // isDefault as written, for DefaultACS), SLO, SigningCerts,
 // EncryptionCert, EncryptionMethod (the first content algorithm the
-// encryption key's md:EncryptionMethod list names that we implement; ""
-// means our default, AES-256-CBC, when it names none),
-// WantAssertionsSigned and AuthnRequestsSigned, and NameIDFormat when
+// encryption key's md:EncryptionMethod list names that we implement; when
+// it names none, EncAES256CBC for AD FS, whose .NET decryption has no GCM,
+// and "" otherwise: our default, AES-256-GCM), ADFS (the document carries
+// AD FS's WS-Federation roles), WantAssertionsSigned and
+// AuthnRequestsSigned, and NameIDFormat when
 // exactly one format is listed. NameIDFormats stays empty: several
 // listed formats are what the SP accepts, and letting its (unsigned)
 // request pick among them would let the user choose the identifier the
@@ -92,6 +94,10 @@ func SPFromMetadata(doc []byte, opts MetadataOptions) (*SP, error) {
 	}
 	if err := readSPDescriptor(sso, sp); err != nil {
 		return nil, fmt.Errorf("saml2: SP metadata: %w", err)
+	}
+	sp.ADFS = hasADFSRole(ed)
+	if sp.ADFS && sp.EncryptionCert != nil && sp.EncryptionMethod == "" {
+		sp.EncryptionMethod = EncAES256CBC
 	}
 	if err := sp.Validate(); err != nil {
 		return nil, fmt.Errorf("saml2: SP metadata: %w", err)
@@ -162,6 +168,59 @@ func contentEncryption(kd *etree.Element) string {
 		}
 	}
 	return ""
+}
+
+// WS-Federation metadata names: AD FS describes itself with
+// md:RoleDescriptor elements of these xsi:types beside its SPSSODescriptor.
+const (
+	nsFed       = "http://docs.oasis-open.org/wsfed/federation/200706"
+	nsXSI       = "http://www.w3.org/2001/XMLSchema-instance"
+	roleSTS     = "SecurityTokenServiceType"
+	roleAppServ = "ApplicationServiceType"
+)
+
+// hasADFSRole reports whether ed carries a WS-Federation
+// SecurityTokenServiceType or ApplicationServiceType RoleDescriptor, the
+// roles AD FS publishes (every AD FS version since 2.0 does) and SAML-only
+// SPs such as Shibboleth or SimpleSAMLphp do not.
+func hasADFSRole(ed *etree.Element) bool {
+	for _, rd := range xmlsafe.Children(ed, NSMetadata, "RoleDescriptor") {
+		ns, local := xsiType(rd)
+		// Exclusive c14n drops xmlns:fed from a RoleDescriptor whose only use
+		// of it is the xsi:type value, so in the signed tree the prefix is
+		// usually unbound: an unbound prefix is taken as fed (the QName text
+		// is signed), one bound to another namespace is not.
+		if (ns == nsFed || ns == "") && (local == roleSTS || local == roleAppServ) {
+			return true
+		}
+	}
+	return false
+}
+
+// xsiType splits el's xsi:type QName into the namespace its prefix is
+// bound to ("" when unbound) and its local name.
+func xsiType(el *etree.Element) (ns, local string) {
+	var v string
+	for _, a := range el.Attr {
+		if a.Key == "type" && a.NamespaceURI() == nsXSI {
+			v = strings.TrimSpace(a.Value)
+		}
+	}
+	if v == "" {
+		return "", ""
+	}
+	prefix, local, ok := strings.Cut(v, ":")
+	if !ok {
+		prefix, local = "", v
+	}
+	for e := el; e != nil; e = e.Parent() {
+		for _, a := range e.Attr {
+			if (prefix == "" && a.Space == "" && a.Key == "xmlns") || (a.Space == "xmlns" && a.Key == prefix) {
+				return a.Value, local
+			}
+		}
+	}
+	return "", local
 }
 
 // checkValidUntil refuses el when its validUntil (metadata §2.3.1) has

@@ -46,6 +46,11 @@ func TestSPFromADFSMetadata(t *testing.T) {
 				sp.EncryptionCert.Subject.CommonName != "ADFS Encryption - "+host {
 				t.Errorf("certificates: %d signing, encryption %v", len(sp.SigningCerts), sp.EncryptionCert)
 			}
+			// AD FS is recognised by its WS-Federation roles and gets the
+			// AES-CBC its .NET decryption knows.
+			if !sp.ADFS || sp.EncryptionMethod != EncAES256CBC {
+				t.Errorf("ADFS %v, EncryptionMethod %q; want true, %q", sp.ADFS, sp.EncryptionMethod, EncAES256CBC)
+			}
 			// The request AD FS sends is answered at its default ACS.
 			r, err := ParseRedirect(redirectQuery(t, strings.Replace(authnRequestXML("", adfsNameIDPolicy), spEntityID, sp.EntityID, 1), relayState, nil, ""),
 				SPList{*sp}, parseOpts())
@@ -87,4 +92,77 @@ func TestSPFromMetadataRefuses(t *testing.T) {
 
 func bytesReplace(s, old, new string) string {
 	return string(bytes.Replace([]byte(s), []byte(old), []byte(new), 1))
+}
+
+// TestEncryptionChoice: which content algorithm an SP from metadata gets.
+// The SP's md:EncryptionMethod list decides when it names one we
+// implement; otherwise AES-256-GCM, except for AD FS (recognised by its
+// fed:SecurityTokenServiceType or fed:ApplicationServiceType
+// RoleDescriptor), which gets AES-256-CBC. The Response is encrypted with
+// what was chosen.
+func TestEncryptionChoice(t *testing.T) {
+	adfs := readFixture(t, "adfs-v4-metadata.xml")
+	encKD := []byte(`<KeyDescriptor use="encryption"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#">`)
+	gcmListed := bytes.Replace(adfs, []byte(`</KeyInfo></KeyDescriptor><KeyDescriptor use="signing">`),
+		[]byte(`</KeyInfo><EncryptionMethod Algorithm="`+EncMethodAES256GCM+`"/></KeyDescriptor><KeyDescriptor use="signing">`), 1)
+	if !bytes.Contains(adfs, encKD) || bytes.Equal(gcmListed, adfs) {
+		t.Fatal("fixture edit target not found")
+	}
+	// role is a RoleDescriptor beside a SAML-only SP's SPSSODescriptor.
+	role := func(xsiType, fedNS string) string {
+		if xsiType == "" {
+			return ""
+		}
+		return `<md:RoleDescriptor xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:fed="` + fedNS + `" xsi:type="` + xsiType +
+			`" protocolSupportEnumeration="http://docs.oasis-open.org/wsfed/federation/200706"/>`
+	}
+	samlSP := func(t *testing.T, rd, methods string) []byte {
+		return []byte(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example/">` + rd +
+			`<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+			`<md:KeyDescriptor use="encryption">` + keyInfoXML(t) + methods + `</md:KeyDescriptor>` + acsXML(0, "", "https://sp.example/acs") +
+			`</md:SPSSODescriptor></md:EntityDescriptor>`)
+	}
+	const fed = "http://docs.oasis-open.org/wsfed/federation/200706"
+	for name, tc := range map[string]struct {
+		doc     func(t *testing.T) []byte
+		adfs    bool
+		method  string // SP.EncryptionMethod
+		wantURI string // in the Response
+	}{
+		"AD FS, no list":        {func(*testing.T) []byte { return adfs }, true, EncAES256CBC, EncMethodAES256CBC},
+		"AD FS listing GCM":     {func(*testing.T) []byte { return gcmListed }, true, EncAES256GCM, EncMethodAES256GCM},
+		"SAML-only SP, no list": {func(t *testing.T) []byte { return samlSP(t, "", "") }, false, "", EncMethodAES256GCM},
+		"SAML-only SP listing 128-CBC": {func(t *testing.T) []byte {
+			return samlSP(t, "", `<md:EncryptionMethod Algorithm="`+EncMethodAES128CBC+`"/>`)
+		}, false, EncAES128CBC, EncMethodAES128CBC},
+		"STS role only":         {func(t *testing.T) []byte { return samlSP(t, role("fed:SecurityTokenServiceType", fed), "") }, true, EncAES256CBC, EncMethodAES256CBC},
+		"application role only": {func(t *testing.T) []byte { return samlSP(t, role("fed:ApplicationServiceType", fed), "") }, true, EncAES256CBC, EncMethodAES256CBC},
+		"fed prefix of another namespace": {func(t *testing.T) []byte {
+			return samlSP(t, role("fed:SecurityTokenServiceType", "urn:example:not-wsfed"), "")
+		}, false, "", EncMethodAES256GCM},
+		"another WS-Fed role": {func(t *testing.T) []byte { return samlSP(t, role("fed:AttributeServiceType", fed), "") }, false, "", EncMethodAES256GCM},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sp, err := SPFromMetadata(tc.doc(t), MetadataOptions{InsecureAllowUnsigned: true, Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sp.ADFS != tc.adfs || sp.EncryptionMethod != tc.method {
+				t.Fatalf("ADFS %v, EncryptionMethod %q; want %v, %q", sp.ADFS, sp.EncryptionMethod, tc.adfs, tc.method)
+			}
+			sp.EncryptAssertions = true
+			req := strings.Replace(authnRequestXML("", adfsNameIDPolicy), spEntityID, sp.EntityID, 1)
+			r, err := ParseRedirect(redirectQuery(t, req, "", nil, ""), SPList{*sp}, parseOpts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := testIdP(t).Respond(testInput(r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := bytes.Count(resp.XML, []byte(`<xenc:EncryptionMethod Algorithm="`+tc.wantURI+`"`)); n != 1 {
+				t.Errorf("%d EncryptedData with %s in\n%s", n, tc.wantURI, resp.XML)
+			}
+		})
+	}
 }

@@ -1,9 +1,11 @@
 package saml2flow
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/internal/login"
@@ -39,12 +41,57 @@ func (a *Adapter) Answer(r *http.Request, u login.SignedIn, p *login.Pending) (*
 		if resp, err = a.o.IdP.ErrorResponse(se); err != nil {
 			return nil, err
 		}
+		ans := answer(resp)
+		ans.Refused = statusReason(se)
+		return ans, nil
 	case errors.Is(err, sts.ErrInvalidXMLText):
 		return nil, login.Unsendable(err)
 	case err != nil:
 		return nil, err
 	}
-	return answer(resp), nil
+	ans := answer(resp)
+	if ans.Record, err = a.record(u.Session, resp, req.SP); err != nil {
+		return nil, err
+	}
+	return ans, nil
+}
+
+// record is what the session keeps of resp for single logout: the NameID
+// and SessionIndex issued, merged with what an earlier Response of this
+// session gave the same SP.
+func (a *Adapter) record(s *login.Session, resp *saml2.Response, sp *saml2.SP) ([]byte, error) {
+	in := a.o.IdP.IssuedBy(resp, sp)
+	if old, ok := s.Party(Protocol, sp.EntityID); ok {
+		if prev, err := decodeIssued(old.Record); err == nil {
+			in = in.Merge(prev)
+		}
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("saml2: encode session record: %w", err)
+	}
+	return b, nil
+}
+
+func decodeIssued(b []byte) (saml2.Issued, error) {
+	var in saml2.Issued
+	if err := json.Unmarshal(b, &in); err != nil {
+		return saml2.Issued{}, fmt.Errorf("saml2: decode session record: %w", err)
+	}
+	if in.NameID == "" {
+		return saml2.Issued{}, errors.New("saml2: session record without NameID")
+	}
+	return in, nil
+}
+
+// statusReason names a refusal in the audit trail: the last segment of
+// its most specific status ("NoAuthnContext", "RequestDenied").
+func statusReason(se *saml2.StatusError) string {
+	code := se.SubCode
+	if code == "" {
+		code = se.Code
+	}
+	return code[strings.LastIndexByte(code, ':')+1:]
 }
 
 // Refuse answers a request that cannot be signed in as asked with a SAML
@@ -59,11 +106,14 @@ func (a *Adapter) Refuse(_ *http.Request, p *login.Pending, why login.Refusal) (
 	if why != login.RefusePassive {
 		sub = saml2.StatusAuthnFailed
 	}
-	resp, err := a.o.IdP.ErrorResponse(saml2.NewStatusError(req, saml2.StatusResponder, sub, "sign-in refused: %s", why))
+	se := saml2.NewStatusError(req, saml2.StatusResponder, sub, "sign-in refused: %s", why)
+	resp, err := a.o.IdP.ErrorResponse(se)
 	if err != nil {
 		return nil, fmt.Errorf("saml2: refusal: %w", err)
 	}
-	return answer(resp), nil
+	ans := answer(resp)
+	ans.Refused = statusReason(se)
+	return ans, nil
 }
 
 // answer is the HTTP-POST binding of resp: SAMLResponse and, when the

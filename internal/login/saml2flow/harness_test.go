@@ -52,8 +52,12 @@ const (
 	spID     = "http://adfs.example.test/adfs/services/trust"
 	spACS    = "https://adfs.example.test/adfs/ls/"
 	spACSAlt = "https://adfs.example.test/adfs/ls/alt"
-	wsRealm  = "urn:wsfed:app"
-	wsReply  = "https://app.example.test/wsfed/"
+	// sp2 is a second SAML SP (Shibboleth-like), for single logout.
+	sp2ID   = "https://shib.example.test/shibboleth"
+	sp2ACS  = "https://shib.example.test/Shibboleth.sso/SAML2/POST"
+	sp2SLO  = "https://shib.example.test/Shibboleth.sso/SLO/POST"
+	wsRealm = "urn:wsfed:app"
+	wsReply = "https://app.example.test/wsfed/"
 
 	alicePassword = "correct horse battery staple"
 	aliceTOTP     = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
@@ -90,6 +94,7 @@ func (c *clock) Advance(d time.Duration) {
 type setup struct {
 	requireSigned bool            // saml2.want_authn_requests_signed
 	sp            func(*saml2.SP) // adjusts the SP
+	sp2           bool            // adds the second SP (sp2ID)
 }
 
 // env is the sign-in flow with both protocol adapters, wired from real
@@ -155,7 +160,12 @@ func newEnv(t testing.TB, s setup) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	sa, err := saml2flow.New(saml2flow.Options{SPs: saml2.SPList{sp}, IdP: idp, SSOURL: ssoURL, SLOURL: sloURL,
+	sps := saml2.SPList{sp}
+	if s.sp2 {
+		sps = append(sps, saml2.SP{EntityID: sp2ID, ACS: []saml2.Endpoint{{Binding: saml2.BindingPOST, Location: sp2ACS, IsDefault: true}},
+			SLO: []saml2.Endpoint{{Binding: saml2.BindingPOST, Location: sp2SLO}}, SigningCerts: []*x509.Certificate{spk.Certificate}})
+	}
+	sa, err := saml2flow.New(saml2flow.Options{SPs: sps, IdP: idp, SSOURL: ssoURL, SLOURL: sloURL,
 		RequireSignedRequests: s.requireSigned, Replay: db, Now: e.clk.Now, Logger: logger, RequestID: server.RequestID})
 	if err != nil {
 		t.Fatal(err)

@@ -94,5 +94,7 @@ func (a *Adapter) errorResponse(f *login.Flow, w http.ResponseWriter, r *http.Re
 		f.Fail(w, r, http.StatusInternalServerError, "error.internal", "saml2: error Response not made", err)
 		return
 	}
-	f.AutoPost(w, r, answer(resp))
+	ans := answer(resp)
+	ans.Refused = statusReason(se)
+	f.PostRefusal(w, r, se.Request.SP.EntityID, ans)
 }

@@ -26,6 +26,10 @@ type IdP interface {
 	Respond(in saml2.ResponseInput) (*saml2.Response, error)
 	ErrorResponse(se *saml2.StatusError) (*saml2.Response, error)
 	LogoutResponse(req *saml2.LogoutRequest, se *saml2.StatusError) (*saml2.Response, error)
+	// LogoutRequest and IssuedBy serve single logout: what a session
+	// told an SP, and the message that tells it the session ended.
+	LogoutRequest(in saml2.LogoutRequestInput) (*saml2.Response, error)
+	IssuedBy(resp *saml2.Response, sp *saml2.SP) saml2.Issued
 }
 
 var _ IdP = (*saml2.IdP)(nil)
@@ -70,7 +74,10 @@ type Adapter struct {
 	o Options
 }
 
-var _ login.Protocol = (*Adapter)(nil)
+var (
+	_ login.Protocol        = (*Adapter)(nil)
+	_ login.SignOutNotifier = (*Adapter)(nil)
+)
 
 // New checks the options and returns the adapter.
 func New(o Options) (*Adapter, error) {

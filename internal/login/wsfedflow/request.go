@@ -3,6 +3,7 @@ package wsfedflow
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/sts/wsfed"
@@ -81,7 +82,8 @@ func (a *Adapter) knownParty(realm string) string {
 }
 
 func signOut(f *login.Flow, w http.ResponseWriter, r *http.Request, req *wsfed.Request, party string) {
-	if !f.EndSession(w, r, party) {
+	ended, res := f.SignOut(w, r, party, nil)
+	if res == login.SignOutFailed {
 		return
 	}
 	if req.Action == wsfed.ActionSignOutCleanup {
@@ -94,11 +96,19 @@ func signOut(f *login.Flow, w http.ResponseWriter, r *http.Request, req *wsfed.R
 		_, _ = w.Write([]byte("signed out\n"))
 		return
 	}
-	if req.SignOutReply != "" {
-		http.Redirect(w, r, req.SignOutReply, http.StatusSeeOther)
-		return
+	// wsignout1.0 is sign-out started at AD FS (or another WS-Fed relying
+	// party): the session's SAML SPs are told in frames first, then the
+	// browser goes to wreply or the "signed out" page as before. WS-Fed
+	// parties are not told: the one signing out is one of them, AD FS
+	// sends wsignout1.0 without naming itself, and it tells its own
+	// relying parties. A cleanup is not propagated at all: AD FS sends it
+	// from its own sign-out, in a frame where ours could not run.
+	if ended != nil {
+		ended.Parties = slices.DeleteFunc(ended.Parties, func(p login.SessionParty) bool { return p.Protocol == Protocol })
 	}
-	f.SignedOut(w, r)
+	f.SigningOut(w, r, ended, nil, func(int) (login.Continue, error) {
+		return login.Continue{URL: req.SignOutReply}, nil
+	})
 }
 
 // requestError maps a refused request to its page: 400 and a fixed
