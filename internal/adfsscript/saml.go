@@ -48,7 +48,7 @@ func samlParams(b *strings.Builder) {
 	w("# default ACS it has registered for AD FS (/adfs/ls/). Index and Url work too (Url only with an\n")
 	w("# address claimgate has registered); a ProtocolBinding other than POST is refused.\n")
 	w("$trustParams.SamlAuthenticationRequestParameters = 'None'\n")
-	w("# claimgate signs every SAML message it sends and sends AD FS no request of its own, so an\n")
-	w("# unsigned SAML request claiming to come from claimgate is forged.\n")
+	w("# claimgate signs every SAML message it sends AD FS (its LogoutRequests at single logout\n")
+	w("# included), so an unsigned SAML request claiming to come from claimgate is forged.\n")
 	w("$trustParams.SignedSamlRequestsRequired = $true\n")
 }

@@ -81,7 +81,7 @@ func saml2Role(cfg *config.Config) *metadata.SAML2IdPRole {
 // reported at its path. client fetches the metadata URLs; nil is
 // rpsource's default (system roots, https redirects only).
 func saml2SPs(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time, client *http.Client) (*spRegistry, error) {
-	r := &spRegistry{}
+	r := &spRegistry{now: now}
 	var ps []config.Problem
 	seen := map[string]int{}
 	for i, c := range cfg.SAML2.ServiceProviders {
@@ -108,7 +108,7 @@ func saml2SPs(ctx context.Context, cfg *config.Config, log *slog.Logger, now fun
 			}
 			e.src = src
 		}
-		if sp := e.current(); sp != nil {
+		if sp := e.current(r.clock()); sp != nil {
 			if j, dup := seen[sp.EntityID]; dup {
 				ps = append(ps, config.Problem{Path: p, Message: fmt.Sprintf("entity ID %s is also that of saml2.service_providers[%d]", sp.EntityID, j)})
 				continue
@@ -230,6 +230,8 @@ func startProblem(m *config.SPMetadata, err error) (path, msg string, fatal bool
 // without a restart.
 type spRegistry struct {
 	entries []spEntry
+	// now judges the metadata's validUntil (nil: time.Now).
+	now func() time.Time
 }
 
 // spEntry is one SP: static (by hand) or src (from metadata).
@@ -241,12 +243,24 @@ type spEntry struct {
 
 var _ saml2.SPs = (*spRegistry)(nil)
 
-// current is the SP in use now, nil while its metadata has never loaded.
-func (e spEntry) current() *saml2.SP {
+// current is the SP in use at now, nil while its metadata has never
+// loaded or once the copy kept is past its validUntil: the last good copy
+// bridges a failed refresh, not an expiry its publisher set.
+func (e spEntry) current(now time.Time) *saml2.SP {
 	if e.src != nil {
-		return e.src.Current()
+		if sp := e.src.Current(); sp != nil && !sp.Expired(now) {
+			return sp
+		}
+		return nil
 	}
 	return e.static
+}
+
+func (r *spRegistry) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
 }
 
 // SP finds the SP with exactly this entity ID. Two SPs with one entity ID
@@ -255,8 +269,9 @@ func (e spEntry) current() *saml2.SP {
 // /healthz says so.
 func (r *spRegistry) SP(entityID string) (*saml2.SP, bool) {
 	var found *saml2.SP
+	now := r.clock()
 	for _, e := range r.entries {
-		if sp := e.current(); sp != nil && sp.EntityID == entityID {
+		if sp := e.current(now); sp != nil && sp.EntityID == entityID {
 			if found != nil {
 				return nil, false
 			}
@@ -278,8 +293,9 @@ func (r *spRegistry) health() (bool, []string) {
 	static := 0
 	var lines []string
 	owner := map[string]string{}
+	now := r.clock()
 	for _, e := range r.entries {
-		if sp := e.current(); sp != nil {
+		if sp := e.current(now); sp != nil {
 			if o, dup := owner[sp.EntityID]; dup {
 				ok = false
 				lines = append(lines, fmt.Sprintf("service providers %q and %q both have entity ID %s: NEITHER IS ANSWERED", o, e.name, sp.EntityID))
@@ -296,6 +312,9 @@ func (r *spRegistry) health() (bool, []string) {
 		case !e.src.Usable():
 			ok = false
 			line += "NO USABLE METADATA: " + st.LastError
+		case e.current(now) == nil:
+			ok = false
+			line += fmt.Sprintf("EXPIRED (validUntil %s), NOT ANSWERED; last error: %s", e.src.Current().ValidUntil.UTC().Format(time.RFC3339), st.LastError)
 		case st.LastError != "":
 			line += fmt.Sprintf("STALE, last good %s (from cache: %v), last error: %s", st.LastSuccess.UTC().Format(time.RFC3339), st.FromCache, st.LastError)
 		default:

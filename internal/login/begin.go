@@ -43,12 +43,14 @@ func (f *Flow) Begin(w http.ResponseWriter, r *http.Request, p *Pending) {
 			return
 		}
 	}
+	carried, carriedOf := carryParties(s)
 	s, err = f.sessions.start(now)
 	if err != nil {
 		f.storeFailed(w, r, err)
 		return
 	}
 	s.Pending = p
+	s.Parties, s.PartiesOf = carried, carriedOf
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
 		f.storeFailed(w, r, err)
 		return
@@ -128,3 +130,23 @@ const HeaderAllowFraming = "X-Claimgate-Allow-Framing"
 // response's CSP only, because browsers check form-action on every
 // redirect AD FS answers the token POST with.
 const HeaderTokenPage = "X-Claimgate-Token-Page"
+
+// carryParties is what a new sign-in keeps of the session it replaces:
+// the parties that session answered, and whose they were. A forced
+// re-authentication (ForceAuthn, wfresh=0) must not make single logout
+// forget them: they still hold sessions of that user in this browser.
+// The new sign-in keeps them if the same user signs in (issue), and they
+// stay reachable by a LogoutRequest meanwhile (view).
+func carryParties(old *session) ([]SessionParty, string) {
+	if old == nil || len(old.Parties) == 0 {
+		return nil, ""
+	}
+	of := old.PartiesOf
+	if old.Identity != nil && old.Stage == stageDone {
+		of = old.Identity.Username
+	}
+	if of == "" {
+		return nil, ""
+	}
+	return old.Parties, of
+}

@@ -51,6 +51,9 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "sign-in protocol no longer served: "+p.Protocol, nil)
 		return
 	}
+	if n := s.adoptParties(); n > 0 {
+		f.o.Logger.Info("sign-in by another user: the replaced session's parties are not carried over", "parties", n, "request_id", f.o.RequestID(r))
+	}
 	id := *s.Identity
 	u := SignedIn{
 		Identity:     id,

@@ -44,16 +44,41 @@ func (s *Session) Party(protocol, id string) (SessionParty, bool) {
 }
 
 // view is the adapters' copy of s, nil when s is not signed in (no
-// session, or a sign-in not finished: nothing was issued from it).
+// session, or a sign-in not finished: nothing was issued from it), unless
+// a sign-in not finished carries the parties of the session it replaced
+// (carryParties): those can still be signed out, as that user's.
 func view(s *session) *Session {
-	if s == nil || s.Identity == nil || s.Stage != stageDone {
+	if s == nil {
 		return nil
 	}
-	v := &Session{User: s.Identity.Username, Parties: make([]SessionParty, len(s.Parties))}
+	user := s.PartiesOf
+	if s.Identity != nil && s.Stage == stageDone {
+		user = s.Identity.Username
+	}
+	if user == "" || (s.Stage != stageDone && len(s.Parties) == 0) {
+		return nil
+	}
+	v := &Session{User: user, Parties: make([]SessionParty, len(s.Parties))}
 	for i, p := range s.Parties {
 		v.Parties[i] = SessionParty{Protocol: p.Protocol, ID: p.ID, Record: slices.Clone(p.Record)}
 	}
 	return v
+}
+
+// adoptParties settles the parties a finished sign-in carried over from
+// the session it replaced: kept when the same user signed in, dropped
+// (and logged by the caller) when another did, since a sign-out of this
+// user must not name another user's sessions.
+func (s *session) adoptParties() (dropped int) {
+	if s.PartiesOf == "" {
+		return 0
+	}
+	if s.Identity == nil || s.Identity.Username != s.PartiesOf {
+		dropped = len(s.Parties)
+		s.Parties = nil
+	}
+	s.PartiesOf = ""
+	return dropped
 }
 
 // recordParty remembers that s answered p: a party already recorded moves

@@ -85,3 +85,32 @@ func TestPartiesSurviveStorageAndOldSessions(t *testing.T) {
 		t.Errorf("read back: %+v pending %+v", back.Parties, back.Pending)
 	}
 }
+
+// TestCarriedPartiesBelongToTheirUser: a sign-in that replaced alice's
+// session keeps her parties when alice signs in again, and drops them
+// when bob does; an unfinished sign-in shows them as alice's.
+func TestCarriedPartiesBelongToTheirUser(t *testing.T) {
+	old := &session{Stage: stageDone, Identity: &claims.Identity{Username: "alice"},
+		Parties: []SessionParty{{Protocol: "saml2", ID: "https://sp2.example/"}}}
+	for _, c := range []struct {
+		user string
+		keep bool
+	}{{"alice", true}, {"bob", false}} {
+		parties, of := carryParties(old)
+		s := &session{Stage: stageFirst, Parties: parties, PartiesOf: of}
+		if v := view(s); v == nil || v.User != "alice" || len(v.Parties) != 1 {
+			t.Fatalf("unfinished sign-in's view %+v", v)
+		}
+		s.Stage, s.Identity = stageDone, &claims.Identity{Username: c.user}
+		dropped := s.adoptParties()
+		if got := len(s.Parties) == 1; got != c.keep || s.PartiesOf != "" || (dropped == 0) != c.keep {
+			t.Errorf("%s signs in: parties %v, of %q, dropped %d", c.user, s.Parties, s.PartiesOf, dropped)
+		}
+	}
+	if p, of := carryParties(&session{Stage: stageFirst}); p != nil || of != "" {
+		t.Error("a session without parties carries something")
+	}
+	if v := view(&session{Stage: stageFirst}); v != nil {
+		t.Error("an unfinished sign-in without carried parties is a signed-in view")
+	}
+}

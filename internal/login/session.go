@@ -55,6 +55,10 @@ type session struct {
 	// Parties are the parties this session answered (parties.go), for
 	// single logout. Sessions written before issue 11 have none.
 	Parties []SessionParty `json:"parties,omitempty"`
+	// PartiesOf is the user Parties were answered for when this session
+	// took them over from the one a new sign-in replaced (a forced
+	// re-authentication); empty once this session's own user is known.
+	PartiesOf string `json:"parties_of,omitempty"`
 	Created time.Time      `json:"created"`
 	Seen    time.Time      `json:"seen"` // last change, for the idle timeout
 	Expires time.Time      `json:"expires"`

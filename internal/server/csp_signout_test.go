@@ -38,7 +38,7 @@ func TestSigningOutPageCSP(t *testing.T) {
 	got := directives(t, res.Header.Get("Content-Security-Policy"))
 	want := directives(t, strict)
 	delete(want, "form-action")
-	want["frame-src"] = "https://sp2.example.test http://127.0.0.1:8443"
+	want["frame-src"] = "'self' https://sp2.example.test http://127.0.0.1:8443"
 	if len(got) != len(want) {
 		t.Errorf("signing-out CSP %q, want the directives %v", res.Header.Get("Content-Security-Policy"), want)
 	}

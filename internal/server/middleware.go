@@ -122,10 +122,13 @@ func (p headerPolicy) cspFramedBy(ancestors string) string {
 // signingOutCSP is the policy of the "signing out" page: the token page's
 // (tokenCSP: no form-action, for the same reason, since it posts a
 // LogoutResponse to the party that asked, and messages to the others)
-// plus frame-src with exactly the origins of its frames. Only that page
-// may frame anything, and only those origins.
+// plus frame-src with exactly the origins of its frames, and 'self': a
+// browser applies the page's frame-src to every navigation inside a
+// frame, redirects included, and each party answers in its frame by
+// sending the browser back to our /saml2/slo with its LogoutResponse.
+// Only that page may frame anything, and only those origins.
 func signingOutCSP(origins []string) string {
-	return cspFetch + "frame-src " + strings.Join(origins, " ") + "; frame-ancestors 'none'; base-uri 'none'"
+	return cspFetch + "frame-src 'self' " + strings.Join(origins, " ") + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
 // frameOrigins are the values of login.HeaderFrameSources that are plain

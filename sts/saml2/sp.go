@@ -1,6 +1,7 @@
 package saml2
 
 import (
+	"time"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -89,6 +90,11 @@ type SP struct {
 	// ACS are the registered assertion consumer services. A response goes
 	// only to one of them, whatever the request says.
 	ACS []Endpoint
+	// ValidUntil is the earliest validUntil of the metadata this SP was
+	// read from (zero: none, or configured by hand). Past it the metadata
+	// may name endpoints and keys the SP gave up, so whoever keeps the SP
+	// must stop answering it (Expired), even while no newer copy arrives.
+	ValidUntil time.Time
 	// SLO are the SP's single logout services, where a LogoutResponse goes.
 	SLO []Endpoint
 	// SigningCerts verify the SP's signed requests (AuthnRequest,
@@ -254,4 +260,10 @@ func (l SPList) SP(entityID string) (*SP, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Expired reports whether sp came from metadata whose validUntil has
+// passed at now.
+func (sp *SP) Expired(now time.Time) bool {
+	return !sp.ValidUntil.IsZero() && !now.Before(sp.ValidUntil)
 }

@@ -88,8 +88,12 @@ func SPFromMetadata(doc []byte, opts MetadataOptions) (*SP, error) {
 		now = opts.Now
 	}
 	for _, el := range []*etree.Element{ed, sso} {
-		if err := checkValidUntil(el, now()); err != nil {
+		until, err := checkValidUntil(el, now())
+		if err != nil {
 			return nil, fmt.Errorf("saml2: SP metadata: %w", err)
+		}
+		if !until.IsZero() && (sp.ValidUntil.IsZero() || until.Before(sp.ValidUntil)) {
+			sp.ValidUntil = until
 		}
 	}
 	if err := readSPDescriptor(sso, sp); err != nil {
@@ -224,20 +228,21 @@ func xsiType(el *etree.Element) (ns, local string) {
 }
 
 // checkValidUntil refuses el when its validUntil (metadata §2.3.1) has
-// passed: stale metadata may name endpoints and keys the SP gave up.
-func checkValidUntil(el *etree.Element, now time.Time) error {
+// passed: stale metadata may name endpoints and keys the SP gave up. It
+// returns the validUntil (zero when el has none).
+func checkValidUntil(el *etree.Element, now time.Time) (time.Time, error) {
 	v := el.SelectAttrValue("validUntil", "")
 	if v == "" {
-		return nil
+		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
 	if err != nil {
-		return fmt.Errorf("%s validUntil %q is not an xs:dateTime", el.Tag, xmltext.Clip(v))
+		return time.Time{}, fmt.Errorf("%s validUntil %q is not an xs:dateTime", el.Tag, xmltext.Clip(v))
 	}
 	if !now.Before(t) {
-		return fmt.Errorf("%s expired: validUntil %s, now %s", el.Tag, xmltext.FormatTime(t), xmltext.FormatTime(now))
+		return time.Time{}, fmt.Errorf("%s expired: validUntil %s, now %s", el.Tag, xmltext.FormatTime(t), xmltext.FormatTime(now))
 	}
-	return nil
+	return t, nil
 }
 
 func metadataBool(el *etree.Element, name string) (bool, error) {

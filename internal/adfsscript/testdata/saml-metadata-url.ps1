@@ -51,8 +51,8 @@ $trustParams = @{
 # default ACS it has registered for AD FS (/adfs/ls/). Index and Url work too (Url only with an
 # address claimgate has registered); a ProtocolBinding other than POST is refused.
 $trustParams.SamlAuthenticationRequestParameters = 'None'
-# claimgate signs every SAML message it sends and sends AD FS no request of its own, so an
-# unsigned SAML request claiming to come from claimgate is forged.
+# claimgate signs every SAML message it sends AD FS (its LogoutRequests at single logout
+# included), so an unsigned SAML request claiming to come from claimgate is forged.
 $trustParams.SignedSamlRequestsRequired = $true
 
 if (Get-AdfsClaimsProviderTrust -Name $name -ErrorAction SilentlyContinue) {

@@ -47,6 +47,9 @@ func (a *Adapter) serveSLO(f *login.Flow, w http.ResponseWriter, r *http.Request
 			a.serveLogoutResponse(w, r)
 			return
 		}
+		if a.crossSiteRepost(f, w, r, a.o.SLOURL, "SAMLRequest") {
+			return
+		}
 		req, err = saml2.ParseLogoutPOST(r.PostForm, a.o.SPs, opts)
 	} else {
 		if q := r.URL.Query(); q.Has("SAMLResponse") && !q.Has("SAMLRequest") {

@@ -68,7 +68,7 @@ func TestSLOTellsTheOtherParties(t *testing.T) {
 
 	p := b.get(e.spLogout("id-slo-1", "alice@example.test", idx1)).want(t, http.StatusOK)
 	policy := directives(p.header.Get("Content-Security-Policy"))
-	if policy["frame-src"] != "https://shib.example.test https://app.example.test" || policy["frame-ancestors"] != "'none'" ||
+	if policy["frame-src"] != "'self' https://shib.example.test https://app.example.test" || policy["frame-ancestors"] != "'none'" ||
 		policy["form-action"] != "" || policy["script-src"] != "'self'" {
 		t.Errorf("signing-out CSP %q", p.header.Get("Content-Security-Policy"))
 	}
@@ -222,7 +222,7 @@ func TestWSFedSignOutTellsSAMLSPs(t *testing.T) {
 	if len(forms) != 2 || len(frameRE.FindAllString(p.body, -1)) != 2 || dataSrcRE.MatchString(p.body) {
 		t.Fatalf("frames: %v\n%s", forms, p.body)
 	}
-	if got := directives(p.header.Get("Content-Security-Policy"))["frame-src"]; got != "https://adfs.example.test https://shib.example.test" {
+	if got := directives(p.header.Get("Content-Security-Policy"))["frame-src"]; got != "'self' https://adfs.example.test https://shib.example.test" {
 		t.Errorf("frame-src %q", got)
 	}
 	if !strings.Contains(p.body, `<a id="continue" href="`+login.PathSignedOut+`">`) {

@@ -27,6 +27,9 @@ func (a *Adapter) serveSSO(f *login.Flow, w http.ResponseWriter, r *http.Request
 			f.FormError(w, r, "unparsable SAML request form", err)
 			return
 		}
+		if a.crossSiteRepost(f, w, r, a.o.SSOURL, "SAMLRequest") {
+			return
+		}
 		// Only the body: a query cannot add or replace a field.
 		req, err = saml2.ParsePOST(r.PostForm, a.o.SPs, opts)
 	} else {
