@@ -97,7 +97,7 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 }
 
 // IssueWSFed makes the signed token for a parsed sign-in request:
-// saml11.BuildAssertion, SignAssertion, then wsfed.BuildRSTR around the
+// saml11.BuildAssertion, SignAssertion, then wsfed.BuildRSTRString around the
 // signed bytes. It does no I/O; the clock, ids and key were injected.
 func (i *Issuer) IssueWSFed(req *wsfed.Request, subj saml11.Subject, cl []claims.Claim, authn saml11.Authn) (*wsfed.Response, error) {
 	if req == nil || req.Action != wsfed.ActionSignIn || req.Party == nil || req.Realm == "" {
@@ -130,7 +130,7 @@ func (i *Issuer) IssueWSFed(req *wsfed.Request, subj saml11.Subject, cl []claims
 	return &wsfed.Response{
 		ReplyURL:     req.Reply,
 		Wa:           wsfed.WaSignIn,
-		WResult:      string(wsfed.BuildRSTR(signed, in.Audience, in.NotBefore, in.NotOnOrAfter)),
+		WResult:      wsfed.BuildRSTRString(signed, in.Audience, in.NotBefore, in.NotOnOrAfter),
 		WCtx:         req.Context,
 		AssertionID:  in.ID,
 		NotOnOrAfter: in.NotOnOrAfter,

@@ -12,8 +12,9 @@ import (
 )
 
 // BenchmarkIssueWSFed and BenchmarkRSASign run side by side so the cost
-// of the XML work (build, exclusive C14N twice, serialize, wrap) is
-// visible next to the one RSA-2048 signature every token needs.
+// of the XML work (build, one exclusive C14N pass, serialize, wrap) is
+// visible next to the one RSA-2048 signature every token needs;
+// go run ./internal/tools/benchratio prints their ratio.
 //
 //	go test ./sts -run '^$' -bench 'IssueWSFed|RSASign|Assertion' -benchmem
 func BenchmarkIssueWSFed(b *testing.B) {

@@ -1,7 +1,7 @@
 package wsfed
 
 import (
-	"bytes"
+	"strings"
 	"time"
 
 	"github.com/claimgate/claimgate/sts/internal/xmltext"
@@ -25,23 +25,34 @@ const (
 // assertion after its digest was computed. appliesTo is wtrealm verbatim
 // (it must equal the Audience).
 func BuildRSTR(signedAssertion []byte, appliesTo string, created, expires time.Time) []byte {
-	var b bytes.Buffer
-	b.Grow(len(signedAssertion) + 1024)
-	b.WriteString(`<t:RequestSecurityTokenResponse xmlns:t="` + NSTrust2005 + `">`)
-	b.WriteString(`<t:Lifetime>`)
-	b.WriteString(`<wsu:Created xmlns:wsu="` + NSWSUtility + `">` + xmltext.FormatTime(created) + `</wsu:Created>`)
-	b.WriteString(`<wsu:Expires xmlns:wsu="` + NSWSUtility + `">` + xmltext.FormatTime(expires) + `</wsu:Expires>`)
-	b.WriteString(`</t:Lifetime>`)
-	b.WriteString(`<wsp:AppliesTo xmlns:wsp="` + NSPolicy + `">`)
-	b.WriteString(`<wsa:EndpointReference xmlns:wsa="` + NSAddressing + `">`)
-	b.WriteString(`<wsa:Address>` + xmltext.EscapeText(appliesTo) + `</wsa:Address>`)
-	b.WriteString(`</wsa:EndpointReference></wsp:AppliesTo>`)
-	b.WriteString(`<t:RequestedSecurityToken>`)
+	return []byte(BuildRSTRString(signedAssertion, appliesTo, created, expires))
+}
+
+// BuildRSTRString is BuildRSTR as the string Response.WResult holds,
+// written once into a builder of the right size: the issuer's hot path
+// makes no intermediate copy of the token.
+func BuildRSTRString(signedAssertion []byte, appliesTo string, created, expires time.Time) string {
+	var b strings.Builder
+	b.Grow(len(signedAssertion) + 1024 + len(appliesTo))
+	for _, s := range []string{
+		`<t:RequestSecurityTokenResponse xmlns:t="` + NSTrust2005 + `">`,
+		`<t:Lifetime>`,
+		`<wsu:Created xmlns:wsu="` + NSWSUtility + `">`, xmltext.FormatTime(created), `</wsu:Created>`,
+		`<wsu:Expires xmlns:wsu="` + NSWSUtility + `">`, xmltext.FormatTime(expires), `</wsu:Expires>`,
+		`</t:Lifetime>`,
+		`<wsp:AppliesTo xmlns:wsp="` + NSPolicy + `">`,
+		`<wsa:EndpointReference xmlns:wsa="` + NSAddressing + `">`,
+		`<wsa:Address>`, xmltext.EscapeText(appliesTo), `</wsa:Address>`,
+		`</wsa:EndpointReference></wsp:AppliesTo>`,
+		`<t:RequestedSecurityToken>`,
+	} {
+		b.WriteString(s)
+	}
 	b.Write(signedAssertion)
-	b.WriteString(`</t:RequestedSecurityToken>`)
-	b.WriteString(`<t:TokenType>` + saml11.TokenType + `</t:TokenType>`)
-	b.WriteString(`<t:RequestType>` + RequestTypeIssue + `</t:RequestType>`)
-	b.WriteString(`<t:KeyType>` + KeyTypeNoProof + `</t:KeyType>`)
-	b.WriteString(`</t:RequestSecurityTokenResponse>`)
-	return b.Bytes()
+	b.WriteString(`</t:RequestedSecurityToken>` +
+		`<t:TokenType>` + saml11.TokenType + `</t:TokenType>` +
+		`<t:RequestType>` + RequestTypeIssue + `</t:RequestType>` +
+		`<t:KeyType>` + KeyTypeNoProof + `</t:KeyType>` +
+		`</t:RequestSecurityTokenResponse>`)
+	return b.String()
 }

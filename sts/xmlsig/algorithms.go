@@ -26,10 +26,6 @@ const (
 	DigestSHA1URI   = "http://www.w3.org/2000/09/xmldsig#sha1"
 )
 
-// signingHashes are the hashes a Signer can sign with, one goxmldsig
-// context each, built once by NewSigner.
-func signingHashes() []crypto.Hash { return []crypto.Hash{crypto.SHA256, crypto.SHA1} }
-
 // hashFor is the hash a Signer signs with for the algorithm name alg (""
 // is rsa-sha256).
 func hashFor(alg string) (crypto.Hash, bool) {

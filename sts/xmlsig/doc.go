@@ -6,12 +6,18 @@
 //
 //	sign:   NewSigner(key, certificate, Layout)    once, at start-up
 //	          CheckKeyPair: RSA, and the key belongs to the certificate
-//	          one goxmldsig context per algorithm: exclusive C14N, prefix "ds",
-//	          Reference "#" + the layout's ID attribute, KeyInfo = the certificate
+//	          the certificate base64-encoded once for KeyInfo
 //	        Signer.Sign(element, algorithm)         per document
-//	          digest over a copy, ds:Signature put where the Layout says
-//	          (PlaceLast: SAML 1.1; PlaceFirst: metadata; PlaceAfter: SAML 2.0,
-//	          right after saml:Issuer), serialized once (xmltext.Serialize)
+//	          exclusive C14N of the element in one pass, no copy (c14n.go)
+//	          SignedInfo from its fixed template, prefix "ds", Reference "#" +
+//	          the layout's ID attribute (signedinfo.go); one RSA signature
+//	          ds:Signature spliced in where the Layout says (PlaceLast: SAML
+//	          1.1; PlaceFirst: metadata; PlaceAfter: SAML 2.0, right after
+//	          saml:Issuer) while the element is written once, as
+//	          xmltext.Serialize would write it
+//	          the bytes are goxmldsig's, byte for byte: equiv_test.go compares
+//	          with the goxmldsig path it replaced on every test document and
+//	          on random claim values
 //
 //	verify: ReadUntrusted(bytes, cap)              xmlsafe.Read, the one gate
 //	        Verify(element, Layout, Trust)          exactly one ds:Signature child

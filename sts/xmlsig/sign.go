@@ -1,16 +1,18 @@
 package xmlsig
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
 
-	"github.com/claimgate/claimgate/sts/internal/xmltext"
 	"github.com/claimgate/claimgate/sts/xmlsafe"
 )
 
@@ -60,12 +62,21 @@ func (l Layout) check() error {
 // It is safe for concurrent use: NewSigner builds everything it needs,
 // Sign only reads it.
 type Signer struct {
-	layout Layout
-	ctx    map[crypto.Hash]*dsig.SigningContext
+	layout  Layout
+	key     crypto.Signer
+	certB64 string // KeyInfo's X509Certificate, encoded once
+	// scratch holds *bytes.Buffer for the canonical form, SignedInfo and
+	// ds:Signature, which do not outlive Sign: reused, they spare every
+	// token an 8 KiB allocation and its zeroing.
+	scratch sync.Pool
 }
 
-// NewSigner checks the key pair and builds one signing context per
-// algorithm (algorithms.go). Build it once and keep it.
+// maxScratch bounds the buffers kept in scratch, so that one huge
+// document does not pin its memory.
+const maxScratch = 64 << 10
+
+// NewSigner checks the layout and the key pair and encodes the
+// certificate once. Build it once and keep it.
 func NewSigner(key crypto.Signer, cert *x509.Certificate, l Layout) (*Signer, error) {
 	if err := l.check(); err != nil {
 		return nil, err
@@ -73,15 +84,7 @@ func NewSigner(key crypto.Signer, cert *x509.Certificate, l Layout) (*Signer, er
 	if err := CheckKeyPair(key, cert); err != nil {
 		return nil, fmt.Errorf("sts: signer: %w", err)
 	}
-	s := &Signer{layout: l, ctx: make(map[crypto.Hash]*dsig.SigningContext)}
-	for _, h := range signingHashes() {
-		ctx, err := newSigningContext(key, cert, h, l.IDAttr)
-		if err != nil {
-			return nil, err
-		}
-		s.ctx[h] = ctx
-	}
-	return s, nil
+	return &Signer{layout: l, key: key, certB64: base64.StdEncoding.EncodeToString(cert.Raw)}, nil
 }
 
 // CheckKeyPair makes sure the key is RSA and belongs to the certificate:
@@ -100,73 +103,85 @@ func CheckKeyPair(signer crypto.Signer, cert *x509.Certificate) error {
 	return nil
 }
 
-// newSigningContext applies the settings AD FS needs (protocol notes §3):
-// goxmldsig's defaults (ID attribute "ID", C14N 1.1) are wrong for it.
-func newSigningContext(signer crypto.Signer, cert *x509.Certificate, h crypto.Hash, idAttr string) (*dsig.SigningContext, error) {
-	ctx, err := dsig.NewSigningContext(signer, [][]byte{cert.Raw})
-	if err != nil {
-		return nil, fmt.Errorf("sts: signing context: %w", err)
-	}
-	ctx.Hash = h
-	ctx.IdAttribute = idAttr
-	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	ctx.Prefix = "ds"
-	if ctx.GetSignatureMethodIdentifier() == "" {
-		return nil, fmt.Errorf("sts: no signature method for %v", h)
-	}
-	return ctx, nil
-}
-
 // Sign signs el (enveloped, exclusive C14N, Reference "#" + its ID
 // attribute, the certificate in KeyInfo) with the algorithm name alg (""
 // is rsa-sha256), puts the signature where the layout says and serializes
 // the result once. The returned bytes must be spliced into any wrapper
-// untouched. el itself is not changed.
+// untouched. el itself is not changed, copied or re-parented.
+//
+// The bytes are those goxmldsig's SigningContext (exclusive C14N, prefix
+// "ds", IdAttribute from the layout) and xmltext.Serialize made before
+// (sign_ref_test.go keeps that path as the reference and compares): the
+// digest is over the canonical form of el without the signature (which
+// is what the enveloped-signature transform leaves, wherever the
+// signature sits), and SignedInfo is written from its fixed template
+// (signedinfo.go) instead of being built as a tree and canonicalized.
 func (s *Signer) Sign(el *etree.Element, alg string) ([]byte, error) {
-	h, ok := hashFor(alg)
+	a, ok := algorithmFor(alg)
 	if !ok {
 		return nil, fmt.Errorf("sts: unknown signature algorithm %q", alg)
 	}
-	signed, err := s.envelop(s.ctx[h], el)
+	out, err := s.sign(el, a)
 	if err != nil {
 		return nil, fmt.Errorf("sts: signing %s: %w", s.layout.Name, err)
-	}
-	out, err := xmltext.Serialize(signed)
-	if err != nil {
-		return nil, fmt.Errorf("sts: writing signed %s: %w", s.layout.Name, err)
 	}
 	return out, nil
 }
 
-// envelop returns a copy of el with an enveloped ds:Signature in its
-// place. goxmldsig's SignEnveloped canonicalizes the element it digests in
-// place and returns that mutated tree, which moves namespace declarations
-// off the elements that declared them; that breaks QNames in attribute
-// values (the metadata's xsi:type="fed:…"). So the digest is taken over a
-// throwaway copy and the signature added to an untouched copy. The
-// enveloped-signature transform removes the signature wherever it sits,
-// so the place does not change the digest.
-func (s *Signer) envelop(ctx *dsig.SigningContext, el *etree.Element) (*etree.Element, error) {
-	at := -1 // append
-	switch s.layout.Place {
-	case PlaceFirst:
-		at = 0
-	case PlaceAfter:
-		prev := xmlsafe.Child(el, s.layout.AfterNS, s.layout.AfterTag)
-		if prev == nil {
-			return nil, fmt.Errorf("no %s child to put the signature after", s.layout.AfterTag)
-		}
-		at = prev.Index() + 1
-	}
-	sig, err := ctx.ConstructSignature(el.Copy(), true)
+func (s *Signer) sign(el *etree.Element, a algorithm) ([]byte, error) {
+	at, err := s.place(el)
 	if err != nil {
 		return nil, err
 	}
-	out := el.Copy()
-	if at < 0 {
-		out.AddChild(sig)
-	} else {
-		out.InsertChildAt(at, sig)
+	buf, _ := s.scratch.Get().(*bytes.Buffer) // the canonical form, then SignedInfo, then ds:Signature
+	if buf == nil {
+		buf = bytes.NewBuffer(make([]byte, 0, 8<<10))
 	}
-	return out, nil
+	defer func() {
+		if buf.Cap() <= maxScratch {
+			buf.Reset()
+			s.scratch.Put(buf)
+		}
+	}()
+	if err := canonicalize(buf, el); err != nil {
+		return nil, err
+	}
+	var sum, siSum [64]byte // two arrays: digest is written again below
+	h := a.hash.New()
+	h.Write(buf.Bytes())
+	digest := h.Sum(sum[:0])
+	canonicalLen := buf.Len()
+
+	id := el.SelectAttrValue(s.layout.IDAttr, "")
+	buf.Reset()
+	writeSignedInfo(buf, true, a, id, digest)
+	h = a.hash.New()
+	h.Write(buf.Bytes())
+	sigValue, err := s.key.Sign(rand.Reader, h.Sum(siSum[:0]), a.hash)
+	if err != nil {
+		return nil, err
+	}
+
+	buf.Reset()
+	writeSignature(buf, a, id, digest, sigValue, s.certB64)
+	var out bytes.Buffer
+	out.Grow(canonicalLen + buf.Len() + 512)
+	serializeWith(&out, el, at, buf.Bytes())
+	return out.Bytes(), nil
+}
+
+// place is the token index of el the signature is inserted at (-1:
+// appended), as the layout says.
+func (s *Signer) place(el *etree.Element) (int, error) {
+	switch s.layout.Place {
+	case PlaceFirst:
+		return 0, nil
+	case PlaceAfter:
+		prev := xmlsafe.Child(el, s.layout.AfterNS, s.layout.AfterTag)
+		if prev == nil {
+			return 0, fmt.Errorf("no %s child to put the signature after", s.layout.AfterTag)
+		}
+		return prev.Index() + 1, nil
+	}
+	return -1, nil
 }
