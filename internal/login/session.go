@@ -58,10 +58,10 @@ type session struct {
 	// PartiesOf is the user Parties were answered for when this session
 	// took them over from the one a new sign-in replaced (a forced
 	// re-authentication); empty once this session's own user is known.
-	PartiesOf string `json:"parties_of,omitempty"`
-	Created time.Time      `json:"created"`
-	Seen    time.Time      `json:"seen"` // last change, for the idle timeout
-	Expires time.Time      `json:"expires"`
+	PartiesOf string    `json:"parties_of,omitempty"`
+	Created   time.Time `json:"created"`
+	Seen      time.Time `json:"seen"` // last change, for the idle timeout
+	Expires   time.Time `json:"expires"`
 }
 
 func newID(r io.Reader) (string, error) {

@@ -1,13 +1,13 @@
 package saml2
 
 import (
-	"time"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/claimgate/claimgate/sts/xmlsig"
 )
