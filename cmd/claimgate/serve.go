@@ -67,7 +67,13 @@ is refused.`)
 	if err != nil {
 		return startFailed(e, err)
 	}
-	defer st.Close()
+	defer func() {
+		// Close writes the audit records still queued (store.AuditBatcher);
+		// one it could not write is lost, and the operator must hear of it.
+		if err := st.Close(); err != nil {
+			log.Error("closing the store failed; audit records queued at shutdown may be lost", "err", err)
+		}
+	}()
 	// One Metrics for the process too: counters survive reloads.
 	mtr, stopMetrics, err := startMetrics(cfg, log)
 	if err != nil {

@@ -65,15 +65,18 @@ type Options struct {
 	// TakeLease and ReleaseLease. Zero means DefaultAcquireTimeout;
 	// negative, only the caller's context.
 	AcquireTimeout time.Duration
+	// Audit bounds the batching of audit records (store.AuditBatcher).
+	Audit store.AuditBatchOptions
 }
 
 // DB is the PostgreSQL store. It is safe for concurrent use, also by
 // several processes on one database.
 type DB struct {
-	pool *pgxpool.Pool
-	seal *seal.Sealer // nil without a key
-	now  func() time.Time
-	rand io.Reader
+	pool  *pgxpool.Pool
+	audit *store.AuditBatcher
+	seal  *seal.Sealer // nil without a key
+	now   func() time.Time
+	rand  io.Reader
 	// acquireTimeout bounds a lease call's wait for a connection (0: none).
 	acquireTimeout time.Duration
 }
@@ -165,6 +168,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: open %s: %w", describe(cfg), err)
 	}
+	s.audit = store.NewAuditBatcher(s.writeAudit, opts.Audit)
 	return s, nil
 }
 
@@ -197,10 +201,12 @@ func describe(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("postgres %s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }
 
-// Close closes every pooled connection; calling it twice is harmless.
+// Close writes the audit records still queued, then closes every pooled
+// connection; calling it twice is harmless.
 func (s *DB) Close() error {
+	err := s.audit.Close()
 	s.pool.Close()
-	return nil
+	return err
 }
 
 // Ping checks that a connection to the database works now.

@@ -31,7 +31,7 @@ func (s *DB) CreateAppPassword(ctx context.Context, p store.AppPassword) (store.
 		p.CreatedAt = s.now()
 	}
 	p.CreatedAt = p.CreatedAt.UTC()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO app_passwords (id, user_name, name, hash, created_at, last_used_at, revoked)
+	_, err := s.exec(ctx, durable, `INSERT INTO app_passwords (id, user_name, name, hash, created_at, last_used_at, revoked)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.User, p.Name, p.Hash, unixNano(p.CreatedAt), unixNano(p.LastUsedAt), boolInt(p.Revoked))
 	if err != nil {
@@ -42,7 +42,7 @@ func (s *DB) CreateAppPassword(ctx context.Context, p store.AppPassword) (store.
 
 // AppPasswords lists a user's app passwords, oldest first.
 func (s *DB) AppPasswords(ctx context.Context, user string) ([]store.AppPassword, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, user_name, name, hash, created_at, last_used_at, revoked
+	rows, err := s.r.query(ctx, `SELECT id, user_name, name, hash, created_at, last_used_at, revoked
 		FROM app_passwords WHERE user_name = ? ORDER BY created_at, id`, user)
 	if err != nil {
 		return nil, fmt.Errorf("store: app passwords: %w", err)
@@ -64,18 +64,20 @@ func (s *DB) AppPasswords(ctx context.Context, user string) ([]store.AppPassword
 
 // RevokeAppPassword marks an app password revoked; it stays listed.
 func (s *DB) RevokeAppPassword(ctx context.Context, id string) error {
-	return affectedOne(s.db.ExecContext(ctx, `UPDATE app_passwords SET revoked = 1 WHERE id = ?`, id))
+	return affectedOne(s.exec(ctx, durable, `UPDATE app_passwords SET revoked = 1 WHERE id = ?`, id))
 }
 
 // TouchAppPassword records a use. A revoked password is not touched, so a
-// use racing a revocation cannot look like a later successful use.
+// use racing a revocation cannot look like a later successful use. A
+// last-used time protects nothing: the commit is relaxed.
 func (s *DB) TouchAppPassword(ctx context.Context, id string, when time.Time) error {
-	return affectedOne(s.db.ExecContext(ctx, `UPDATE app_passwords SET last_used_at = ? WHERE id = ? AND revoked = 0`,
+	return affectedOne(s.exec(ctx, relaxed, `UPDATE app_passwords SET last_used_at = ? WHERE id = ? AND revoked = 0`,
 		unixNano(when), id))
 }
 
 // RehashAppPassword replaces the hash of a live app password (a hash made
-// before per-user salts, upgraded on its next use).
+// before per-user salts, upgraded on its next use). Relaxed: the old hash
+// checks the same password, and a lost rehash is redone on the next use.
 func (s *DB) RehashAppPassword(ctx context.Context, id, hash string) error {
-	return affectedOne(s.db.ExecContext(ctx, `UPDATE app_passwords SET hash = ? WHERE id = ? AND revoked = 0`, hash, id))
+	return affectedOne(s.exec(ctx, relaxed, `UPDATE app_passwords SET hash = ? WHERE id = ? AND revoked = 0`, hash, id))
 }

@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -11,7 +10,7 @@ import (
 // UseCode inserts the record unless it exists; the primary key makes the
 // first insert win even across processes, and the row outlives restarts.
 func (s *DB) UseCode(ctx context.Context, user, factorID, fingerprint string, expires time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO used_codes (user_name, factor_id, fingerprint, expires_at)
+	res, err := s.exec(ctx, durable, `INSERT INTO used_codes (user_name, factor_id, fingerprint, expires_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT (user_name, factor_id, fingerprint) DO NOTHING`,
 		user, factorID, fingerprint, unixNano(expires))
 	if err != nil {
@@ -30,11 +29,11 @@ func (s *DB) IssueEnrolmentCode(ctx context.Context, user string, hash []byte, e
 	if len(hash) != sha256.Size {
 		return fmt.Errorf("store: enrolment code hash must be %d bytes (SHA-256), got %d", sha256.Size, len(hash))
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM enrolment_codes WHERE user_name = ?`, user); err != nil {
+	return s.writeTx(ctx, durable, func(c wconn) error {
+		if _, err := c.exec(`DELETE FROM enrolment_codes WHERE user_name = ?`, user); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO enrolment_codes (code_hash, user_name, expires_at) VALUES (?, ?, ?)`,
+		_, err := c.exec(`INSERT INTO enrolment_codes (code_hash, user_name, expires_at) VALUES (?, ?, ?)`,
 			hash, user, unixNano(expires))
 		return mapErr(err)
 	})
@@ -43,7 +42,7 @@ func (s *DB) IssueEnrolmentCode(ctx context.Context, user string, hash []byte, e
 // ConsumeEnrolmentCode is one DELETE: of two concurrent consumers only one
 // sees a deleted row.
 func (s *DB) ConsumeEnrolmentCode(ctx context.Context, user string, hash []byte, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM enrolment_codes WHERE code_hash = ? AND user_name = ? AND expires_at > ?`,
+	res, err := s.exec(ctx, durable, `DELETE FROM enrolment_codes WHERE code_hash = ? AND user_name = ? AND expires_at > ?`,
 		hash, user, unixNano(now))
 	if err != nil {
 		return false, fmt.Errorf("store: consume enrolment code: %w", err)
@@ -54,6 +53,9 @@ func (s *DB) ConsumeEnrolmentCode(ctx context.Context, user string, hash []byte,
 
 // Cleanup deletes what has expired at now. Failure counters and lock records
 // are kept for keep after they stop mattering, because lock levels grow.
+// The deletes are relaxed commits, one each, so a long cleanup never holds
+// the writer from the sign-ins for long: a delete undone by a power cut is
+// done again next time.
 func (s *DB) Cleanup(ctx context.Context, now time.Time, keep time.Duration) (int64, error) {
 	n := unixNano(now)
 	old := unixNano(now.Add(-keep))
@@ -71,7 +73,7 @@ func (s *DB) Cleanup(ctx context.Context, now time.Time, keep time.Duration) (in
 	}
 	var total int64
 	for _, st := range stmts {
-		res, err := s.db.ExecContext(ctx, st.q, st.arg)
+		res, err := s.exec(ctx, relaxed, st.q, st.arg)
 		if err != nil {
 			return total, fmt.Errorf("store: cleanup: %w", err)
 		}

@@ -24,15 +24,15 @@ var errCorrupt = seal.ErrCorrupt
 // database first saw a key, storing it on first use. It is one IMMEDIATE
 // transaction so two processes opening a new database agree on one verifier.
 func (s *DB) checkKey(ctx context.Context) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, durable, func(c wconn) error {
 		var stored []byte
-		err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, verifierName).Scan(&stored)
+		err := c.queryRow(`SELECT value FROM meta WHERE name = ?`, verifierName).Scan(&stored)
 		exists := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		var nFactors int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM factors`).Scan(&nFactors); err != nil {
+		if err := c.queryRow(`SELECT COUNT(*) FROM factors`).Scan(&nFactors); err != nil {
 			return err
 		}
 		switch {
@@ -51,7 +51,7 @@ func (s *DB) checkKey(ctx context.Context) error {
 		if nFactors > 0 {
 			var id, user string
 			var secret []byte
-			if err := tx.QueryRowContext(ctx, `SELECT id, user_name, secret FROM factors WHERE secret IS NOT NULL LIMIT 1`).
+			if err := c.queryRow(`SELECT id, user_name, secret FROM factors WHERE secret IS NOT NULL LIMIT 1`).
 				Scan(&id, &user, &secret); err == nil {
 				if _, err := s.seal.Open(secret, factorAD(id, user, "secret")); err != nil {
 					return store.ErrKeyMismatch
@@ -60,7 +60,7 @@ func (s *DB) checkKey(ctx context.Context) error {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, ?)`, verifierName, s.seal.Verifier())
+		_, err = c.exec(`INSERT INTO meta (name, value) VALUES (?, ?)`, verifierName, s.seal.Verifier())
 		return err
 	})
 }

@@ -49,7 +49,7 @@ func (s *DB) AddFactor(ctx context.Context, f store.Factor) (store.Factor, error
 	if err != nil {
 		return store.Factor{}, err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO factors (`+factorCols+`)
+	_, err = s.exec(ctx, durable, `INSERT INTO factors (`+factorCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		f.ID, f.User, f.Kind, f.Name, secret, f.Algorithm, f.Digits, int64(f.Period), int64(f.Counter), f.LastStep,
 		phone, f.SerialNo, unixNano(f.CreatedAt), unixNano(f.LastUsedAt), boolInt(f.Confirmed))
@@ -69,7 +69,7 @@ func (s *DB) sealOptional(v []byte, ad string) ([]byte, error) {
 
 // Factors lists a user's factors, oldest first.
 func (s *DB) Factors(ctx context.Context, user string) ([]store.Factor, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+factorCols+` FROM factors WHERE user_name = ? ORDER BY created_at, id`, user)
+	rows, err := s.r.query(ctx, `SELECT `+factorCols+` FROM factors WHERE user_name = ? ORDER BY created_at, id`, user)
 	if err != nil {
 		return nil, fmt.Errorf("store: factors: %w", err)
 	}
@@ -87,7 +87,7 @@ func (s *DB) Factors(ctx context.Context, user string) ([]store.Factor, error) {
 
 // Factor returns one factor or store.ErrNotFound.
 func (s *DB) Factor(ctx context.Context, id string) (store.Factor, error) {
-	f, err := s.scanFactor(s.db.QueryRowContext(ctx, `SELECT `+factorCols+` FROM factors WHERE id = ?`, id))
+	f, err := s.scanFactor(s.r.queryRow(ctx, `SELECT `+factorCols+` FROM factors WHERE id = ?`, id))
 	if err != nil {
 		return store.Factor{}, fmt.Errorf("store: factor %q: %w", id, err)
 	}
@@ -128,12 +128,12 @@ func (s *DB) scanFactor(r interface{ Scan(...any) error }) (store.Factor, error)
 
 // ConfirmFactor marks a factor as proven.
 func (s *DB) ConfirmFactor(ctx context.Context, id string) error {
-	return affectedOne(s.db.ExecContext(ctx, `UPDATE factors SET confirmed = 1 WHERE id = ?`, id))
+	return affectedOne(s.exec(ctx, durable, `UPDATE factors SET confirmed = 1 WHERE id = ?`, id))
 }
 
 // DeleteFactor removes a factor.
 func (s *DB) DeleteFactor(ctx context.Context, id string) error {
-	return affectedOne(s.db.ExecContext(ctx, `DELETE FROM factors WHERE id = ?`, id))
+	return affectedOne(s.exec(ctx, durable, `DELETE FROM factors WHERE id = ?`, id))
 }
 
 // UpdateFactorUse is a single conditional UPDATE: the WHERE clause is the
@@ -146,7 +146,7 @@ func (s *DB) UpdateFactorUse(ctx context.Context, id string, prev, next store.Fa
 	if next.Counter > math.MaxInt64 || prev.Counter > math.MaxInt64 {
 		return errors.New("store: HOTP counter out of range")
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE factors SET counter = ?, last_step = ?, last_used_at = ?
+	res, err := s.exec(ctx, durable, `UPDATE factors SET counter = ?, last_step = ?, last_used_at = ?
 		WHERE id = ? AND counter = ? AND last_step = ?`,
 		int64(next.Counter), next.LastStep, unixNano(when), id, int64(prev.Counter), prev.LastStep)
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *DB) UpdateFactorUse(ctx context.Context, id string, prev, next store.Fa
 	}
 	// Tell "gone" from "someone else moved it first".
 	var one int
-	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM factors WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+	if err := s.r.queryRow(ctx, `SELECT 1 FROM factors WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 		return store.ErrNotFound
 	}
 	return store.ErrConflict

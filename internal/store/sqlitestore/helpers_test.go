@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,4 +28,31 @@ func openT(t *testing.T, path string, key []byte) *DB {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// rawExec runs q on the store's writer connection, for tests that tamper
+// with rows directly.
+func (s *DB) rawExec(q string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := s.w.hold(context.Background(), asIs, func(c wconn) (err error) {
+		res, err = c.w.conn.ExecContext(context.Background(), q, args...)
+		return err
+	})
+	return res, err
+}
+
+// rawRow is a query on the writer connection, run when scanned, for
+// tests that read rows or pragmas directly.
+func (s *DB) rawRow(q string, args ...any) rawRow { return rawRow{s, q, args} }
+
+type rawRow struct {
+	s    *DB
+	q    string
+	args []any
+}
+
+func (r rawRow) Scan(dest ...any) error {
+	return r.s.w.hold(context.Background(), asIs, func(c wconn) error {
+		return c.w.conn.QueryRowContext(context.Background(), r.q, r.args...).Scan(dest...)
+	})
 }

@@ -16,20 +16,23 @@ import (
 func (s *DB) RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
 	start := unixNano(now.Add(-window))
 	var count int
-	err := s.db.QueryRowContext(ctx, `INSERT INTO failures (lock_key, count, window_start) VALUES (?, 1, ?)
+	err := s.write(ctx, durable, func(c wconn) error {
+		return c.queryRow(`INSERT INTO failures (lock_key, count, window_start) VALUES (?, 1, ?)
 		ON CONFLICT (lock_key) DO UPDATE SET
 			count = CASE WHEN failures.window_start <= ? THEN 1 ELSE failures.count + 1 END,
 			window_start = CASE WHEN failures.window_start <= ? THEN excluded.window_start ELSE failures.window_start END
 		RETURNING count`, key, unixNano(now), start, start).Scan(&count)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: record failure: %w", err)
 	}
 	return count, nil
 }
 
-// ResetFailures forgets key's failure count.
+// ResetFailures forgets key's failure count. Relaxed: a reset undone by a
+// power cut leaves the count higher, the safe side.
 func (s *DB) ResetFailures(ctx context.Context, key string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM failures WHERE lock_key = ?`, key); err != nil {
+	if _, err := s.exec(ctx, relaxed, `DELETE FROM failures WHERE lock_key = ?`, key); err != nil {
 		return fmt.Errorf("store: reset failures: %w", err)
 	}
 	return nil
@@ -37,7 +40,7 @@ func (s *DB) ResetFailures(ctx context.Context, key string) error {
 
 // SetLock creates or replaces key's lock record.
 func (s *DB) SetLock(ctx context.Context, key string, until time.Time, level int) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO locks (lock_key, until_at, level) VALUES (?, ?, ?)
+	_, err := s.exec(ctx, durable, `INSERT INTO locks (lock_key, until_at, level) VALUES (?, ?, ?)
 		ON CONFLICT (lock_key) DO UPDATE SET until_at = excluded.until_at, level = excluded.level`,
 		key, unixNano(until), level)
 	if err != nil {
@@ -50,7 +53,7 @@ func (s *DB) SetLock(ctx context.Context, key string, until time.Time, level int
 func (s *DB) Lock(ctx context.Context, key string) (time.Time, int, error) {
 	var until int64
 	var level int
-	err := s.db.QueryRowContext(ctx, `SELECT until_at, level FROM locks WHERE lock_key = ?`, key).Scan(&until, &level)
+	err := s.r.queryRow(ctx, `SELECT until_at, level FROM locks WHERE lock_key = ?`, key).Scan(&until, &level)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, 0, nil
 	}
@@ -62,7 +65,7 @@ func (s *DB) Lock(ctx context.Context, key string) (time.Time, int, error) {
 
 // Locks lists the locks in force at now, soonest to expire first.
 func (s *DB) Locks(ctx context.Context, now time.Time) ([]store.LockEntry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT lock_key, until_at, level FROM locks WHERE until_at > ? ORDER BY until_at, lock_key`,
+	rows, err := s.r.query(ctx, `SELECT lock_key, until_at, level FROM locks WHERE until_at > ? ORDER BY until_at, lock_key`,
 		unixNano(now))
 	if err != nil {
 		return nil, fmt.Errorf("store: locks: %w", err)
@@ -83,11 +86,11 @@ func (s *DB) Locks(ctx context.Context, now time.Time) ([]store.LockEntry, error
 
 // Unlock deletes key's lock record and failure count.
 func (s *DB) Unlock(ctx context.Context, key string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM locks WHERE lock_key = ?`, key); err != nil {
+	return s.writeTx(ctx, durable, func(c wconn) error {
+		if _, err := c.exec(`DELETE FROM locks WHERE lock_key = ?`, key); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE lock_key = ?`, key)
+		_, err := c.exec(`DELETE FROM failures WHERE lock_key = ?`, key)
 		return err
 	})
 }
@@ -99,13 +102,13 @@ func (s *DB) UnlockPrefix(ctx context.Context, prefix string) (int64, error) {
 		return 0, errors.New("store: unlock prefix must not be empty")
 	}
 	var total int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, durable, func(c wconn) error {
 		total = 0
 		for _, q := range []string{
 			`DELETE FROM locks WHERE substr(lock_key, 1, length(?)) = ?`,
 			`DELETE FROM failures WHERE substr(lock_key, 1, length(?)) = ?`,
 		} {
-			res, err := tx.ExecContext(ctx, q, prefix, prefix)
+			res, err := c.exec(q, prefix, prefix)
 			if err != nil {
 				return err
 			}
@@ -134,17 +137,13 @@ const takeSQL = `INSERT INTO failures (lock_key, count, window_start)
 		WHERE failures.window_start <= ? OR failures.count < ?
 		RETURNING count`
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func takeOne(ctx context.Context, q querier, c store.AttemptCounter, now time.Time, window time.Duration) (int, bool, error) {
+func takeOne(w wconn, c store.AttemptCounter, now time.Time, window time.Duration) (int, bool, error) {
 	if c.Limit < 1 {
 		return 0, false, nil
 	}
 	start, at := unixNano(now.Add(-window)), unixNano(now)
 	var count int
-	err := q.QueryRowContext(ctx, takeSQL, c.Key, at, c.LockKey, at, start, start, start, c.Limit).Scan(&count)
+	err := w.queryRow(takeSQL, c.Key, at, c.LockKey, at, start, start, start, c.Limit).Scan(&count)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -160,9 +159,9 @@ func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now ti
 	counts := make([]int, len(cs))
 	refused := -1
 	errRefused := errors.New("refused")
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, durable, func(w wconn) error {
 		for i, c := range cs {
-			n, ok, err := takeOne(ctx, tx, c, now, window)
+			n, ok, err := takeOne(w, c, now, window)
 			if err != nil {
 				return err
 			}
@@ -184,7 +183,8 @@ func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now ti
 }
 
 // ReturnAttempts decrements each key's count, never below zero, in one
-// statement.
+// statement. Relaxed: a return undone by a power cut leaves the count
+// higher, the safe side.
 func (s *DB) ReturnAttempts(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
@@ -194,7 +194,7 @@ func (s *DB) ReturnAttempts(ctx context.Context, keys []string) error {
 		args[i] = k
 	}
 	q := `UPDATE failures SET count = count - 1 WHERE count > 0 AND lock_key IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
-	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+	if _, err := s.exec(ctx, relaxed, q, args...); err != nil {
 		return fmt.Errorf("store: return attempts: %w", err)
 	}
 	return nil

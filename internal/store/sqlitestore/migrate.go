@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -61,15 +60,15 @@ func (s *DB) migrate(ctx context.Context, ms []migration) error {
 	latest := len(ms)
 	for {
 		done := false
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		err := s.writeTx(ctx, durable, func(c wconn) error {
+			if _, err := c.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 				version    INTEGER PRIMARY KEY,
 				name       TEXT NOT NULL,
 				applied_at BIGINT NOT NULL)`); err != nil {
 				return err
 			}
 			var cur int
-			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+			if err := c.queryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
 				return err
 			}
 			if cur > latest {
@@ -80,10 +79,12 @@ func (s *DB) migrate(ctx context.Context, ms []migration) error {
 				return nil
 			}
 			m := ms[cur]
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			// A migration is a script of several statements, run once:
+			// not a statement to keep prepared.
+			if _, err := c.w.conn.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			_, err := c.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.version, m.name, unixNano(s.now()))
 			return err
 		})
@@ -96,7 +97,7 @@ func (s *DB) migrate(ctx context.Context, ms []migration) error {
 // SchemaVersion reports the highest applied migration.
 func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	err := s.r.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
 }
 

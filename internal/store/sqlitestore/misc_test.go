@@ -17,8 +17,8 @@ func TestSessionIDStoredHashed(t *testing.T) {
 		t.Fatal(err)
 	}
 	var hashed, raw int
-	s.db.QueryRow(`SELECT COUNT(*) FROM sessions WHERE id_hash = ?`, store.HashID("sid-1")).Scan(&hashed)
-	s.db.QueryRow(`SELECT COUNT(*) FROM sessions WHERE id_hash = ?`, []byte("sid-1")).Scan(&raw)
+	s.rawRow(`SELECT COUNT(*) FROM sessions WHERE id_hash = ?`, store.HashID("sid-1")).Scan(&hashed)
+	s.rawRow(`SELECT COUNT(*) FROM sessions WHERE id_hash = ?`, []byte("sid-1")).Scan(&raw)
 	if hashed != 1 || raw != 0 {
 		t.Errorf("rows under SHA-256(id) = %d, under the raw id = %d; want 1 and 0", hashed, raw)
 	}

@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"strings"
@@ -27,10 +26,10 @@ func TestOpenFreshAndReopen(t *testing.T) {
 	}
 	var mode string
 	var fk, busy, sync int
-	s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
-	s.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
-	s.db.QueryRow(`PRAGMA busy_timeout`).Scan(&busy)
-	s.db.QueryRow(`PRAGMA synchronous`).Scan(&sync)
+	s.rawRow(`PRAGMA journal_mode`).Scan(&mode)
+	s.rawRow(`PRAGMA foreign_keys`).Scan(&fk)
+	s.rawRow(`PRAGMA busy_timeout`).Scan(&busy)
+	s.rawRow(`PRAGMA synchronous`).Scan(&sync)
 	if mode != "wal" || fk != 1 || busy != 5000 || sync != 2 {
 		t.Errorf("pragmas: journal_mode=%s foreign_keys=%d busy_timeout=%d synchronous=%d", mode, fk, busy, sync)
 	}
@@ -44,7 +43,7 @@ func TestOpenFreshAndReopen(t *testing.T) {
 	// would fail on its primary key) and the version is unchanged.
 	s2 := openT(t, path, testKey)
 	var n int
-	s2.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
+	s2.rawRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
 	if n != len(ms) {
 		t.Errorf("schema_migrations rows = %d, want %d", n, len(ms))
 	}
@@ -53,7 +52,7 @@ func TestOpenFreshAndReopen(t *testing.T) {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := dbPath(t)
 	s := openT(t, path, testKey)
-	if _, err := s.db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)`); err != nil {
+	if _, err := s.rawExec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -65,12 +64,12 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 
 func TestMigrationIsTransactional(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", dbPath(t)+"?_txlock=immediate")
+	w, r, err := openPools(ctx, dbPath(t)+"?_txlock=immediate", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	s := &DB{db: db, now: func() time.Time { return t0 }}
+	s := &DB{w: w, r: r, now: func() time.Time { return t0 }}
+	defer s.closeDB()
 	steps := []migration{
 		{1, "one", "CREATE TABLE one (x INTEGER);"},
 		{2, "two", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);"},
@@ -81,8 +80,8 @@ func TestMigrationIsTransactional(t *testing.T) {
 		t.Fatalf("migrate bad step: err = %v", err)
 	}
 	var one, half int
-	db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'one'`).Scan(&one)
-	db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'`).Scan(&half)
+	s.rawRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'one'`).Scan(&one)
+	s.rawRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'`).Scan(&half)
 	if v, _ := s.SchemaVersion(ctx); v != 1 || one != 1 || half != 0 {
 		t.Fatalf("after failed migration: version %d, table one=%d half=%d; want 1, 1, 0", v, one, half)
 	}
@@ -118,7 +117,7 @@ func TestKeyProvenWithoutVerifier(t *testing.T) {
 	if _, err := s.AddFactor(ctx, store.Factor{User: "alice", Kind: store.KindTOTP, Name: "phone", Secret: []byte("12345678901234567890")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`DELETE FROM meta`); err != nil {
+	if _, err := s.rawExec(`DELETE FROM meta`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -156,7 +155,7 @@ func TestSealedSessionBoundToItsID(t *testing.T) {
 	if err := s.CreateSession(ctx, "attacker", []byte(`{"stage":"pending"}`), t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET data = (SELECT data FROM sessions WHERE id_hash = ?) WHERE id_hash = ?`,
+	if _, err := s.rawExec(`UPDATE sessions SET data = (SELECT data FROM sessions WHERE id_hash = ?) WHERE id_hash = ?`,
 		store.HashID("victim"), store.HashID("attacker")); err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func (s *DB) CreateSession(ctx context.Context, id string, data []byte, expires 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
+	_, err = s.exec(ctx, relaxed, `INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
 		h, blob, unixNano(expires))
 	if err != nil {
 		return fmt.Errorf("store: create session: %w", mapErr(err))
@@ -48,7 +48,7 @@ func (s *DB) GetSession(ctx context.Context, id string, now time.Time) ([]byte, 
 	h := store.HashID(id)
 	var blob []byte
 	var version int64
-	err := s.db.QueryRowContext(ctx, `SELECT data, version FROM sessions WHERE id_hash = ? AND expires_at > ?`, h, unixNano(now)).
+	err := s.r.queryRow(ctx, `SELECT data, version FROM sessions WHERE id_hash = ? AND expires_at > ?`, h, unixNano(now)).
 		Scan(&blob, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, false, nil
@@ -86,7 +86,7 @@ func (s *DB) UpdateSession(ctx context.Context, id string, version int64, data [
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE sessions SET data = ?, expires_at = ?, version = version + 1
+	res, err := s.exec(ctx, relaxed, `UPDATE sessions SET data = ?, expires_at = ?, version = version + 1
 		WHERE id_hash = ? AND version = ?`, blob, unixNano(expires), h, version)
 	if err != nil {
 		return fmt.Errorf("store: update session: %w", err)
@@ -106,15 +106,15 @@ func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, new
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ? AND version = ?`, store.HashID(oldID), version)
+	err = s.writeTx(ctx, relaxed, func(c wconn) error {
+		res, err := c.exec(`DELETE FROM sessions WHERE id_hash = ? AND version = ?`, store.HashID(oldID), version)
 		if err != nil {
 			return err
 		}
 		if err := oneRow(res, "rotate session"); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
+		_, err = c.exec(`INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
 			nh, blob, unixNano(expires))
 		return mapErr(err)
 	})
@@ -124,9 +124,10 @@ func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, new
 	return err
 }
 
-// DeleteSession removes a session; an absent one is not an error.
+// DeleteSession removes a session; an absent one is not an error. It is
+// durable: a sign-out undone by a power cut would revive single sign-on.
 func (s *DB) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, store.HashID(id)); err != nil {
+	if _, err := s.exec(ctx, durable, `DELETE FROM sessions WHERE id_hash = ?`, store.HashID(id)); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil

@@ -18,10 +18,10 @@ func (s *DB) TakeSMSSend(ctx context.Context, user, factorID, hash string, now t
 		return store.SMSSend{}, errors.New("store: empty SMS code hash")
 	}
 	var out store.SMSSend
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, durable, func(c wconn) error {
 		var cur store.PendingSMS
 		var exp, last int64
-		err := tx.QueryRowContext(ctx, `SELECT code_hash, expires_at, sends, last_sent_at FROM sms_codes
+		err := c.queryRow(`SELECT code_hash, expires_at, sends, last_sent_at FROM sms_codes
 			WHERE user_name = ? AND factor_id = ?`, user, factorID).Scan(&cur.Hash, &exp, &cur.Sends, &last)
 		found := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -33,7 +33,7 @@ func (s *DB) TakeSMSSend(ctx context.Context, user, factorID, hash string, now t
 			return nil
 		}
 		p := out.Pending
-		_, err = tx.ExecContext(ctx, `INSERT INTO sms_codes (user_name, factor_id, code_hash, expires_at, sends, last_sent_at)
+		_, err = c.exec(`INSERT INTO sms_codes (user_name, factor_id, code_hash, expires_at, sends, last_sent_at)
 			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (user_name, factor_id) DO UPDATE SET code_hash = excluded.code_hash,
 				expires_at = excluded.expires_at, sends = excluded.sends, last_sent_at = excluded.last_sent_at`,
@@ -47,13 +47,15 @@ func (s *DB) TakeSMSSend(ctx context.Context, user, factorID, hash string, now t
 }
 
 // UndoSMSSend restores prev only while hash is still the pending code.
+// Relaxed: an undo lost to a power cut leaves the send counted, the safe
+// side.
 func (s *DB) UndoSMSSend(ctx context.Context, user, factorID, hash string, prev store.PendingSMS) error {
 	var err error
 	if prev.Hash == "" {
-		_, err = s.db.ExecContext(ctx, `DELETE FROM sms_codes WHERE user_name = ? AND factor_id = ? AND code_hash = ?`,
+		_, err = s.exec(ctx, relaxed, `DELETE FROM sms_codes WHERE user_name = ? AND factor_id = ? AND code_hash = ?`,
 			user, factorID, hash)
 	} else {
-		_, err = s.db.ExecContext(ctx, `UPDATE sms_codes SET code_hash = ?, expires_at = ?, sends = ?, last_sent_at = ?
+		_, err = s.exec(ctx, relaxed, `UPDATE sms_codes SET code_hash = ?, expires_at = ?, sends = ?, last_sent_at = ?
 			WHERE user_name = ? AND factor_id = ? AND code_hash = ?`,
 			prev.Hash, unixNano(prev.Expires), prev.Sends, unixNano(prev.LastSent), user, factorID, hash)
 	}
@@ -66,7 +68,7 @@ func (s *DB) UndoSMSSend(ctx context.Context, user, factorID, hash string, prev 
 // ConsumeSMSCode is one DELETE: of two concurrent consumers only one sees
 // a deleted row.
 func (s *DB) ConsumeSMSCode(ctx context.Context, user, factorID, hash string, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sms_codes WHERE user_name = ? AND factor_id = ? AND code_hash = ? AND expires_at > ?`,
+	res, err := s.exec(ctx, durable, `DELETE FROM sms_codes WHERE user_name = ? AND factor_id = ? AND code_hash = ? AND expires_at > ?`,
 		user, factorID, hash, unixNano(now))
 	if err != nil {
 		return false, fmt.Errorf("store: consume SMS code: %w", err)

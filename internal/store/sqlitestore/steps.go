@@ -10,7 +10,7 @@ import (
 // it atomic across connections and processes. A new row and a moved row
 // both count one change; a step that is not later changes nothing.
 func (s *DB) UseStep(ctx context.Context, user, factorID string, step int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO totp_last_steps (user_name, factor_id, step) VALUES (?, ?, ?)
+	res, err := s.exec(ctx, durable, `INSERT INTO totp_last_steps (user_name, factor_id, step) VALUES (?, ?, ?)
 		ON CONFLICT (user_name, factor_id) DO UPDATE SET step = excluded.step WHERE excluded.step > totp_last_steps.step`,
 		user, factorID, step)
 	if err != nil {

@@ -123,6 +123,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"SMSUndo", testSMSUndo},
 		{"SMSOneWinnerAcrossHandles", testSMSOneWinner},
 		{"Audit", testAudit},
+		{"AuditCloseWritesAll", testAuditCloseWritesAll},
 		{"Leases", testLeases},
 		{"Cleanup", testCleanup},
 		{"KeyMismatchAndMissing", testKeyChecks},
