@@ -73,6 +73,9 @@ claimgate would issue for them. Exit status 0 means all is well.`)
 		if ok, usable = checkLDAP(e, cfg.Directory.LDAP.BaseDN, ld); !ok {
 			status = 1
 		}
+		if usable {
+			checkADLockout(e, cfg, ld)
+		}
 	} else {
 		fmt.Fprintf(e.stdout, "directory: users file %s loaded\n", plain(cfg.Directory.UsersFile.Path))
 	}

@@ -159,6 +159,9 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	}
 	a.closers = append(a.closers, closeDir)
 	a.LDAP, _ = dir.(*ldapsource.Directory)
+	if a.LDAP != nil {
+		a.closers = append(a.closers, warnADLockout(ctx, a.LDAP, cfg.Lockout, o.Logger))
+	}
 	a.ready = newReadiness(a, o)
 	auditLog, closeAudit, err := auditLogger(cfg, a.Store, o, mx.auditSink)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/mfa"
+	"github.com/claimgate/claimgate/internal/store"
 	"github.com/claimgate/claimgate/internal/userfile"
 )
 
@@ -39,6 +40,14 @@ func TestBuildSharesTheArgon2Limiter(t *testing.T) {
 	} {
 		t.Run(c.policy, func(t *testing.T) {
 			a := buildWithLimiter(t, c.policy, lim)
+			if c.policy == config.AppPasswordOnly {
+				// A user without live app passwords is paced, not derived
+				// (login/spray.go): give alice one, so her check derives.
+				h := mfa.ForUser("alice").Hash(mfa.NormalizeAppPassword("abcd-efgh-jkmn-pqrs"))
+				if _, err := a.Store.CreateAppPassword(context.Background(), store.AppPassword{User: "alice", Name: "x", Hash: h}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			srv := httptest.NewServer(a.Handler)
 			defer srv.Close()
 			post := startSignIn(t, srv)

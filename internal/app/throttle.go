@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/netip"
@@ -14,16 +15,26 @@ import (
 	"github.com/claimgate/claimgate/internal/lockout"
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/server"
+	"github.com/claimgate/claimgate/ldapsource"
 )
 
 // throttleAdapter fits lockout.Limiter to login.Throttle and audits every
-// lock it imposes.
+// lock it imposes. It brings the flow's SprayGuard (login.Guarded): refused
+// attempts paced instead of checked, and the admission of checks from
+// unfamiliar addresses (lockout.unfamiliar_*).
 type throttleAdapter struct {
 	l     *lockout.Limiter
 	audit *audit.Logger
+	guard *login.SprayGuard
 }
 
-var _ login.Throttle = (*throttleAdapter)(nil)
+var (
+	_ login.Throttle    = (*throttleAdapter)(nil)
+	_ login.Guarded     = (*throttleAdapter)(nil)
+	_ login.Familiarity = (*throttleAdapter)(nil)
+)
+
+func (t *throttleAdapter) SprayGuard() *login.SprayGuard { return t.guard }
 
 func newThrottle(cfg *config.Config, c lockout.Counters, a *audit.Logger) (*throttleAdapter, error) {
 	lc := cfg.Lockout
@@ -40,7 +51,8 @@ func newThrottle(cfg *config.Config, c lockout.Counters, a *audit.Logger) (*thro
 	if err != nil {
 		return nil, err
 	}
-	return &throttleAdapter{l: l, audit: a}, nil
+	g := login.NewSprayGuard(login.SprayOptions{Checks: lc.UnfamiliarChecks, Queue: lc.UnfamiliarQueue, Wait: lc.UnfamiliarWait})
+	return &throttleAdapter{l: l, audit: a, guard: g}, nil
 }
 
 func addrOf(s string) netip.Addr {
@@ -77,6 +89,12 @@ type reservation struct {
 
 func (r *reservation) Pass(ctx context.Context) error { return r.t.l.Pass(ctx, r.r) }
 
+// Familiar tells the flow's admission, before anything is reserved,
+// whether addr is familiar for user (login.Familiarity).
+func (t *throttleAdapter) Familiar(ctx context.Context, user, addr string, now time.Time) (bool, error) {
+	return t.l.Familiar(ctx, user, addrOf(addr), now)
+}
+
 func (r *reservation) Fail(ctx context.Context) error {
 	locks, err := r.t.l.Fail(ctx, r.r)
 	id, _, ua := server.RequestInfo(ctx)
@@ -97,4 +115,28 @@ func clientAddr(trusted []netip.Prefix) func(*http.Request) string {
 		xff := strings.Join(r.Header.Values("X-Forwarded-For"), ",")
 		return lockout.ClientAddr(r.RemoteAddr, xff, trusted).String()
 	}
+}
+
+// warnADLockout reads the domain's own lockout policy in the background
+// (start must not wait for a slow DC) and logs a warning when claimgate's
+// per-user limit from unfamiliar addresses would let AD lock the accounts
+// first (ldapsource.LockoutPolicy.LockoutWarning); best effort: a policy
+// that cannot be read is logged at debug. It returns a closer that ends
+// the read and waits for it.
+func warnADLockout(ctx context.Context, ld *ldapsource.Directory, lc config.Lockout, log *slog.Logger) func() error {
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p, err := ld.LockoutPolicy(ctx)
+		if err != nil {
+			log.Debug("directory lockout policy not read", "err", err)
+			return
+		}
+		if w := p.LockoutWarning(lc.UnfamiliarMaxPasswords, lc.Window); w != "" {
+			log.Warn("lockout: Active Directory may lock accounts before claimgate does", "warning", w,
+				"ad_lockout_threshold", p.Threshold, "unfamiliar_max_passwords", lc.UnfamiliarMaxPasswords)
+		}
+	}()
+	return func() error { stop(); <-done; return nil }
 }

@@ -118,6 +118,9 @@ func (b *builder) lockout(f *fileConfig, c *Config) {
 		UserLockout:            b.dur("lockout.user_lockout", l.UserLockout, DefaultUserLockout),
 		UserMaxLockout:         b.dur("lockout.user_max_lockout", l.UserMaxLockout, DefaultUserMaxLockout),
 		FamiliarFor:            b.dur("lockout.familiar_for", l.FamiliarFor, DefaultFamiliarFor),
+		UnfamiliarChecks:       ptrOr(l.UnfamiliarChecks, DefaultUnfamiliarChecks),
+		UnfamiliarQueue:        ptrOr(l.UnfamiliarQueue, DefaultUnfamiliarQueue),
+		UnfamiliarWait:         b.dur("lockout.unfamiliar_wait", l.UnfamiliarWait, DefaultUnfamiliarWait),
 	}
 }
 

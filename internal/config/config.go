@@ -284,6 +284,14 @@ type Lockout struct {
 	// FamiliarFor is how long an address stays familiar after a whole
 	// sign-in from it.
 	FamiliarFor time.Duration
+	// UnfamiliarChecks password checks from unfamiliar addresses run at
+	// once (0: as many as the process has cores, GOMAXPROCS); up to
+	// UnfamiliarQueue more wait at most UnfamiliarWait for a place, and
+	// beyond that the attempt is answered "busy" (503) without a check.
+	// Familiar addresses are never held back (login.SprayGuard).
+	UnfamiliarChecks int
+	UnfamiliarQueue  int
+	UnfamiliarWait   time.Duration
 }
 
 // Store is the durable state backend.

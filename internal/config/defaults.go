@@ -69,3 +69,13 @@ const (
 func DefaultLoginForms() []string {
 	return []string{LoginSAMAccountName, LoginDomainSAMAccountName, LoginUPN}
 }
+
+// Admission of password checks from unfamiliar addresses (lockout.
+// unfamiliar_*): 0 checks means one per core (GOMAXPROCS); a short queue
+// and wait, so a first sign-in from a new place during a spray is either
+// checked soon or told at once to try again in a moment.
+const (
+	DefaultUnfamiliarChecks = 0
+	DefaultUnfamiliarQueue  = 16
+	DefaultUnfamiliarWait   = time.Second
+)

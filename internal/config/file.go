@@ -214,6 +214,10 @@ type fileLockout struct {
 	UserMaxLockout         string `yaml:"user_max_lockout"`
 	FamiliarFor            string `yaml:"familiar_for"`
 	Window                 string `yaml:"window"`
+	// Admission of checks from unfamiliar addresses (a spray's).
+	UnfamiliarChecks *int   `yaml:"unfamiliar_checks"`
+	UnfamiliarQueue  *int   `yaml:"unfamiliar_queue"`
+	UnfamiliarWait   string `yaml:"unfamiliar_wait"`
 }
 
 type fileStore struct {

@@ -174,4 +174,13 @@ func (c *Config) validateLockout(ps *problems) {
 		ps.add("lockout.user_max_lockout", "must not be shorter than lockout.user_lockout")
 	}
 	positive(ps, "lockout.familiar_for", l.FamiliarFor, 0)
+	if l.UnfamiliarChecks < 0 || l.UnfamiliarChecks > 1024 {
+		ps.add("lockout.unfamiliar_checks", "must be between 0 (one per core) and 1024")
+	}
+	if l.UnfamiliarQueue < 0 || l.UnfamiliarQueue > 100000 {
+		ps.add("lockout.unfamiliar_queue", "must be between 0 (no waiting) and 100000")
+	}
+	if l.UnfamiliarWait <= 0 || l.UnfamiliarWait > 30*time.Second {
+		ps.add("lockout.unfamiliar_wait", "must be positive and at most 30s")
+	}
 }

@@ -29,8 +29,10 @@ type AppPasswords struct {
 	// Used is told which app password was used (for the audit trail).
 	Used func(ctx context.Context, user, name string)
 	// Limiter bounds the argon2id derivations running at once across the
-	// process, so a spray cannot grow memory past its budget; nil means
-	// no bound (tests). app.Build always sets one.
+	// process, so a spray cannot grow memory past its budget, and paces
+	// the checks that need no derivation (Limiter.Pace); nil means no
+	// bound and no pacing: every check derives (tests). app.Build always
+	// sets one.
 	Limiter *mfa.Limiter
 	// derive replaces the argon2id derivation in tests that count it.
 	derive func(h mfa.AppPasswordHasher, pw string) mfa.Derived
@@ -47,6 +49,14 @@ func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password stri
 		return false, fmt.Errorf("factors: app passwords: %w", err)
 	}
 	pw := mfa.NormalizeAppPassword(password)
+	if !anyLive(list) {
+		// Nothing to compare a derivation with: most users, and every
+		// guess sprayed at them. The answer is known, so only its time is
+		// spent (Limiter.Pace), drawn from real checks: no argon2id, no
+		// 19 MiB, and still no telling this user from one who has some.
+		a.Limiter.Pace(ctx, func() { _ = a.derive1(user, pw) })
+		return false, nil
+	}
 	d, err := a.derived(ctx, user, pw)
 	if err != nil {
 		return false, fmt.Errorf("factors: app password check: %w", err)
@@ -92,31 +102,42 @@ func (a *AppPasswords) CheckAppPassword(ctx context.Context, user, password stri
 	return true, nil
 }
 
-// SpendCheck reads the user's list and derives the key like
-// CheckAppPassword, and decides nothing: no comparison, no last-use time,
-// no audit record. It never waits for the Limiter (Limiter.Spend): with
-// no place free it sleeps what the last derivation took instead, so the
-// two still take about the same time and a flood of decoys queues nothing
-// before the checks that count.
+// SpendCheck reads the user's list like CheckAppPassword and decides
+// nothing: no comparison, no last-use time, no audit record. It derives
+// nothing either (Limiter.Pace): it sleeps as long as a recent real
+// derivation took, waiting for its place included, so it takes about the
+// same time as a check, and a flood of decoys takes no place and no
+// memory from the checks that count. Only before any derivation has been
+// measured may it derive (when a place is free right now).
 func (a *AppPasswords) SpendCheck(ctx context.Context, user, password string) {
 	_, _ = a.Store.AppPasswords(ctx, user)
-	h, pw := mfa.ForUser(user), mfa.NormalizeAppPassword(password)
-	derive := h.Derive
-	if a.derive != nil {
-		derive = func(pw string) mfa.Derived { return a.derive(h, pw) }
+	pw := mfa.NormalizeAppPassword(password)
+	a.Limiter.Pace(ctx, func() { _ = a.derive1(user, pw) })
+}
+
+// anyLive reports whether list holds an app password that is not revoked.
+func anyLive(list []store.AppPassword) bool {
+	for _, p := range list {
+		if !p.Revoked {
+			return true
+		}
 	}
-	a.Limiter.Spend(ctx, "", func() { _ = derive(pw) })
+	return false
+}
+
+// derive1 is one derivation of pw for user (the test hook, or argon2id).
+func (a *AppPasswords) derive1(user, pw string) mfa.Derived {
+	h := mfa.ForUser(user)
+	if a.derive != nil {
+		return a.derive(h, pw)
+	}
+	return h.Derive(pw)
 }
 
 // derived runs the one derivation of a check under the Limiter; the error
 // is ctx's, when the request ended while waiting for a place.
 func (a *AppPasswords) derived(ctx context.Context, user, pw string) (mfa.Derived, error) {
-	h := mfa.ForUser(user)
-	derive := h.Derive
-	if a.derive != nil {
-		derive = func(pw string) mfa.Derived { return a.derive(h, pw) }
-	}
 	var d mfa.Derived
-	err := a.Limiter.Run(ctx, func() { d = derive(pw) })
+	err := a.Limiter.Run(ctx, func() { d = a.derive1(user, pw) })
 	return d, err
 }

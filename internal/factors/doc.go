@@ -6,11 +6,12 @@
 // records.
 //
 // Replay protection is two locks that both have to open: the factor's
-// counter or last time step moves forward with a compare-and-set
-// (store.UpdateFactorUse; for the users file's secret, which has no factor
-// row, store.UseStep keeps the last step), and every accepted code leaves a used-code record
-// (store.UseCode). Of two simultaneous submissions of one code only one
-// can win either.
+// counter or last time step moves forward with a compare-and-set, and
+// every accepted code leaves a used-code record; for a factor in the store
+// both are one durable store step (store.UseFactorCode, one flush, all or
+// nothing), for the users file's secret, which has no factor row,
+// store.UseStep keeps the last step and store.UseCode the record. Of two
+// simultaneous submissions of one code only one can win either.
 //
 // SMS codes are pending in the store (store.SMSCodeStore, only a hash):
 // the send limits are checked and the send recorded in one atomic store

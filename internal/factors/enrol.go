@@ -22,10 +22,7 @@ type EnrolStore interface {
 	Factor(ctx context.Context, id string) (store.Factor, error)
 	Factors(ctx context.Context, user string) ([]store.Factor, error)
 	DeleteFactor(ctx context.Context, id string) error
-	ConfirmFactor(ctx context.Context, id string) error
-	UpdateFactorUse(ctx context.Context, id string, prev, next store.FactorUse, when time.Time) error
-	UseCode(ctx context.Context, user, factorID, fingerprint string, expires time.Time) (bool, error)
-	ConsumeEnrolmentCode(ctx context.Context, user string, hash []byte, now time.Time) (bool, error)
+	UseFactorCode(ctx context.Context, u store.CodeUse) (bool, error)
 }
 
 // Enroller implements login.Enroller: TOTP self-enrolment under a policy.
@@ -143,27 +140,23 @@ func (e *Enroller) Finish(ctx context.Context, id claims.Identity, factorID, cod
 	if !ok {
 		return false, nil
 	}
-	if e.RequireCode {
-		ok, err := e.Store.ConsumeEnrolmentCode(ctx, id.Username, store.HashID(mfa.NormalizeAppPassword(enrolmentCode)), now)
-		if err != nil {
-			return false, fmt.Errorf("factors: enrolment code: %w", err)
-		}
-		if !ok {
-			return false, nil
-		}
-	}
-	if err := e.Store.UpdateFactorUse(ctx, f.ID, store.FactorUse{Counter: f.Counter, LastStep: f.LastStep}, store.FactorUse{Counter: f.Counter, LastStep: step}, now); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return false, nil
-		}
-		return false, err
-	}
+	// The enrolment code, the code's use and the confirmation are one
+	// durable step (one flush), all or nothing: an enrolment code is not
+	// spent on a code that then loses its race, and the factor is
+	// confirmed only with its first code recorded as used.
 	p, _ = p.Normalized()
-	if _, err := e.Store.UseCode(ctx, f.User, f.ID, "totp:"+strconv.FormatInt(step, 10), stepEnd(step, p, 1)); err != nil {
-		return false, err
+	u := store.CodeUse{FactorID: f.ID, User: f.User, Prev: store.FactorUse{Counter: f.Counter, LastStep: f.LastStep},
+		Next: store.FactorUse{Counter: f.Counter, LastStep: step}, When: now,
+		Fingerprint: "totp:" + strconv.FormatInt(step, 10), Expires: stepEnd(step, p, 1), Confirm: true}
+	if e.RequireCode {
+		u.EnrolmentCode = store.HashID(mfa.NormalizeAppPassword(enrolmentCode))
 	}
-	if err := e.Store.ConfirmFactor(ctx, f.ID); err != nil {
+	ok, err = e.Store.UseFactorCode(ctx, u)
+	if errors.Is(err, store.ErrConflict) {
+		return false, nil
+	}
+	if err != nil {
 		return false, fmt.Errorf("factors: enrol: %w", err)
 	}
-	return true, nil
+	return ok, nil
 }

@@ -27,7 +27,7 @@ type FileSecrets interface {
 type Store interface {
 	Factors(ctx context.Context, user string) ([]store.Factor, error)
 	Factor(ctx context.Context, id string) (store.Factor, error)
-	UpdateFactorUse(ctx context.Context, id string, prev, next store.FactorUse, when time.Time) error
+	UseFactorCode(ctx context.Context, u store.CodeUse) (bool, error)
 	UseCode(ctx context.Context, user, factorID, fingerprint string, expires time.Time) (bool, error)
 	UseStep(ctx context.Context, user, factorID string, step int64) (bool, error)
 	store.SMSCodeStore
@@ -211,16 +211,16 @@ func (v *Verifier) Verify(ctx context.Context, id claims.Identity, m login.Metho
 	return false, nil
 }
 
-// commit moves the factor forward and records the used code; losing either
-// race means the code was already used.
+// commit moves the factor forward and records the used code in one
+// durable store step (one flush per accepted code), before Verify says
+// yes and so before any token is issued; losing either race means the
+// code was already used.
 func (v *Verifier) commit(ctx context.Context, f store.Factor, prev, next store.FactorUse, fingerprint string, expires, now time.Time) (bool, error) {
-	if err := v.o.Store.UpdateFactorUse(ctx, f.ID, prev, next, now); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return false, nil
-		}
-		return false, fmt.Errorf("factors: update: %w", err)
+	fresh, err := v.o.Store.UseFactorCode(ctx, store.CodeUse{FactorID: f.ID, User: f.User, Prev: prev, Next: next, When: now,
+		Fingerprint: fingerprint, Expires: expires})
+	if errors.Is(err, store.ErrConflict) {
+		return false, nil
 	}
-	fresh, err := v.o.Store.UseCode(ctx, f.User, f.ID, fingerprint, expires)
 	if err != nil {
 		return false, fmt.Errorf("factors: record use: %w", err)
 	}

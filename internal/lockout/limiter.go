@@ -161,6 +161,14 @@ func (l *Limiter) giveBack(ctx context.Context, r *Reservation) error {
 	return nil
 }
 
+// Familiar reports whether addr is familiar for user at now (a whole
+// sign-in from it within KnownAddressFor): one read, nothing counted. The
+// sign-in flow asks before Reserve, to admit checks from unfamiliar
+// addresses under a budget before they cost a write.
+func (l *Limiter) Familiar(ctx context.Context, user string, addr netip.Addr, now time.Time) (bool, error) {
+	return l.known(ctx, user, addr, now)
+}
+
 func (l *Limiter) known(ctx context.Context, user string, addr netip.Addr, now time.Time) (bool, error) {
 	if l.p.KnownAddressFor == 0 {
 		return false, nil

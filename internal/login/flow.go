@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claimgate/claimgate/claims"
@@ -72,6 +73,10 @@ type Flow struct {
 	// protocols are Options.Protocols by Name: the adapter a Pending's
 	// Protocol names parsed it and answers it.
 	protocols map[string]Protocol
+	// pages are the buffers pages are rendered into (render), kept for the
+	// next page: a page grown from nothing cost about ten allocations and
+	// copies on the way to its size (the token page is some 10 KiB).
+	pages sync.Pool
 }
 
 // New checks the options and returns a Flow.

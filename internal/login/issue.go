@@ -14,6 +14,13 @@ import (
 // remember this address as one the user signs in from.
 // saved, if any, run once the session is saved (the audit of the step
 // that finished it), before the token is issued.
+//
+// The answer is made first and the session written once, as done and
+// with the request already marked answered: one store write where a save
+// and then issue's update made two. Nothing leaves before that write, so
+// a session another request changed or ended meanwhile (the rotation
+// checks the version read) still gets no token, and a refused write
+// answers 503 with the signed answer thrown away.
 func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second bool, saved ...func()) {
 	s.Stage = stageDone
 	s.Method = ""
@@ -21,6 +28,7 @@ func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second
 	if !second {
 		s.SecondAt = s.FirstAt
 	}
+	ans := f.prepare(r, s)
 	if err := f.sessions.save(ctx(r), w, s); err != nil {
 		f.storeFailed(w, r, err)
 		return
@@ -36,20 +44,46 @@ func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second
 	if s.TypedKey != "" && s.TypedKey != ThrottleKey(s.Identity.Username) {
 		f.succeeded(r, f.attempt(r, s.TypedKey, now))
 	}
-	f.issue(w, r, s)
+	f.send(w, r, s, ans)
 }
 
-// issue hands the signed-in user and the session's pending request to the
-// request's protocol and renders its answer. The request is marked
-// answered before the answer leaves, so a session another request changed
+// issue answers the session's pending request from a finished sign-in
+// (single sign-on): the request is marked answered in the stored session
+// before the answer leaves, so a session another request changed
 // meanwhile gets none.
 func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
+	ans := f.prepare(r, s)
+	if ans.answer != nil {
+		if err := f.sessions.update(ctx(r), s); err != nil {
+			f.storeFailed(w, r, err)
+			return
+		}
+	}
+	f.send(w, r, s, ans)
+}
+
+// prepared is the answer to a pending request, made but not sent yet:
+// either answer (for party) or, when none can be sent, the error page
+// fail renders.
+type prepared struct {
+	answer *Answer
+	party  string
+	fail   func(w http.ResponseWriter, r *http.Request)
+}
+
+// prepare hands the signed-in user and the session's pending request to
+// the request's protocol for its answer. When there is one, s records the
+// request as answered (no pending request, the party remembered for
+// sign-out), for the caller to store before the answer is sent; when
+// there is none, s keeps its pending request.
+func (f *Flow) prepare(r *http.Request, s *session) prepared {
 	p := s.Pending
 	proto, ok := f.protocols[p.Protocol]
 	if !ok {
 		// A session from before a protocol was switched off.
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "sign-in protocol no longer served: "+p.Protocol, nil)
-		return
+		return prepared{fail: func(w http.ResponseWriter, r *http.Request) {
+			f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "sign-in protocol no longer served: "+p.Protocol, nil)
+		}}
 	}
 	if n := s.adoptParties(); n > 0 {
 		f.o.Logger.Info("sign-in by another user: the replaced session's parties are not carried over", "parties", n, "request_id", f.o.RequestID(r))
@@ -65,19 +99,20 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 	a, err := proto.Answer(r, u, p)
 	switch {
 	case errors.Is(err, ErrPartyGone):
-		f.fail(w, r, http.StatusBadRequest, "error.title", "error.unknown_realm", "relying party vanished during sign-in", nil)
-		return
+		return prepared{fail: func(w http.ResponseWriter, r *http.Request) {
+			f.fail(w, r, http.StatusBadRequest, "error.title", "error.unknown_realm", "relying party vanished during sign-in", nil)
+		}}
 	case errors.Is(err, ErrUnsendable):
 		// A directory value the answer cannot carry (U+FFFE, a control
 		// character in XML): retrying cannot help, only the directory's
 		// administrator can. The error names the claim and the
 		// character, never the value.
-		f.fail(w, r, http.StatusForbidden, "error.title", "error.unsendable_value",
-			"token not issued: a directory value cannot be carried in XML", fmt.Errorf("user %s: %w", id.Username, err))
-		return
+		return prepared{fail: func(w http.ResponseWriter, r *http.Request) {
+			f.fail(w, r, http.StatusForbidden, "error.title", "error.unsendable_value",
+				"token not issued: a directory value cannot be carried in XML", fmt.Errorf("user %s: %w", id.Username, err))
+		}}
 	case err != nil:
-		f.internal(w, r, err)
-		return
+		return prepared{fail: func(w http.ResponseWriter, r *http.Request) { f.internal(w, r, err) }}
 	}
 	// The pending request is answered; a later one starts afresh. A party
 	// that got a token is recorded, so sign-out can tell it; one that got
@@ -86,16 +121,23 @@ func (f *Flow) issue(w http.ResponseWriter, r *http.Request, s *session) {
 	if a.Refused == "" {
 		s.recordParty(SessionParty{Protocol: p.Protocol, ID: p.Party.ID, Record: a.Record})
 	}
-	if err := f.sessions.update(ctx(r), s); err != nil {
-		f.storeFailed(w, r, err)
+	return prepared{answer: a, party: p.Party.ID}
+}
+
+// send audits and renders a prepared answer, or its error page, once the
+// session that records it is stored.
+func (f *Flow) send(w http.ResponseWriter, r *http.Request, s *session, ans prepared) {
+	if ans.answer == nil {
+		ans.fail(w, r)
 		return
 	}
-	if a.Refused != "" {
-		f.audit(r, Event{Name: EventSignInRefused, User: id.Username, RelyingParty: p.Party.ID, Factor: factorsUsed(s), Reason: a.Refused})
+	user := s.Identity.Username
+	if a := ans.answer; a.Refused != "" {
+		f.audit(r, Event{Name: EventSignInRefused, User: user, RelyingParty: ans.party, Factor: factorsUsed(s), Reason: a.Refused})
 	} else {
-		f.audit(r, Event{Name: "token_issued", User: id.Username, RelyingParty: p.Party.ID, Factor: factorsUsed(s)})
+		f.audit(r, Event{Name: "token_issued", User: user, RelyingParty: ans.party, Factor: factorsUsed(s)})
 	}
-	f.autoPost(w, r, a)
+	f.autoPost(w, r, ans.answer)
 }
 
 // EventSignInRefused is the audit event of a request answered with the

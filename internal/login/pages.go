@@ -15,13 +15,17 @@ const pageSignedOut = "signedout"
 // so a template failure is logged and becomes the generic 500 page (or a
 // bare 500 when that fails too), never a half page under the first status.
 func (f *Flow) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	var buf bytes.Buffer
-	err := f.o.Pages.Render(&buf, page, data)
+	buf, _ := f.pages.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer f.putPage(buf)
+	err := f.o.Pages.Render(buf, page, data)
 	if err != nil {
 		f.o.Logger.Error("render failed", "page", page, "err", err, "request_id", f.o.RequestID(r))
 		status = http.StatusInternalServerError
 		buf.Reset()
-		err = f.o.Pages.Render(&buf, templates.PageError, templates.ErrorData{Common: templates.Common{RequestID: f.o.RequestID(r)},
+		err = f.o.Pages.Render(buf, templates.PageError, templates.ErrorData{Common: templates.Common{RequestID: f.o.RequestID(r)},
 			Status: status, TitleKey: "error.title", MessageKey: "error.internal"})
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -34,6 +38,21 @@ func (f *Flow) render(w http.ResponseWriter, r *http.Request, status int, page s
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// maxPageBuffer bounds the buffers render keeps: a rare huge page must not
+// pin its memory.
+const maxPageBuffer = 64 << 10
+
+// putPage keeps buf for the next page, emptied: its bytes (a CSRF token, a
+// token) are overwritten by the next page, never read again. The response
+// writer copied them before render returns.
+func (f *Flow) putPage(buf *bytes.Buffer) {
+	if buf.Cap() > maxPageBuffer {
+		return
+	}
+	buf.Reset()
+	f.pages.Put(buf)
 }
 
 // formError answers a form or query that could not be read: 413 when it

@@ -71,6 +71,22 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	try := f.attempt(r, username, now)
+	g := f.guard()
+	// From an unfamiliar address the attempt needs a place in the guard's
+	// budget, before it is reserved (so a busy answer costs no write) and
+	// before the user's lock (so a queued attempt never holds up the
+	// user's own).
+	leave, ok, err := f.admit(r, g, try)
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return
+	}
+	if !ok {
+		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: "busy", RelyingParty: s.Pending.Party.ID})
+		f.busy(w, r, g)
+		return
+	}
+	defer leave()
 	res, allowed, err := f.reserve(r, try, CredentialPassword)
 	if err != nil {
 		f.storeFailed(w, r, err)
@@ -79,12 +95,17 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !allowed {
 		// Locked: the page looks exactly like a wrong password, and the
 		// answer takes as long, but nothing is checked and nothing reaches
-		// the directory's bad-password count.
-		f.spendCheck(r, username, password)
+		// the directory's bad-password count. With a guard it costs time,
+		// not work (SprayGuard), and holds no place in its budget.
+		leave()
+		f.refused(r, g, username, password)
 		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: "locked_out", RelyingParty: s.Pending.Party.ID})
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return
 	}
+	// Timed from here to the failure counted: what a refused attempt
+	// skips, and so what its delay is drawn from.
+	start := g.start()
 	giveBack := func() {
 		// Nothing was checked: the attempt does not count.
 		if perr := res.Pass(ctx(r)); perr != nil {
@@ -147,6 +168,7 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 			f.storeFailed(w, r, err)
 			return
 		}
+		g.checked(start)
 		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Party.ID})
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -91,12 +90,14 @@ func lockAlice(t testing.TB, e *env) {
 	}
 }
 
-// TestPasswordAttemptWorkIsUniform: a wrong password for a user holding
-// five app passwords, an unknown user name and a locked-out attempt each
-// cost exactly one directory password hash and one app-password check
-// (which is one argon2id derivation however many app passwords there are:
-// internal/factors tests that), so the work tells none of them apart.
-func TestPasswordAttemptWorkIsUniform(t *testing.T) {
+// TestPasswordAttemptWorkIsUniformWithoutGuard: with a throttle that
+// brings no SprayGuard (only tests build one), a wrong password for a
+// user holding five app passwords, an unknown user name and a locked-out
+// attempt each cost exactly one directory password hash and one
+// app-password check, so the work tells none of them apart: a refused
+// attempt falls back to the decoy work. (With the guard, as app.Build
+// wires it, see TestPasswordAttemptCostIsUniformInKind.)
+func TestPasswordAttemptWorkIsUniformWithoutGuard(t *testing.T) {
 	w := &workCounter{}
 	e := newEnv(t, setup{appPasswords: true,
 		directory: func(d login.Directory) login.Directory { w.Directory = d; return w },
@@ -129,51 +130,71 @@ func TestPasswordAttemptWorkIsUniform(t *testing.T) {
 	}
 }
 
-// TestPasswordAttemptTimingIsUniform measures it: over interleaved
-// rounds, the median time of a wrong password for a user with five app
-// passwords, of an unknown user name and of a locked-out attempt stay
-// within 1.5× of each other. (Before: five app passwords cost about 3×
-// an unknown name; a locked attempt about a twentieth.)
-func TestPasswordAttemptTimingIsUniform(t *testing.T) {
-	if testing.Short() {
-		t.Skip("statistical timing test (a few seconds of argon2id); run without -short (make test)")
-	}
-	e := newEnv(t, setup{appPasswords: true})
-	giveAppPasswords(t, e, "alice", 5)
-	lockAlice(t, e)
-	giveAppPasswords(t, e, "bob", 5)
-	type probe struct {
+// TestPasswordAttemptCostIsUniformInKind: as app.Build wires it (a
+// SprayGuard, app passwords under a Limiter), every first-factor answer is
+// either a real check or a delay standing in for exactly that check,
+// drawn from what real ones were measured to take, and the pages are the
+// same. A wrong password for a user with five app passwords: one directory
+// check and one argon2id. For one without any, and for an unknown name:
+// one directory check, and instead of the argon2id a sleep of a measured
+// derivation (3 readings of the Limiter's clock). A locked-out attempt,
+// right password or not: no directory, no argon2id, no store write, and
+// a sleep of a measured rejected check (one step of the guard's clock).
+// The clocks are fake, so this counts kinds instead of timing them: it
+// fails if any path answers without its work or its stand-in, or with a
+// delay not drawn from real checks.
+func TestPasswordAttemptCostIsUniformInKind(t *testing.T) {
+	r := newRig(t, rigSetup{})
+	r.giveAppPasswords("alice", 5)
+	r.giveAppPasswords("asmith", 5)
+	const locked = "203.0.113.9"
+	r.lockPair(locked, "asmith")
+	type kind int
+	const (
+		checked kind = iota // a directory check, and argon2id or its stand-in
+		refused             // only the stand-in of a whole check
+	)
+	cases := []struct {
 		name     string
+		client   string
 		user, pw string
+		kind     kind
+		derives  bool
+	}{
+		{"wrong password, 5 app passwords", "", "alice", "not it", checked, true},
+		{"unknown user", "", "nobody-here", "not it", checked, false},
+		{"no app passwords", "", "bob", "not it", checked, false},
+		{"locked out, right password", locked, "asmith", alicePassword, refused, false},
+		{"locked out, wrong password", locked, "asmith", "not it", refused, false},
 	}
-	probes := []probe{
-		{"wrong password, 5 app passwords", "bob", "not it"},
-		{"unknown user", "nobody-here", "not it"},
-		{"locked out", "alice", alicePassword},
-	}
-	const rounds = 21
-	samples := make([][]time.Duration, len(probes))
-	for range rounds {
-		for i, p := range probes {
-			b := e.browser()
-			b.get(signInURL(realm, "t")).wantRedirect(t, login.PathLogin)
-			csrf := b.get(login.PathLogin).csrf(t)
-			start := time.Now()
-			b.post(login.PathLogin, urlValues("csrf", csrf, "username", p.user, "password", p.pw)).wantStatus(t, http.StatusOK)
-			samples[i] = append(samples[i], time.Since(start))
+	var first string
+	for _, c := range cases {
+		p, got := r.attempt(c.client, c.user, c.pw)
+		p.wantStatus(t, http.StatusOK)
+		if first == "" {
+			first = normalized(p)
+		} else if normalized(p) != first {
+			t.Errorf("%s: the page differs from the first case's:\n%s\nvs\n%s", c.name, normalized(p), first)
 		}
-		// Stay below bob's pair limit: a success clears it.
-		e.clk.Advance(time.Second)
-		e.db.Unlock(context.Background(), `pair:"bob"@127.0.0.1`)
-	}
-	medians := make([]time.Duration, len(probes))
-	for i, s := range samples {
-		slices.Sort(s)
-		medians[i] = s[len(s)/2]
-		t.Logf("%-34s median %v (min %v, max %v)", probes[i].name, medians[i], s[0], s[len(s)-1])
-	}
-	lo, hi := slices.Min(medians), slices.Max(medians)
-	if float64(hi) > 1.5*float64(lo) {
-		t.Errorf("median times differ by %.2f×: %v", float64(hi)/float64(lo), medians)
+		switch c.kind {
+		case checked:
+			if got.dirChecks != 1 || got.refusedPaced != 0 || len(got.slept) != 0 {
+				t.Errorf("%s: %d directory checks, %d refusal paces; want a real check (1, 0)", c.name, got.dirChecks, got.refusedPaced)
+			}
+			if c.derives && (got.derived != 1 || got.appPaced != 0) {
+				t.Errorf("%s: %d argon2id, %d stand-ins; want 1 argon2id", c.name, got.derived, got.appPaced)
+			}
+			if !c.derives && (got.derived != 0 || got.appPaced != 1 || len(got.appSlept) != 1 || got.appSlept[0] != 3*limStep) {
+				t.Errorf("%s: %d argon2id, %d stand-ins sleeping %v; want none and one sleeping a measured derivation (%v)",
+					c.name, got.derived, got.appPaced, got.appSlept, 3*limStep)
+			}
+		case refused:
+			if got.dir != 0 || got.derived != 0 || got.appPaced != 0 || got.writes != 0 {
+				t.Errorf("%s: %d directory calls, %d argon2id, %d app stand-ins, %d store writes; want none", c.name, got.dir, got.derived, got.appPaced, got.writes)
+			}
+			if got.refusedPaced != 1 || len(got.slept) != 1 || got.slept[0] != guardStep {
+				t.Errorf("%s: %d paces sleeping %v; want one sleeping a measured check (%v)", c.name, got.refusedPaced, got.slept, guardStep)
+			}
+		}
 	}
 }

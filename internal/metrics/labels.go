@@ -42,7 +42,7 @@ var (
 	// login flow's own.
 	knownReasons = set("unknown_user", "ambiguous_user", "bad_password", "account_disabled", "account_locked",
 		"password_expired", "password_must_change", "account_expired", "not_permitted", "policy",
-		"locked_out", "bad_code", "no_factor_enrolled", "replayed_code", "not_allowed", "has_factor")
+		"locked_out", "bad_code", "no_factor_enrolled", "replayed_code", "not_allowed", "has_factor", "busy")
 	// Lock scopes (lockout.Scope).
 	knownScopes  = set("pair", "addr", "user")
 	knownMethods = set(http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,

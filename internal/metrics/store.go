@@ -69,6 +69,16 @@ func (s *timedStore) UpdateFactorUse(ctx context.Context, id string, prev, next 
 	return s.next.UpdateFactorUse(ctx, id, prev, next, when)
 }
 
+func (s *timedStore) UseFactorCode(ctx context.Context, u store.CodeUse) (_ bool, err error) {
+	defer s.done(ctx, "use_factor_code", time.Now(), &err)
+	return s.next.UseFactorCode(ctx, u)
+}
+
+func (s *timedStore) RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) (err error) {
+	defer s.done(ctx, "record_success", time.Now(), &err)
+	return s.next.RecordSuccess(ctx, forget, mark, markUntil)
+}
+
 func (s *timedStore) UseCode(ctx context.Context, user, factorID, fingerprint string, expires time.Time) (_ bool, err error) {
 	defer s.done(ctx, "use_code", time.Now(), &err)
 	return s.next.UseCode(ctx, user, factorID, fingerprint, expires)

@@ -8,6 +8,8 @@
 //   - second-factor enrolments (Factor): TOTP/HOTP/SMS, with the HOTP counter
 //     and the last accepted TOTP step. UpdateFactorUse is a compare-and-set so
 //     two concurrent submissions of one code cannot both move the state;
+//     UseFactorCode is that and UseCode as one atomic, durable step, what a
+//     sign-in's accepted code costs: one commit;
 //   - used-code records (UseCode): a unique key makes "first use wins" atomic,
 //     and a restart does not forget them, so a code is never accepted twice;
 //   - the last used TOTP step of a secret kept outside the store (UseStep,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/claimgate/claimgate/internal/audit"
@@ -106,6 +107,49 @@ type FactorStore interface {
 	// of two concurrent submissions of one code only one succeeds. next may
 	// not go backwards.
 	UpdateFactorUse(ctx context.Context, id string, prev, next FactorUse, when time.Time) error
+	// UseFactorCode records an accepted one-time code of a factor in the
+	// store as one atomic, durable step: UpdateFactorUse, UseCode and,
+	// when u asks, ConsumeEnrolmentCode and ConfirmFactor, all or
+	// nothing. A sign-in's code then costs one commit (one flush) instead
+	// of two to four, and no part can be recorded without the others (an
+	// enrolment code spent on a code that then lost its race). It returns
+	// true when everything was written; false, with nothing written, when
+	// the fingerprint was used before or the enrolment code is not there
+	// (or expired at u.When); ErrConflict, nothing written, when the
+	// stored use state is no longer u.Prev; ErrNotFound when the factor is
+	// gone.
+	UseFactorCode(ctx context.Context, u CodeUse) (bool, error)
+}
+
+// CodeUse is one accepted one-time code of a factor in the store, as
+// UseFactorCode records it.
+type CodeUse struct {
+	FactorID string
+	User     string // the factor's user: the used-code record's and the enrolment code's
+	// Prev and Next are UpdateFactorUse's: the use state the code was
+	// verified against, and the one it moves to (never backwards).
+	Prev, Next FactorUse
+	When       time.Time // the factor's LastUsedAt, and "now" for the enrolment code
+	// Fingerprint and Expires are UseCode's.
+	Fingerprint string
+	Expires     time.Time
+	// Confirm marks the factor confirmed too (self-enrolment's first code).
+	Confirm bool
+	// EnrolmentCode, when not nil, is the HashID of an enrolment code the
+	// user must hold: it is consumed in the same step.
+	EnrolmentCode []byte
+}
+
+// CheckCodeUse reports a CodeUse no driver records: a use state that goes
+// backwards, or a counter beyond what the databases keep.
+func CheckCodeUse(u CodeUse) error {
+	if u.Next.Counter < u.Prev.Counter || u.Next.LastStep < u.Prev.LastStep {
+		return errors.New("store: factor use may not go backwards")
+	}
+	if u.Next.Counter > math.MaxInt64 || u.Prev.Counter > math.MaxInt64 {
+		return errors.New("store: HOTP counter out of range")
+	}
+	return nil
 }
 
 // CodeStore keeps used-code records for replay protection.
@@ -205,6 +249,13 @@ type LockStore interface {
 	// UnlockPrefix deletes every lock record and failure count whose key
 	// starts with prefix and returns how many rows went.
 	UnlockPrefix(ctx context.Context, prefix string) (int64, error)
+	// RecordSuccess is what a whole sign-in does to the counters, as one
+	// commit: it deletes forget's lock record and failure count (Unlock)
+	// and, when mark is not empty, sets mark's record until markUntil at
+	// level 0 (SetLock; the familiar address). Undone by a power cut, it
+	// leaves a count higher and an address unfamiliar, both the safe
+	// side, so unlike Unlock and SetLock it does not wait for the disk.
+	RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error
 }
 
 // LeaseStore keeps leases: short, expiring claims on a key that make one

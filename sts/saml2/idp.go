@@ -63,12 +63,12 @@ type IdPConfig struct {
 }
 
 // IdP builds claimgate's SAML 2.0 answers: Responses with a signed
-// assertion, error Responses and LogoutResponses. It is safe for
-// concurrent use: NewIdP builds the signers once, the builders only read
-// them.
+// assertion, error Responses, LogoutResponses and LogoutRequests. It is
+// safe for concurrent use: NewIdP builds the signers once, the builders
+// only read them.
 type IdP struct {
-	cfg                              IdPConfig
-	assertion, response, logoutReply *xmlsig.Signer
+	cfg                                             IdPConfig
+	assertion, response, logoutReply, logoutRequest *xmlsig.Signer
 }
 
 // The layouts of the documents the IdP signs: Reference #ID, ds:Signature
@@ -122,7 +122,8 @@ func NewIdP(cfg IdPConfig) (*IdP, error) {
 	for _, s := range []struct {
 		to   **xmlsig.Signer
 		name string
-	}{{&p.assertion, "assertion"}, {&p.response, "response"}, {&p.logoutReply, "logout response"}} {
+	}{{&p.assertion, "assertion"}, {&p.response, "response"}, {&p.logoutReply, "logout response"},
+		{&p.logoutRequest, "logout request"}} {
 		signer, err := xmlsig.NewSigner(cfg.Signer, cfg.Certificate, layout(s.name))
 		if err != nil {
 			return nil, err

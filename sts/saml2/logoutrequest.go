@@ -7,7 +7,6 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/claimgate/claimgate/sts/internal/xmltext"
-	"github.com/claimgate/claimgate/sts/xmlsig"
 )
 
 // DefaultLogoutWindow is a LogoutRequest's NotOnOrAfter - now: the
@@ -77,14 +76,10 @@ func (p *IdP) LogoutRequest(in LogoutRequestInput) (*Response, error) {
 	for _, s := range in.Issued.SessionIndexes {
 		r.CreateElement("samlp:SessionIndex").SetText(s)
 	}
-	// The IdP's signers are built once per key; this one is made per
-	// message because IdP has none for requests, and making one is cheap
-	// next to the RSA signature it then computes.
-	s, err := xmlsig.NewSigner(p.cfg.Signer, p.cfg.Certificate, layout("logout request"))
-	if err != nil {
-		return nil, err
-	}
-	xml, err := p.finish(r, s, true, in.SP.SignatureAlgorithm)
+	// Signed by the IdP's signer for requests, built once in NewIdP like
+	// the others (a signer per message checked the key pair and encoded
+	// the certificate again each time).
+	xml, err := p.finish(r, p.logoutRequest, true, in.SP.SignatureAlgorithm)
 	if err != nil {
 		return nil, err
 	}

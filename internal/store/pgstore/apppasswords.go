@@ -72,11 +72,11 @@ func (s *DB) RevokeAppPassword(ctx context.Context, id string) error {
 // TouchAppPassword records a use. A revoked password is not touched, so a
 // use racing a revocation cannot look like a later successful use.
 func (s *DB) TouchAppPassword(ctx context.Context, id string, when time.Time) error {
-	return affectedOne(s.pool.Exec(ctx, `UPDATE app_passwords SET last_used_at = $1 WHERE id = $2 AND NOT revoked`,
+	return affectedOne(s.relaxedExec(ctx, s.pool, `UPDATE app_passwords SET last_used_at = $1 WHERE id = $2 AND NOT revoked`,
 		unixNano(when), id))
 }
 
 // RehashAppPassword replaces the hash of a live app password.
 func (s *DB) RehashAppPassword(ctx context.Context, id, hash string) error {
-	return affectedOne(s.pool.Exec(ctx, `UPDATE app_passwords SET hash = $1 WHERE id = $2 AND NOT revoked`, hash, id))
+	return affectedOne(s.relaxedExec(ctx, s.pool, `UPDATE app_passwords SET hash = $1 WHERE id = $2 AND NOT revoked`, hash, id))
 }

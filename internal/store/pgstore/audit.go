@@ -59,10 +59,7 @@ func (s *DB) writeAudit(ctx context.Context, recs []audit.Record) error {
 			cols[c][i] = v
 		}
 	}
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return err
-		}
+	err := s.relaxedTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, insertAuditSQL, at, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6],
 			cols[7], cols[8], cols[9])
 		return err
@@ -129,7 +126,7 @@ func (s *DB) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
 	if err := s.audit.Flush(ctx); err != nil {
 		return 0, fmt.Errorf("store: prune audit: %w", err)
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_log WHERE at < $1`, unixNano(before))
+	tag, err := s.relaxedExec(ctx, s.pool, `DELETE FROM audit_log WHERE at < $1`, unixNano(before))
 	if err != nil {
 		return 0, fmt.Errorf("store: prune audit: %w", err)
 	}

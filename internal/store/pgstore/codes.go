@@ -79,7 +79,7 @@ func (s *DB) Cleanup(ctx context.Context, now time.Time, keep time.Duration) (in
 	}
 	var total int64
 	for _, st := range stmts {
-		tag, err := s.pool.Exec(ctx, st.q, st.arg)
+		tag, err := s.relaxedExec(ctx, s.pool, st.q, st.arg)
 		if err != nil {
 			return total, fmt.Errorf("store: cleanup: %w", err)
 		}

@@ -22,11 +22,17 @@
 //   - UpdateFactorUse and UpdateSession are conditional UPDATEs: a second
 //     writer waits for the first, then re-checks its WHERE on the new row
 //     and matches nothing (ErrConflict).
-//   - RotateSession, TakeAttempts, TakeSMSSend and the key check are
-//     transactions. TakeAttempts and SetLock take a transaction-scoped
+//   - RotateSession, TakeAttempts, TakeSMSSend, UseFactorCode (the
+//     factor's compare-and-set and the used-code record, all or nothing)
+//     and the key check are transactions. TakeAttempts and SetLock take a transaction-scoped
 //     advisory lock per key, so an attempt never runs across the moment a
 //     lock is set (see lockKeys); TakeSMSSend takes one per pending code,
 //     because before the first send there is no row to lock.
+//
+// Durability is chosen per write (durability.go): what guards a replay,
+// a lock, a factor, an enrolment, a sign-out or a lease taken waits for
+// the WAL flush; the rest commits with synchronous_commit off for its own
+// transaction (SET LOCAL).
 //
 // Encryption at rest is package seal with the same associated data as
 // sqlitestore: factor secrets and phone numbers bound to their row and

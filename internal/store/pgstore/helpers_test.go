@@ -16,7 +16,7 @@ import (
 // the search path, dropped when t ends (after the stores t opened are
 // closed, since cleanups run last in, first out). A schema per test keeps
 // tests apart on one database and proves nothing assumes "public".
-func freshDSN(t *testing.T) string {
+func freshDSN(t testing.TB) string {
 	t.Helper()
 	base := testutil.PostgresEnv(t)["CLAIMGATE_TEST_PG_DSN"]
 	var b [6]byte
@@ -53,7 +53,7 @@ func freshDSN(t *testing.T) string {
 }
 
 // openT opens a store on dsn and closes it when t ends.
-func openT(t *testing.T, dsn string, opts Options) *DB {
+func openT(t testing.TB, dsn string, opts Options) *DB {
 	t.Helper()
 	s, err := Open(context.Background(), dsn, opts)
 	if err != nil {

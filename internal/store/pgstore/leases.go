@@ -48,7 +48,7 @@ func (s *DB) ReleaseLease(ctx context.Context, key, owner string) error {
 		return fmt.Errorf("store: release lease: %w", err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `DELETE FROM leases WHERE key_hash = $1 AND owner = $2`, store.HashID(key), owner); err != nil {
+	if _, err := s.relaxedExec(ctx, conn, `DELETE FROM leases WHERE key_hash = $1 AND owner = $2`, store.HashID(key), owner); err != nil {
 		return fmt.Errorf("store: release lease: %w", err)
 	}
 	return nil
@@ -69,7 +69,7 @@ func (s *DB) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 // cleanupLeases deletes the leases expired by the server's clock, the one
 // TakeLease judges them by (not Cleanup's now).
 func (s *DB) cleanupLeases(ctx context.Context) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM leases WHERE expires_at <= clock_timestamp()`)
+	tag, err := s.relaxedExec(ctx, s.pool, `DELETE FROM leases WHERE expires_at <= clock_timestamp()`)
 	if err != nil {
 		return 0, fmt.Errorf("store: cleanup: %w", err)
 	}

@@ -62,7 +62,7 @@ func (s *DB) RecordFailure(ctx context.Context, key string, now time.Time, windo
 
 // ResetFailures forgets key's failure count.
 func (s *DB) ResetFailures(ctx context.Context, key string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM failures WHERE lock_key = $1`, key); err != nil {
+	if _, err := s.relaxedExec(ctx, s.pool, `DELETE FROM failures WHERE lock_key = $1`, key); err != nil {
 		return fmt.Errorf("store: reset failures: %w", err)
 	}
 	return nil
@@ -135,6 +135,38 @@ func (s *DB) Unlock(ctx context.Context, key string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: unlock: %w", err)
+	}
+	return nil
+}
+
+// RecordSuccess is Unlock and SetLock (under the keys' advisory locks, as
+// SetLock) in one transaction with a relaxed commit.
+func (s *DB) RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error {
+	keys := []string{forget}
+	if mark != "" {
+		keys = append(keys, mark)
+	}
+	err := s.relaxedTx(ctx, func(tx pgx.Tx) error {
+		// Both keys' advisory locks at once, in lockKeys' order.
+		if err := lockKeys(ctx, tx, keys...); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM locks WHERE lock_key = $1`, forget); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM failures WHERE lock_key = $1`, forget); err != nil {
+			return err
+		}
+		if mark == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO locks (lock_key, until_at, level) VALUES ($1, $2, 0)
+			ON CONFLICT (lock_key) DO UPDATE SET until_at = excluded.until_at, level = excluded.level`,
+			mark, unixNano(markUntil))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: record success: %w", err)
 	}
 	return nil
 }
@@ -228,7 +260,7 @@ func (s *DB) ReturnAttempts(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.relaxedTx(ctx, func(tx pgx.Tx) error {
 		if err := lockKeys(ctx, tx, keys...); err != nil {
 			return err
 		}

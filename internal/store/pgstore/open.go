@@ -67,6 +67,12 @@ type Options struct {
 	AcquireTimeout time.Duration
 	// Audit bounds the batching of audit records (store.AuditBatcher).
 	Audit store.AuditBatchOptions
+
+	// tracer sees every statement (tests: which commits are relaxed).
+	tracer pgx.QueryTracer
+	// syncAll commits every write synchronously, as before issue 12: the
+	// benchmarks compare it with the per-write choice.
+	syncAll bool
 }
 
 // DB is the PostgreSQL store. It is safe for concurrent use, also by
@@ -79,6 +85,8 @@ type DB struct {
 	rand  io.Reader
 	// acquireTimeout bounds a lease call's wait for a connection (0: none).
 	acquireTimeout time.Duration
+	// syncAll: no write is relaxed (Options.syncAll).
+	syncAll bool
 }
 
 var _ store.Store = (*DB)(nil)
@@ -145,7 +153,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	// working connections by itself.
 	cfg.PingTimeout = defaultConnectTimeout
 	setStatementTimeout(cfg, opts.StatementTimeout)
-	s := &DB{now: opts.Now, rand: opts.Rand, acquireTimeout: orDefault(opts.AcquireTimeout, DefaultAcquireTimeout)}
+	if opts.tracer != nil {
+		cfg.ConnConfig.Tracer = opts.tracer
+	}
+	s := &DB{now: opts.Now, rand: opts.Rand, acquireTimeout: orDefault(opts.AcquireTimeout, DefaultAcquireTimeout), syncAll: opts.syncAll}
 	if s.now == nil {
 		s.now = time.Now
 	}

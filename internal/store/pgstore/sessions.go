@@ -37,7 +37,7 @@ func (s *DB) CreateSession(ctx context.Context, id string, data []byte, expires 
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sessions (id_hash, data, expires_at, version) VALUES ($1, $2, $3, 1)`,
+	_, err = s.relaxedExec(ctx, s.pool, `INSERT INTO sessions (id_hash, data, expires_at, version) VALUES ($1, $2, $3, 1)`,
 		h, blob, unixNano(expires))
 	if err != nil {
 		return fmt.Errorf("store: create session: %w", mapErr(err))
@@ -89,7 +89,7 @@ func (s *DB) UpdateSession(ctx context.Context, id string, version int64, data [
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE sessions SET data = $1, expires_at = $2, version = version + 1
+	tag, err := s.relaxedExec(ctx, s.pool, `UPDATE sessions SET data = $1, expires_at = $2, version = version + 1
 		WHERE id_hash = $3 AND version = $4`, blob, unixNano(expires), h, version)
 	return oneRow(tag, err, "update session")
 }
@@ -106,7 +106,7 @@ func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, new
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.relaxedTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id_hash = $1 AND version = $2`, store.HashID(oldID), version)
 		if err := oneRow(tag, err, "rotate session"); err != nil {
 			return err

@@ -59,10 +59,10 @@ func (s *DB) TakeSMSSend(ctx context.Context, user, factorID, hash string, now t
 func (s *DB) UndoSMSSend(ctx context.Context, user, factorID, hash string, prev store.PendingSMS) error {
 	var err error
 	if prev.Hash == "" {
-		_, err = s.pool.Exec(ctx, `DELETE FROM sms_codes WHERE user_name = $1 AND factor_id = $2 AND code_hash = $3`,
+		_, err = s.relaxedExec(ctx, s.pool, `DELETE FROM sms_codes WHERE user_name = $1 AND factor_id = $2 AND code_hash = $3`,
 			user, factorID, hash)
 	} else {
-		_, err = s.pool.Exec(ctx, `UPDATE sms_codes SET code_hash = $1, expires_at = $2, sends = $3, last_sent_at = $4
+		_, err = s.relaxedExec(ctx, s.pool, `UPDATE sms_codes SET code_hash = $1, expires_at = $2, sends = $3, last_sent_at = $4
 			WHERE user_name = $5 AND factor_id = $6 AND code_hash = $7`,
 			prev.Hash, unixNano(prev.Expires), prev.Sends, unixNano(prev.LastSent), user, factorID, hash)
 	}

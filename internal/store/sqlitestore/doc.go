@@ -2,8 +2,10 @@
 // directory, opened with the pure-Go driver modernc.org/sqlite.
 //
 // Open does, in order: create the file with mode 0600 if it is new; open it
-// in WAL mode with a busy timeout, foreign keys on, synchronous=FULL (a used
-// code must survive a power cut, or a replay window opens) and write
+// in WAL mode with a busy timeout, foreign keys on, synchronous=FULL for
+// the writes that must survive a power cut (a used code, or a replay
+// window opens) and NORMAL for those whose loss errs on the safe side
+// (conn.go: the durability of each write), and write
 // transactions started IMMEDIATE (so a read-then-write transaction cannot
 // deadlock against another process); apply the numbered migrations under
 // migrations/, one transaction each, recording them in schema_migrations
@@ -16,7 +18,9 @@
 // RecordFailure, ConsumeEnrolmentCode, ConsumeSMSCode) is a single
 // conditional statement, not a read-modify-write in Go; TakeAttempts and
 // TakeSMSSend are one IMMEDIATE transaction, which holds the write lock
-// from its first read.
+// from its first read, and so is UseFactorCode (the factor's
+// compare-and-set, the used-code record and, for an enrolment, the
+// enrolment code and the confirmation: one flush, all or nothing).
 //
 // Encryption at rest: factor secrets, phone numbers and session data are
 // sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the 32-byte

@@ -45,6 +45,11 @@ func TestDurabilityPerWrite(t *testing.T) {
 		{"UpdateFactorUse", durable, func() error {
 			return s.UpdateFactorUse(ctx, f.ID, store.FactorUse{}, store.FactorUse{LastStep: 7}, t0)
 		}},
+		{"UseFactorCode", durable, func() error {
+			_, err := s.UseFactorCode(ctx, store.CodeUse{FactorID: f.ID, User: "alice", Prev: store.FactorUse{LastStep: 7},
+				Next: store.FactorUse{LastStep: 8}, When: t0, Fingerprint: "totp:8", Expires: t0.Add(time.Hour)})
+			return err
+		}},
 		{"ConfirmFactor", durable, func() error { return s.ConfirmFactor(ctx, f.ID) }},
 		{"AddFactor", durable, func() error {
 			_, err := s.AddFactor(ctx, store.Factor{User: "bob", Kind: store.KindTOTP, Name: "q", Secret: []byte("x")})
@@ -72,6 +77,7 @@ func TestDurabilityPerWrite(t *testing.T) {
 		}},
 		{"TouchAppPassword", relaxed, func() error { return s.TouchAppPassword(ctx, ap.ID, t0) }},
 		{"ReturnAttempts", relaxed, func() error { return s.ReturnAttempts(ctx, []string{"pair:alice"}) }},
+		{"RecordSuccess", relaxed, func() error { return s.RecordSuccess(ctx, "pair:alice", "known:alice", t0.Add(time.Hour)) }},
 		{"ResetFailures", relaxed, func() error { return s.ResetFailures(ctx, "user:alice") }},
 		{"TakeLease", relaxed, func() error { _, err := s.TakeLease(ctx, "k", "me", t0, time.Minute); return err }},
 		{"ReleaseLease", relaxed, func() error { return s.ReleaseLease(ctx, "k", "me") }},

@@ -95,6 +95,29 @@ func (s *DB) Unlock(ctx context.Context, key string) error {
 	})
 }
 
+// RecordSuccess is Unlock and SetLock in one relaxed transaction.
+func (s *DB) RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error {
+	err := s.writeTx(ctx, relaxed, func(c wconn) error {
+		if _, err := c.exec(`DELETE FROM locks WHERE lock_key = ?`, forget); err != nil {
+			return err
+		}
+		if _, err := c.exec(`DELETE FROM failures WHERE lock_key = ?`, forget); err != nil {
+			return err
+		}
+		if mark == "" {
+			return nil
+		}
+		_, err := c.exec(`INSERT INTO locks (lock_key, until_at, level) VALUES (?, ?, 0)
+			ON CONFLICT (lock_key) DO UPDATE SET until_at = excluded.until_at, level = excluded.level`,
+			mark, unixNano(markUntil))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: record success: %w", err)
+	}
+	return nil
+}
+
 // UnlockPrefix compares with substr rather than LIKE so user names holding
 // '%' or '_' cannot widen the match.
 func (s *DB) UnlockPrefix(ctx context.Context, prefix string) (int64, error) {

@@ -18,11 +18,14 @@
 //     forget it; UseStep retires every earlier step, atomically;
 //   - factors: CRUD round trips, names unique per user and serial numbers
 //     across users, and UpdateFactorUse is a compare-and-set with one
-//     winner and no way back;
+//     winner and no way back; UseFactorCode records a code (use state,
+//     used-code record, confirmation, enrolment code) all or nothing, one
+//     winner of a race;
 //   - counters and locks: RecordFailure, TakeAttempts and ReturnAttempts
 //     counts are exact under concurrency (also across handles), windows
 //     start at the first failure, TakeAttempts takes all or none, nothing
 //     is counted while a lock is in force, and returns never go below zero;
+//     RecordSuccess forgets one key and marks another, nothing else;
 //   - sessions: versioned writes, so a deleted or rotated session stays
 //     gone and a stale version loses without writing anything;
 //   - pending SMS codes: the send limits (count, interval, life from the
@@ -103,6 +106,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"FactorCRUD", testFactorCRUD},
 		{"UpdateFactorUseCompareAndSet", testUpdateFactorUse},
 		{"UpdateFactorUseAcrossHandles", testUpdateFactorUseAcrossHandles},
+		{"UseFactorCodeAllOrNothing", testUseFactorCode},
+		{"UseFactorCodeOneWinner", testUseFactorCodeOneWinner},
 		{"UseCodeOneWinner", testUseCodeOneWinner},
 		{"UseCodeOneWinnerAcrossHandles", testUseCodeAcrossHandles},
 		{"UseCodeDurable", testUseCodeDurable},
@@ -116,6 +121,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"TakeAttemptsCeilingAcrossHandles", testTakeAttemptsAcrossHandles},
 		{"TakeAttemptsAllOrNone", testTakeAttemptsAllOrNone},
 		{"TakeAttemptsLockInForce", testTakeAttemptsLockInForce},
+		{"RecordSuccess", testRecordSuccess},
 		{"Sessions", testSessions},
 		{"RotateSessionOnce", testRotateSessionOnce},
 		{"RotateSessionOneWinner", testRotateSessionOneWinner},

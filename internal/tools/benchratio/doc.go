@@ -8,11 +8,20 @@
 // BenchmarkCrewjamResponse ns/op ÷ BenchmarkResponse ns/op, target >= 2).
 //
 //	go run ./internal/tools/benchratio          # make bench: 3 interleaved runs of 1s each
-//	go run ./internal/tools/benchratio -short   # scripts/test.sh: 1 run of 100 iterations
+//	go run ./internal/tools/benchratio -short   # scripts/test.sh: 3 interleaved runs of 50 iterations
 //
 // The two benchmarks of a pair run in separate, alternating processes
 // (RSASign, issuance, RSASign, issuance, ...), so a slow spell on a shared
 // machine lands on both sides of a ratio rather than on one; each pair of
-// neighbours gives one ratio and the median is reported. The numbers are
-// reported, never asserted: timings belong in benchmarks, not tests.
+// neighbours gives one ratio and the median is reported.
+//
+// Two ratios per pair: of wall time per op (what the benchmark reports)
+// and of CPU time per op. On a shared 2-core machine wall time includes
+// waiting for the CPU; CPU time does not. It is the child process's
+// rusage (user + system, every thread, so the garbage collector's work
+// counts), less the benchmark's fixed cost — the median of three runs of
+// one iteration (process start, set-up; the benchmarks use b.Loop, so
+// set-up runs once per process) — over the remaining iterations. The
+// numbers are reported, never asserted: timings belong in benchmarks, not
+// tests.
 package main

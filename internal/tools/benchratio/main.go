@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // bench is one benchmark of one package.
@@ -38,12 +39,12 @@ func pairs() []pair {
 }
 
 func main() {
-	short := flag.Bool("short", false, "one run of 100 iterations of each benchmark (scripts/test.sh)")
-	count := flag.Int("count", 3, "interleaved runs of each benchmark")
+	short := flag.Bool("short", false, "3 interleaved runs of 50 iterations of each benchmark (scripts/test.sh)")
+	count := flag.Int("count", 3, "interleaved runs of each benchmark (at least 3 for a median that means something)")
 	benchtime := flag.String("benchtime", "1s", "go test -benchtime of each run")
 	flag.Parse()
 	if *short {
-		*count, *benchtime = 1, "100x"
+		*count, *benchtime = 3, "50x"
 	}
 	if err := run(os.Stdout, *count, *benchtime); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -54,6 +55,10 @@ func main() {
 // testBinary is a compiled test binary and the package directory it must
 // run in (its testdata).
 type testBinary struct{ path, dir string }
+
+// baselineRuns is how many -benchtime 1x runs measure what a process
+// costs besides the measured iterations (start, set-up, one iteration).
+const baselineRuns = 3
 
 func run(w io.Writer, count int, benchtime string) error {
 	if count < 1 {
@@ -77,10 +82,30 @@ func run(w io.Writer, count int, benchtime string) error {
 			}
 		}
 	}
-	fmt.Fprintf(w, "benchratio: %d interleaved run(s) of each benchmark, -benchtime %s; reported, not asserted\n", count, benchtime)
+	// Each benchmark's fixed cost in CPU: a process that runs one
+	// iteration. It is taken off every measured run's CPU time.
+	fixed := map[bench]time.Duration{}
+	for _, p := range pairs() {
+		for _, b := range []bench{p.base, p.subject} {
+			if _, ok := fixed[b]; ok {
+				continue
+			}
+			var cpus []float64
+			for range baselineRuns {
+				m, err := measure(bins[b.pkg], b.name, "1x")
+				if err != nil {
+					return err
+				}
+				cpus = append(cpus, float64(m.cpu))
+			}
+			fixed[b] = time.Duration(median(cpus))
+		}
+	}
+	fmt.Fprintf(w, "benchratio: %d interleaved run(s) of each benchmark, -benchtime %s; wall and CPU time per op; reported, not asserted\n",
+		count, benchtime)
 	for _, p := range pairs() {
 		fmt.Fprintln(w, p.title)
-		var ratios []float64
+		var wall, cpu []float64
 		for i := range count {
 			base, err := measure(bins[p.base.pkg], p.base.name, benchtime)
 			if err != nil {
@@ -90,16 +115,39 @@ func run(w io.Writer, count int, benchtime string) error {
 			if err != nil {
 				return err
 			}
-			ratios = append(ratios, base/subj)
-			fmt.Fprintf(w, "  run %d: %s %.0f ns/op, %s %.0f ns/op, ratio %.3f\n", i+1, p.base.name, base, p.subject.name, subj, base/subj)
+			bc, sc := base.cpuPerOp(fixed[p.base]), subj.cpuPerOp(fixed[p.subject])
+			wall = append(wall, base.ns/subj.ns)
+			cpu = append(cpu, bc/sc)
+			fmt.Fprintf(w, "  run %d: %s %.0f ns/op (CPU %.0f), %s %.0f ns/op (CPU %.0f); ratio wall %.3f, CPU %.3f\n",
+				i+1, p.base.name, base.ns, bc, p.subject.name, subj.ns, sc, base.ns/subj.ns, bc/sc)
 		}
 		target := ""
 		if p.target > 0 {
 			target = fmt.Sprintf(" (target >= %.2f)", p.target)
 		}
-		fmt.Fprintf(w, "  median ratio %.3f%s\n", median(ratios), target)
+		fmt.Fprintf(w, "  median ratio: wall %.3f, CPU %.3f%s\n", median(wall), median(cpu), target)
 	}
 	return nil
+}
+
+// measurement is one benchmark process: what the benchmark reported, and
+// the CPU time (user + system, all threads, from the kernel's rusage of
+// the child) the whole process spent.
+type measurement struct {
+	n   int64
+	ns  float64
+	cpu time.Duration
+}
+
+// cpuPerOp is the CPU time of one iteration: the process's CPU less its
+// fixed cost (a run of one iteration), over the other iterations. The
+// benchmarks use b.Loop, so set-up runs once per process whatever the
+// iteration count.
+func (m measurement) cpuPerOp(fixed time.Duration) float64 {
+	if m.n <= 1 {
+		return float64(m.cpu)
+	}
+	return float64(m.cpu-fixed) / float64(m.n-1)
 }
 
 func compile(tmp, pkg string, n int) (testBinary, error) {
@@ -115,23 +163,25 @@ func compile(tmp, pkg string, n int) (testBinary, error) {
 }
 
 // measure runs Benchmark<name> once in its own process and returns its
-// ns/op.
-func measure(t testBinary, name, benchtime string) (float64, error) {
+// result and the process's CPU time. The process runs alone (nothing
+// else of benchratio's), so its rusage is the benchmark's.
+func measure(t testBinary, name, benchtime string) (measurement, error) {
 	cmd := exec.Command(t.path, "-test.run", "^$", "-test.bench", "^Benchmark"+name+"$",
 		"-test.benchtime", benchtime, "-test.count", "1")
 	cmd.Dir = t.dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("benchratio: Benchmark%s: %v\n%s", name, err, out)
+		return measurement{}, fmt.Errorf("benchratio: Benchmark%s: %v\n%s", name, err, out)
 	}
-	ns, err := nsPerOp(out, name)
+	rs, err := results(out, name)
 	if err != nil {
-		return 0, fmt.Errorf("%w\n%s", err, out)
+		return measurement{}, fmt.Errorf("%w\n%s", err, out)
 	}
-	if len(ns) != 1 {
-		return 0, fmt.Errorf("benchratio: Benchmark%s: %d results, want 1", name, len(ns))
+	if len(rs) != 1 {
+		return measurement{}, fmt.Errorf("benchratio: Benchmark%s: %d results, want 1", name, len(rs))
 	}
-	return ns[0], nil
+	ps := cmd.ProcessState
+	return measurement{n: rs[0].n, ns: rs[0].ns, cpu: ps.UserTime() + ps.SystemTime()}, nil
 }
 
 func goCmd(args ...string) (string, error) {

@@ -9,18 +9,39 @@ import (
 	"strings"
 )
 
+// result is one result line of a benchmark: its iterations and ns/op.
+type result struct {
+	n  int64
+	ns float64
+}
+
 // nsPerOp returns the ns/op of every result line of Benchmark<name> in the
-// output of go test -bench, in order. A line names the benchmark as
-// BenchmarkName or BenchmarkName-P (P is GOMAXPROCS, left off when 1);
-// sub-benchmarks (BenchmarkName/sub) and other benchmarks are not name.
+// output of go test -bench, in order.
 func nsPerOp(out []byte, name string) ([]float64, error) {
+	rs, err := results(out, name)
+	ns := make([]float64, len(rs))
+	for i, r := range rs {
+		ns[i] = r.ns
+	}
+	return ns, err
+}
+
+// results returns every result line of Benchmark<name> in the output of
+// go test -bench, in order. A line names the benchmark as BenchmarkName
+// or BenchmarkName-P (P is GOMAXPROCS, left off when 1); sub-benchmarks
+// (BenchmarkName/sub) and other benchmarks are not name.
+func results(out []byte, name string) ([]result, error) {
 	want := "Benchmark" + name
-	var ns []float64
+	var rs []result
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) < 4 || !isName(f[0], want) {
 			continue
+		}
+		n, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("benchratio: %s: bad iteration count %q", want, f[1])
 		}
 		// name, iterations, then value-unit pairs: 1283825 ns/op 114727 B/op ...
 		for i := 2; i+1 < len(f); i += 2 {
@@ -31,13 +52,13 @@ func nsPerOp(out []byte, name string) ([]float64, error) {
 			if err != nil || v <= 0 {
 				return nil, fmt.Errorf("benchratio: %s: bad ns/op %q", want, f[i])
 			}
-			ns = append(ns, v)
+			rs = append(rs, result{n: n, ns: v})
 		}
 	}
-	if len(ns) == 0 {
+	if len(rs) == 0 {
 		return nil, fmt.Errorf("benchratio: no result for %s in the benchmark output", want)
 	}
-	return ns, nil
+	return rs, nil
 }
 
 func isName(field, want string) bool {

@@ -3,6 +3,7 @@ package main
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // Captured from go test ./sts -run '^$' -bench 'IssueWSFed$|RSASign$'
@@ -32,6 +33,10 @@ func TestNsPerOp(t *testing.T) {
 			t.Errorf("nsPerOp(%s) = %v, %v; want %v", name, got, err, want)
 		}
 	}
+	rs, err := results([]byte(captured), "RSASign")
+	if err != nil || len(rs) != 2 || rs[0] != (result{1120, 1053631}) || rs[1] != (result{1111, 1073814.5}) {
+		t.Errorf("results(RSASign) = %v, %v", rs, err)
+	}
 	// Metrics reported before ns/op do not confuse it (ReportMetric sorts units).
 	got, err := nsPerOp([]byte("BenchmarkX-8 3 39845888 budget-B 685014234 ns/op\n"), "X")
 	if err != nil || !slices.Equal(got, []float64{685014234}) {
@@ -42,6 +47,7 @@ func TestNsPerOp(t *testing.T) {
 		"failed run":  "--- FAIL: BenchmarkResponse\nFAIL\n",
 		"bad number":  "BenchmarkResponse-2 10 abc ns/op\n",
 		"zero ns/op":  "BenchmarkResponse-2 10 0 ns/op\n",
+		"bad count":   "BenchmarkResponse-2 ten 5 ns/op\n",
 		"no ns/op":    "BenchmarkResponse-2 10 12 B/op 3 allocs/op\n",
 		"other bench": "BenchmarkResponseXML-2 10 5 ns/op\n",
 	} {
@@ -60,5 +66,18 @@ func TestMedian(t *testing.T) {
 		if got := median(in); got != c.want || !slices.Equal(in, c.in) {
 			t.Errorf("median(%v) = %v (input now %v), want %v", c.in, got, in, c.want)
 		}
+	}
+}
+
+// TestCPUPerOp: the fixed cost of a process (start, set-up, the first
+// iteration) is taken off before dividing by the other iterations.
+func TestCPUPerOp(t *testing.T) {
+	fixed := 50 * time.Millisecond
+	m := measurement{n: 101, cpu: fixed + 100*time.Millisecond}
+	if got := m.cpuPerOp(fixed); got != float64(time.Millisecond) {
+		t.Errorf("cpuPerOp = %v ns, want %v", got, float64(time.Millisecond))
+	}
+	if got := (measurement{n: 1, cpu: fixed}).cpuPerOp(fixed); got != float64(fixed) {
+		t.Errorf("one iteration: cpuPerOp = %v, want the whole process's %v", got, float64(fixed))
 	}
 }

@@ -71,9 +71,32 @@ func Serialize(el *etree.Element) ([]byte, error) {
 }
 
 // EscapeText escapes character data written by hand (the RSTR wrapper)
-// the same way Serialize does.
+// the same way Serialize does: & < > and CR. It runs on every token, so
+// it builds nothing per call (a strings.Replacer was built each time) and
+// returns s itself when there is nothing to escape.
 func EscapeText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;").Replace(s)
+	i := strings.IndexAny(s, "&<>\r")
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '\r':
+			b.WriteString("&#xD;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // Clip shortens input quoted into log detail.

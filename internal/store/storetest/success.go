@@ -1,0 +1,56 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/claimgate/claimgate/internal/store"
+)
+
+// testRecordSuccess: RecordSuccess forgets one key's lock and count and
+// marks another until a time at level 0, as Unlock and SetLock would, and
+// leaves every other key alone; without a mark it only forgets.
+func testRecordSuccess(t *testing.T, su *suite) {
+	s := su.open(t)
+	for _, k := range []string{"pair:a", "pair:b"} {
+		if _, err := s.RecordFailure(ctx(), k, t0, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetLock(ctx(), k, t0.Add(time.Hour), 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetLock(ctx(), "known:a", t0, 2); err != nil {
+		t.Fatal(err)
+	}
+	until := t0.Add(30 * 24 * time.Hour)
+	if err := s.RecordSuccess(ctx(), "pair:a", "known:a", until); err != nil {
+		t.Fatal(err)
+	}
+	if u, l, err := s.Lock(ctx(), "pair:a"); err != nil || !u.IsZero() || l != 0 {
+		t.Errorf("pair:a lock after success: %v %d %v; want none", u, l, err)
+	}
+	// The count went too: the next failure counts 1.
+	if n, err := s.RecordFailure(ctx(), "pair:a", t0.Add(ms(1)), time.Hour); err != nil || n != 1 {
+		t.Errorf("pair:a count after success: %d, %v; want 1", n, err)
+	}
+	if u, l, err := s.Lock(ctx(), "known:a"); err != nil || !u.Equal(until) || l != 0 {
+		t.Errorf("known:a after success: %v %d %v; want %v level 0", u, l, err, until)
+	}
+	if u, l, _ := s.Lock(ctx(), "pair:b"); !u.Equal(t0.Add(time.Hour)) || l != 3 {
+		t.Errorf("another key's lock changed: %v %d", u, l)
+	}
+	if n, _ := s.RecordFailure(ctx(), "pair:b", t0.Add(ms(1)), time.Hour); n != 2 {
+		t.Errorf("another key's count changed: %d, want 2", n)
+	}
+	if err := s.RecordSuccess(ctx(), "pair:b", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _, _ := s.Lock(ctx(), "pair:b"); !u.IsZero() {
+		t.Error("pair:b still locked")
+	}
+	ls, err := s.Locks(ctx(), t0)
+	if err != nil || len(ls) != 1 || ls[0] != (store.LockEntry{Key: "known:a", Until: until, Level: 0}) {
+		t.Errorf("locks in force %v, %v; want only known:a", ls, err)
+	}
+}
