@@ -14,7 +14,11 @@
 // Reserve counts before the check, each counter in one store operation
 // that compares the count with its limit and refuses while the counter's
 // lock is in force (TakeAttempt), so no burst of parallel attempts gets
-// past a limit, however many processes share the store.
+// past a limit, however many processes share the store. One exception: an
+// attempt from an address familiar to its user counts towards the address
+// limit only when it fails (Fail), so many users behind one NAT can sign in
+// at once; a spray's attempts are unfamiliar to their victims and stay
+// counted before they are checked.
 //
 // The locks:
 //

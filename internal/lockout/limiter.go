@@ -20,6 +20,7 @@ type Counters interface {
 	Lock(ctx context.Context, key string) (until time.Time, level int, err error)
 	Unlock(ctx context.Context, key string) error
 	UnlockPrefix(ctx context.Context, prefix string) (int64, error)
+	RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error
 }
 
 // Kind is what a credential is: the user-wide limits differ for passwords
@@ -76,6 +77,9 @@ type held struct {
 	lock  string // the lock it leads to
 	count int    // the count including this attempt
 	limit int
+	// settled: the attempt is not counted while it is checked, only when
+	// it fails (Fail counts it then). See Reserve.
+	settled bool
 }
 
 // Familiar reports whether the address was familiar for the user (a full
@@ -118,16 +122,29 @@ func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kin
 		return nil, d, nil
 	}
 	r := &Reservation{user: user, addr: addr, kind: kind, now: now, familiar: familiar}
+	// From a familiar address the address-wide counter counts failures
+	// only once they are settled: users behind one NAT sign in at once by
+	// the dozen, and attempts still being checked must not refuse them as
+	// if they had failed. A spray's attempts come from addresses unfamiliar
+	// to their victims, so they are counted in flight as before and no
+	// parallel burst gets past the limit; the address lock itself refuses
+	// everyone (checked above).
+	addrLimit := held{scope: ScopeAddr, key: addrLockKey(addr), lock: addrLockKey(addr), limit: l.p.PerAddressMaxFailures, settled: familiar}
 	want := []held{
 		{scope: ScopePair, key: pairKey(user, addr), lock: pairKey(user, addr), limit: l.p.MaxFailures},
-		{scope: ScopeAddr, key: addrLockKey(addr), lock: addrLockKey(addr), limit: l.p.PerAddressMaxFailures},
+		addrLimit,
 	}
 	if !familiar {
 		want = append(want, held{scope: ScopeUser, key: unfamiliarKey(user, kind), lock: userKey(user), limit: l.p.unfamiliarLimit(kind)})
 	}
-	cs := make([]store.AttemptCounter, len(want))
+	cs := make([]store.AttemptCounter, 0, len(want))
+	taken := make([]int, 0, len(want)) // index in want of each counter in cs
 	for i, h := range want {
-		cs[i] = store.AttemptCounter{Key: h.key, LockKey: h.lock, Limit: h.limit}
+		if h.settled {
+			continue
+		}
+		cs = append(cs, store.AttemptCounter{Key: h.key, LockKey: h.lock, Limit: h.limit})
+		taken = append(taken, i)
 	}
 	counts, refused, err := l.c.TakeAttempts(ctx, cs, now, l.p.Window)
 	if err != nil {
@@ -136,10 +153,10 @@ func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kin
 	if refused >= 0 {
 		// The limit is taken by attempts still being checked (the last of
 		// them to fail sets the lock), or the lock was set meanwhile.
-		return nil, Decision{Scopes: []Scope{want[refused].scope}}, nil
+		return nil, Decision{Scopes: []Scope{want[taken[refused]].scope}}, nil
 	}
-	for i := range want {
-		want[i].count = counts[i]
+	for j, i := range taken {
+		want[i].count = counts[j]
 	}
 	r.held = want
 	return r, d, nil
@@ -150,9 +167,11 @@ func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kin
 func (l *Limiter) Pass(ctx context.Context, r *Reservation) error { return l.giveBack(ctx, r) }
 
 func (l *Limiter) giveBack(ctx context.Context, r *Reservation) error {
-	keys := make([]string, len(r.held))
-	for i, h := range r.held {
-		keys[i] = h.key
+	keys := make([]string, 0, len(r.held))
+	for _, h := range r.held {
+		if !h.settled {
+			keys = append(keys, h.key)
+		}
 	}
 	r.held = nil
 	if err := l.c.ReturnAttempts(ctx, keys); err != nil {
@@ -196,8 +215,27 @@ func (l *Limiter) Fail(ctx context.Context, r *Reservation) ([]Lockout, error) {
 	var out []Lockout
 	now := r.now
 	for _, h := range r.held {
+		if h.settled {
+			n, err := l.c.RecordFailure(ctx, h.key, now, l.p.Window)
+			if err != nil {
+				return out, fmt.Errorf("lockout: fail: %w", err)
+			}
+			h.count = n
+		}
 		if h.count < h.limit {
 			continue
+		}
+		if h.settled {
+			// Failures settled past the limit by attempts that were in
+			// flight when it was reached find the lock already set: it
+			// is the same episode, not a reason to lengthen it.
+			until, _, err := l.c.Lock(ctx, h.lock)
+			if err != nil {
+				return out, fmt.Errorf("lockout: fail: %w", err)
+			}
+			if until.After(now) {
+				continue
+			}
 		}
 		base, limit := l.p.BaseLockout, l.p.MaxLockout
 		if h.scope == ScopeUser {
@@ -276,13 +314,16 @@ func (l *Limiter) lock(ctx context.Context, key, reset string, scope Scope, now 
 // an attacker must not reset them by signing in to an account of their own,
 // or by waiting for the real user to sign in.
 func (l *Limiter) Succeed(ctx context.Context, user string, addr netip.Addr, now time.Time) error {
-	if err := l.c.Unlock(ctx, pairKey(user, addr)); err != nil {
-		return fmt.Errorf("lockout: succeed: %w", err)
-	}
+	// One commit for both, without waiting for the disk: undone by a power
+	// cut, it leaves the pair's count higher and the address unfamiliar,
+	// both the safe side.
+	var mark string
+	var until time.Time
 	if l.p.KnownAddressFor > 0 {
-		if err := l.c.SetLock(ctx, knownKey(user, addr), now.Add(l.p.KnownAddressFor), 0); err != nil {
-			return fmt.Errorf("lockout: succeed: %w", err)
-		}
+		mark, until = knownKey(user, addr), now.Add(l.p.KnownAddressFor)
+	}
+	if err := l.c.RecordSuccess(ctx, pairKey(user, addr), mark, until); err != nil {
+		return fmt.Errorf("lockout: succeed: %w", err)
 	}
 	return nil
 }

@@ -230,6 +230,11 @@ func (c countedCounters) Unlock(ctx context.Context, key string) error {
 	return c.DB.Unlock(ctx, key)
 }
 
+func (c countedCounters) RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error {
+	c.w.add()
+	return c.DB.RecordSuccess(ctx, forget, mark, markUntil)
+}
+
 func (c countedCounters) UnlockPrefix(ctx context.Context, prefix string) (int64, error) {
 	c.w.add()
 	return c.DB.UnlockPrefix(ctx, prefix)
