@@ -18,6 +18,7 @@ type Counters interface {
 	ResetFailures(ctx context.Context, key string) error
 	SetLock(ctx context.Context, key string, until time.Time, level int) error
 	Lock(ctx context.Context, key string) (until time.Time, level int, err error)
+	LockRecords(ctx context.Context, keys []string) ([]store.LockEntry, error)
 	Unlock(ctx context.Context, key string) error
 	UnlockPrefix(ctx context.Context, prefix string) (int64, error)
 	RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error
@@ -92,29 +93,27 @@ func (r *Reservation) Familiar() bool { return r.familiar }
 // parallel attempts can exceed a limit. When refused, nothing was counted
 // and the caller must check nothing.
 func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kind Kind, now time.Time) (*Reservation, Decision, error) {
-	familiar, err := l.known(ctx, user, addr, now)
+	// One read for every lock that may refuse the attempt and for the
+	// familiar-address mark: the user-wide lock applies only from an
+	// unfamiliar address, but reading it with the others costs nothing.
+	keys := []string{pairKey(user, addr), addrLockKey(addr), userKey(user)}
+	scopes := []Scope{ScopePair, ScopeAddr, ScopeUser}
+	if l.p.KnownAddressFor > 0 {
+		keys = append(keys, knownKey(user, addr))
+	}
+	recs, err := l.c.LockRecords(ctx, keys)
 	if err != nil {
-		return nil, Decision{}, err
+		return nil, Decision{}, fmt.Errorf("lockout: check: %w", err)
 	}
+	familiar := l.p.KnownAddressFor > 0 && recs[3].Until.After(now)
 	d := Decision{Allowed: true}
-	locks := []struct {
-		scope Scope
-		key   string
-	}{{ScopePair, pairKey(user, addr)}, {ScopeAddr, addrLockKey(addr)}}
-	if !familiar {
-		locks = append(locks, struct {
-			scope Scope
-			key   string
-		}{ScopeUser, userKey(user)})
-	}
-	for _, k := range locks {
-		until, _, err := l.c.Lock(ctx, k.key)
-		if err != nil {
-			return nil, Decision{}, fmt.Errorf("lockout: check: %w", err)
+	for i, scope := range scopes {
+		if scope == ScopeUser && familiar {
+			continue
 		}
-		if until.After(now) {
+		if until := recs[i].Until; until.After(now) {
 			d.Allowed = false
-			d.Scopes = append(d.Scopes, k.scope)
+			d.Scopes = append(d.Scopes, scope)
 			d.RetryAfter = max(d.RetryAfter, until.Sub(now))
 		}
 	}

@@ -2,13 +2,16 @@ package lockout
 
 import (
 	"context"
+	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/claimgate/claimgate/internal/store"
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
 )
 
-// writeLog records which Counters writes were made.
+// writeLog records which Counters calls were made.
 type writeLog struct {
 	*sqlitestore.DB
 	calls []string
@@ -22,6 +25,21 @@ func (w *writeLog) Unlock(ctx context.Context, key string) error {
 func (w *writeLog) SetLock(ctx context.Context, key string, until time.Time, level int) error {
 	w.calls = append(w.calls, "SetLock")
 	return w.DB.SetLock(ctx, key, until, level)
+}
+
+func (w *writeLog) Lock(ctx context.Context, key string) (time.Time, int, error) {
+	w.calls = append(w.calls, "Lock")
+	return w.DB.Lock(ctx, key)
+}
+
+func (w *writeLog) LockRecords(ctx context.Context, keys []string) ([]store.LockEntry, error) {
+	w.calls = append(w.calls, "LockRecords")
+	return w.DB.LockRecords(ctx, keys)
+}
+
+func (w *writeLog) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error) {
+	w.calls = append(w.calls, "TakeAttempts")
+	return w.DB.TakeAttempts(ctx, cs, now, window)
 }
 
 func (w *writeLog) RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error {
@@ -53,5 +71,43 @@ func TestSucceedIsOneWrite(t *testing.T) {
 	}
 	if ok, err := l.Familiar(f.ctx, "alice", addrA, f.now); err != nil || !ok {
 		t.Errorf("address not familiar after Succeed: %v %v", ok, err)
+	}
+}
+
+// TestReserveIsOneReadOneWrite: an attempt costs the counters one read
+// (every lock that may refuse it and the familiar-address mark) and one
+// write (its place in every counter), from a familiar address or not; a
+// refused one costs the read only.
+func TestReserveIsOneReadOneWrite(t *testing.T) {
+	f := newFixture(t, DefaultPolicy())
+	w := &writeLog{DB: f.db}
+	l, err := New(w, DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.l = l
+	if err := l.Succeed(f.ctx, "alice", addrA, f.now); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []netip.Addr{addrA, addrB} {
+		w.calls = nil
+		r, d, err := l.Reserve(f.ctx, "alice", a, KindPassword, f.now)
+		if err != nil || !d.Allowed {
+			t.Fatalf("%v: %+v %v", a, d, err)
+		}
+		if want := []string{"LockRecords", "TakeAttempts"}; !slices.Equal(w.calls, want) {
+			t.Errorf("Reserve from %v (familiar %v) made %v; want %v", a, r.Familiar(), w.calls, want)
+		}
+		if r.Familiar() != (a == addrA) {
+			t.Errorf("Reserve from %v: familiar %v", a, r.Familiar())
+		}
+	}
+	f.failUntilLocked("bob", addrB)
+	w.calls = nil
+	if _, d, err := l.Reserve(f.ctx, "bob", addrB, KindPassword, f.now); err != nil || d.Allowed {
+		t.Fatalf("locked pair allowed: %+v %v", d, err)
+	}
+	if want := []string{"LockRecords"}; !slices.Equal(w.calls, want) {
+		t.Errorf("refused Reserve made %v; want %v", w.calls, want)
 	}
 }

@@ -164,6 +164,11 @@ func (s *timedStore) Lock(ctx context.Context, key string) (_ time.Time, _ int, 
 	return s.next.Lock(ctx, key)
 }
 
+func (s *timedStore) LockRecords(ctx context.Context, keys []string) (_ []store.LockEntry, err error) {
+	defer s.done(ctx, "lock_records", time.Now(), &err)
+	return s.next.LockRecords(ctx, keys)
+}
+
 func (s *timedStore) Locks(ctx context.Context, now time.Time) (_ []store.LockEntry, err error) {
 	defer s.done(ctx, "locks", time.Now(), &err)
 	return s.next.Locks(ctx, now)

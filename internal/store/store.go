@@ -244,6 +244,11 @@ type LockStore interface {
 	Lock(ctx context.Context, key string) (until time.Time, level int, err error)
 	// Locks lists lock records still in force at now.
 	Locks(ctx context.Context, now time.Time) ([]LockEntry, error)
+	// LockRecords is Lock for several keys in one read: the record of
+	// each key, in the order given, with Key set; a key without a record
+	// gets zero Until and Level. One round trip where a check needs the
+	// locks of a pair, an address, a user and a familiar-address mark.
+	LockRecords(ctx context.Context, keys []string) ([]LockEntry, error)
 	// Unlock deletes key's lock record and failure count.
 	Unlock(ctx context.Context, key string) error
 	// UnlockPrefix deletes every lock record and failure count whose key
@@ -362,4 +367,15 @@ type AuditStore interface {
 	ListAudit(ctx context.Context, f AuditFilter) ([]audit.Record, error)
 	// PruneAudit deletes records older than before (the retention period).
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+}
+
+// FillLockRecord sets the record of every entry of out whose Key is key: a
+// driver's LockRecords reads the rows in any order and fills them in the
+// caller's.
+func FillLockRecord(out []LockEntry, key string, until time.Time, level int) {
+	for i := range out {
+		if out[i].Key == key {
+			out[i].Until, out[i].Level = until, level
+		}
+	}
 }

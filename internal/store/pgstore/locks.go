@@ -100,6 +100,35 @@ func (s *DB) Lock(ctx context.Context, key string) (time.Time, int, error) {
 	return fromNano(until), level, nil
 }
 
+// LockRecords reads the records of keys in one statement.
+func (s *DB) LockRecords(ctx context.Context, keys []string) ([]store.LockEntry, error) {
+	out := make([]store.LockEntry, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	for i, k := range keys {
+		out[i].Key = k
+	}
+	rows, err := s.pool.Query(ctx, `SELECT lock_key, until_at, level FROM locks WHERE lock_key = ANY($1)`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("store: lock records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var until int64
+		var level int
+		if err := rows.Scan(&key, &until, &level); err != nil {
+			return nil, fmt.Errorf("store: lock records: %w", err)
+		}
+		store.FillLockRecord(out, key, fromNano(until), level)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: lock records: %w", err)
+	}
+	return out, nil
+}
+
 // Locks lists the locks in force at now, soonest to expire first.
 func (s *DB) Locks(ctx context.Context, now time.Time) ([]store.LockEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT lock_key, until_at, level FROM locks WHERE until_at > $1 ORDER BY until_at, lock_key`,

@@ -26,6 +26,7 @@
 //     start at the first failure, TakeAttempts takes all or none, nothing
 //     is counted while a lock is in force, and returns never go below zero;
 //     RecordSuccess forgets one key and marks another, nothing else;
+//     LockRecords reads several keys' records in the order asked;
 //   - sessions: versioned writes, so a deleted or rotated session stays
 //     gone and a stale version loses without writing anything;
 //   - pending SMS codes: the send limits (count, interval, life from the
@@ -122,6 +123,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"TakeAttemptsAllOrNone", testTakeAttemptsAllOrNone},
 		{"TakeAttemptsLockInForce", testTakeAttemptsLockInForce},
 		{"RecordSuccess", testRecordSuccess},
+		{"LockRecords", testLockRecords},
 		{"Sessions", testSessions},
 		{"RotateSessionOnce", testRotateSessionOnce},
 		{"RotateSessionOneWinner", testRotateSessionOneWinner},

@@ -54,3 +54,38 @@ func testRecordSuccess(t *testing.T, su *suite) {
 		t.Errorf("locks in force %v, %v; want only known:a", ls, err)
 	}
 }
+
+// testLockRecords: LockRecords returns each key's record in the order
+// asked, expired ones too (their level matters), zero for a key without
+// one, and the same record twice for a key asked twice.
+func testLockRecords(t *testing.T, su *suite) {
+	s := su.open(t)
+	set := []store.LockEntry{
+		{Key: "pair:a", Until: t0.Add(time.Hour), Level: 2},
+		{Key: "addr:x", Until: t0.Add(-time.Minute), Level: 3}, // expired
+		{Key: "known:a", Until: t0.Add(48 * time.Hour), Level: 0},
+		{Key: "pair:a_", Until: t0.Add(time.Minute), Level: 1}, // a near miss of pair:a
+	}
+	for _, l := range set {
+		if err := s.SetLock(ctx(), l.Key, l.Until, l.Level); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := []string{"known:a", "user:nobody", "pair:a", "addr:x", "pair:a"}
+	got, err := s.LockRecords(ctx(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.LockEntry{set[2], {Key: "user:nobody"}, set[0], set[1], set[0]}
+	if len(got) != len(want) {
+		t.Fatalf("LockRecords(%q) = %d records, want %d", keys, len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Key != want[i].Key || !got[i].Until.Equal(want[i].Until) || got[i].Level != want[i].Level {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if got, err := s.LockRecords(ctx(), nil); err != nil || len(got) != 0 {
+		t.Errorf("LockRecords(nil) = %v, %v", got, err)
+	}
+}

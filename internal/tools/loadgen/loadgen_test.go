@@ -142,4 +142,13 @@ func TestParseOptions(t *testing.T) {
 	if _, err := parseOptions([]string{"-otp", "sms"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "sms") {
 		t.Errorf("-otp sms: %v, want a refusal", err)
 	}
+	if o.signer != "go" {
+		t.Errorf("default signer %q, want go", o.signer)
+	}
+	if o, err := parseOptions([]string{"-signer", "openssl"}, env, io.Discard); err != nil || o.signer != "openssl" {
+		t.Errorf("-signer openssl: %+v, %v", o, err)
+	}
+	if _, err := parseOptions([]string{"-signer", "pkcs11"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "pkcs11") {
+		t.Errorf("-signer pkcs11: %v, want a refusal", err)
+	}
 }

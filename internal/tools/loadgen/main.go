@@ -34,7 +34,8 @@ type options struct {
 	keep         bool
 	src          string // module to build claimgate from
 	budgets      budgets
-	sharedAddr   bool // legitimate users all from legitAddr
+	sharedAddr   bool   // legitimate users all from legitAddr
+	signer       string // signing.signer: go (default) or openssl (built with -tags openssl)
 }
 
 func parseOptions(args []string, env func(string) string, stderr io.Writer) (*options, error) {
@@ -61,9 +62,13 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 	fs.StringVar(&o.jsonPath, "json", "", "also write the report as JSON to this file")
 	fs.StringVar(&o.src, "src", ".", "directory of the claimgate module to build the measured binary from (e.g. an export of a commit)")
 	fs.BoolVar(&o.sharedAddr, "shared-addr", false, "legitimate users all connect from 127.0.0.1 (one NAT) instead of each from its own address")
+	fs.StringVar(&o.signer, "signer", "go", "signing.signer of the measured claimgate: go (the default build) or openssl (built with -tags openssl; needs libssl-dev)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configuration, logs, database)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if o.signer != "go" && o.signer != "openssl" {
+		return nil, fmt.Errorf("-signer %q: want go or openssl", o.signer)
 	}
 	if o.short {
 		set := map[string]bool{}

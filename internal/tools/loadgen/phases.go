@@ -30,7 +30,7 @@ func run(ctx context.Context, o *options, out io.Writer, rnd io.Reader) (*report
 	}
 	fmt.Fprintln(out, "setting up: build, directory users, token import")
 	setup := time.Now()
-	d, err := newDeployment(ctx, dir, o.src, ad, rnd)
+	d, err := newDeployment(ctx, dir, o.src, o.signer, ad, rnd)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func run(ctx context.Context, o *options, out io.Writer, rnd io.Reader) (*report
 			_ = srv.stop()
 		}
 	}()
-	rep := &report{OTP: o.otp, Budgets: o.budgets, Cores: runtime.NumCPU(), Pool: o.pool,
+	rep := &report{OTP: o.otp, Signer: o.signer, Budgets: o.budgets, Cores: runtime.NumCPU(), Pool: o.pool,
 		StartToReadyMS: median(starts), StartsMS: starts}
 	// Idle: ready, nothing asked yet but a second to settle.
 	time.Sleep(time.Second)

@@ -96,6 +96,7 @@ type sprayReport struct {
 
 type report struct {
 	OTP            string         `json:"otp"`
+	Signer         string         `json:"signer"`
 	Budgets        budgets        `json:"budgets"`
 	Cores          int            `json:"cores"`
 	Pool           int            `json:"enrolled_users"`
@@ -134,7 +135,7 @@ func mb(kb int64) float64        { return float64(kb) / 1024 }
 const unfamiliarMaxPasswords = 20
 
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "\nclaimgate load report (%d cores, second factor %s, %d enrolled users)\n", r.Cores, r.OTP, r.Pool)
+	fmt.Fprintf(w, "\nclaimgate load report (%d cores, second factor %s, %d enrolled users, signer %s)\n", r.Cores, r.OTP, r.Pool, r.Signer)
 	fmt.Fprintf(w, "start to ready %.0f ms (median of %v), idle RSS %.1f MB\n\n", r.StartToReadyMS, r.StartsMS, r.IdleRSSMB)
 	fmt.Fprintf(w, "%-24s %6s %7s %7s %7s %7s %9s %8s %8s %8s %6s %7s  %s\n", "phase", "n", "per s", "p50 ms", "p95 ms", "p99 ms",
 		"cg cpu ms", "dc cpu", "gen cpu", "cg÷dc", "ratio", "peak MB", "errors")

@@ -35,6 +35,7 @@ const (
 // deployment is one claimgate set up for a run, in its own directory.
 type deployment struct {
 	dir, bin, cfgPath string
+	signer            string // signing.signer
 	base              string // http://127.0.0.1:port
 	cert              *x509.Certificate
 	env               []string // the server's and the CLI's environment
@@ -42,12 +43,16 @@ type deployment struct {
 	ad                sambaEnv
 }
 
-// newDeployment builds the binary from this module and writes a signing
-// key, an encryption key and the configuration into dir, with claimgate
-// talking to the DC directly.
-func newDeployment(ctx context.Context, dir, src string, ad sambaEnv, rnd io.Reader) (*deployment, error) {
-	d := &deployment{dir: dir, bin: filepath.Join(dir, "claimgate"), cfgPath: filepath.Join(dir, "claimgate.yaml"), ad: ad}
-	build := exec.CommandContext(ctx, "go", "build", "-o", d.bin, "github.com/claimgate/claimgate/cmd/claimgate")
+// newDeployment builds the binary from this module (with -tags openssl for
+// signer "openssl") and writes a signing key, an encryption key and the
+// configuration into dir, with claimgate talking to the DC directly.
+func newDeployment(ctx context.Context, dir, src, signer string, ad sambaEnv, rnd io.Reader) (*deployment, error) {
+	d := &deployment{dir: dir, bin: filepath.Join(dir, "claimgate"), cfgPath: filepath.Join(dir, "claimgate.yaml"), ad: ad, signer: signer}
+	args := []string{"build", "-o", d.bin}
+	if signer == "openssl" {
+		args = append(args, "-tags", "openssl")
+	}
+	build := exec.CommandContext(ctx, "go", append(args, "github.com/claimgate/claimgate/cmd/claimgate")...)
 	build.Dir = src
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build claimgate: %v\n%s", err, out)
@@ -98,6 +103,7 @@ server:
   session:
     cookie_name: %[10]s
 signing:
+  signer: %[11]s
   keys:
     - cert_file: signing.crt
       key_file: signing.key
@@ -122,7 +128,7 @@ logging:
   level: info
   format: json
 `, d.base, addr, proxyAddr, realm, ldapURL, caFile, ad["CLAIMGATE_TEST_LDAP_BIND_DN"],
-		ad["CLAIMGATE_TEST_LDAP_BASE_DN"], ad["CLAIMGATE_TEST_LDAP_NETBIOS"], sessionCookie)
+		ad["CLAIMGATE_TEST_LDAP_BASE_DN"], ad["CLAIMGATE_TEST_LDAP_NETBIOS"], sessionCookie, d.signer)
 	return os.WriteFile(d.cfgPath, []byte(cfg), 0o600)
 }
 
