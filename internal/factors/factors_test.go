@@ -331,3 +331,25 @@ func TestUsersFileSecretRefusesEarlierStep(t *testing.T) {
 		t.Fatal("the next step's code was refused")
 	}
 }
+
+// TestReadyOnlyForDeviceCodes: TOTP and HOTP methods are Ready (nothing
+// to send before the code form), an SMS method never is: the flow may skip
+// Prepare only for the former.
+func TestReadyOnlyForDeviceCodes(t *testing.T) {
+	db := openStore(t)
+	totp := addFactor(t, db, store.Factor{Kind: store.KindTOTP, Name: "app", LastStep: -1})
+	hotp := addFactor(t, db, store.Factor{Kind: store.KindHOTP, Name: "token"})
+	sms := addFactor(t, db, store.Factor{Kind: store.KindSMS, Name: "mobile", Phone: "+15550100"})
+	v, err := NewVerifier(Options{Store: db, SMS: &recordingSMS{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id    string
+		ready bool
+	}{{totp.ID, true}, {hotp.ID, true}, {sms.ID, false}} {
+		if m := method(t, v, c.id); m.Ready != c.ready {
+			t.Errorf("%s method: Ready %v, want %v", m.Kind, m.Ready, c.ready)
+		}
+	}
+}

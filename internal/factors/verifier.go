@@ -136,11 +136,11 @@ func (v *Verifier) Methods(ctx context.Context, id claims.Identity) ([]login.Met
 			continue
 		}
 		hasSMS = hasSMS || f.Kind == store.KindSMS
-		out = append(out, login.Method{ID: f.ID, Kind: f.Kind, Label: label(f), Digits: digits(f)})
+		out = append(out, login.Method{ID: f.ID, Kind: f.Kind, Label: label(f), Digits: digits(f), Ready: f.Kind != store.KindSMS})
 	}
 	if v.o.File != nil {
 		if _, ok := v.o.File.TOTPSecret(id.Username); ok {
-			out = append(out, login.Method{ID: fileFactorID, Kind: store.KindTOTP, Label: "your authenticator app", Digits: 6})
+			out = append(out, login.Method{ID: fileFactorID, Kind: store.KindTOTP, Label: "your authenticator app", Digits: 6, Ready: true})
 		}
 	}
 	if v.o.SMS != nil && v.o.PhoneFromDirectory && !hasSMS && id.Mobile != "" {

@@ -61,7 +61,7 @@ func (f *Flow) CodePage(w http.ResponseWriter, r *http.Request) {
 		f.noFactor(w, r, s)
 		return
 	}
-	if s.Method != m.ID {
+	if s.Method != m.ID && !onlyReady(s, ms) {
 		if len(ms) > 1 && s.Method == "" {
 			f.showChooser(w, r, s, ms)
 			return
@@ -82,6 +82,13 @@ func (f *Flow) CodePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.showCode(w, r, s, ms, m, http.StatusOK, "")
+}
+
+// onlyReady reports whether the session has no method recorded and the
+// user's only method is ready (Method.Ready): the code page then needs no
+// Prepare and no session write, and the code POST answers that method.
+func onlyReady(s *session, ms []Method) bool {
+	return s.Method == "" && len(ms) == 1 && ms[0].Ready
 }
 
 // isWait says whether err is a WaitError: no code may be sent yet.
@@ -168,7 +175,7 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if m == nil || m.ID != s.Method {
+	if m == nil || (m.ID != s.Method && !onlyReady(s, ms)) {
 		f.expired(w, r)
 		return
 	}

@@ -36,6 +36,11 @@ type Method struct {
 	Label string // shown to the user
 	// Digits is the code length the user should expect.
 	Digits int
+	// Ready: the user's own device makes the codes (TOTP, HOTP), so
+	// Prepare does nothing for it. A user whose only method is ready is
+	// shown its code form without a session write, and may answer it
+	// with the method not yet recorded in the session.
+	Ready bool
 }
 
 // SecondFactor verifies one-time codes. Verify must refuse a code that was

@@ -190,3 +190,38 @@ func TestSignInAllocationBudget(t *testing.T) {
 	}
 	t.Logf("a whole sign-in: %.0f allocations (budget %d)", allocs, signInAllocBudget)
 }
+
+// TestOnlyReadyMethodCodePageWritesNothing: a user whose only second
+// factor is an authenticator app (nothing to send) is shown the code form
+// without a session write, and the code POST that follows signs in. A
+// user with two methods who posts a code without having chosen one gets
+// the session-expired page, as before: only a lone ready method may go
+// unrecorded.
+func TestOnlyReadyMethodCodePageWritesNothing(t *testing.T) {
+	wc := &sessionWrites{}
+	e := newEnv(t, setup{sessions: func(s login.Sessions) login.Sessions { wc.Sessions = s; return wc }})
+	b := e.browser()
+	b.get(signInURL(realm, "only")).wantRedirect(t, login.PathLogin)
+	b.password("alice", alicePassword).wantRedirect(t, login.PathCode)
+	wc.reset()
+	cp := b.get(login.PathCode)
+	cp.wantStatus(t, http.StatusOK)
+	if c, r, u := wc.writes(); c+r+u != 0 {
+		t.Errorf("the code page of a lone TOTP wrote the session %d+%d+%d times (creates, rotations, updates), want none", c, r, u)
+	}
+	p := b.post(login.PathCode, url.Values{"csrf": {cp.csrf(t)}, "code": {e.code()}})
+	p.wantStatus(t, http.StatusOK)
+	e.verify(t, readAutoPost(t, p), realm)
+
+	e2 := newEnv(t, setup{second: func(v login.SecondFactor) login.SecondFactor { return smsLimited{v, time.Second} }})
+	b2 := e2.browser()
+	b2.get(signInURL(realm, "two")).wantRedirect(t, login.PathLogin)
+	b2.password("alice", alicePassword).wantRedirect(t, login.PathCode)
+	chooser := b2.get(login.PathCode)
+	chooser.wantStatus(t, http.StatusOK)
+	p2 := b2.post(login.PathCode, url.Values{"csrf": {chooser.csrf(t)}, "code": {e2.code()}})
+	wantMessage(t, p2, "error.session_expired")
+	if strings.Contains(p2.body, "wresult") {
+		t.Error("a code posted without a chosen method (two methods) signed in")
+	}
+}

@@ -369,13 +369,38 @@ type AuditStore interface {
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
 }
 
-// FillLockRecord sets the record of every entry of out whose Key is key: a
-// driver's LockRecords reads the rows in any order and fills them in the
-// caller's.
-func FillLockRecord(out []LockEntry, key string, until time.Time, level int) {
-	for i := range out {
-		if out[i].Key == key {
-			out[i].Until, out[i].Level = until, level
+// Rows is what ScanLockRecords needs of a driver's result rows
+// (*sql.Rows and pgx.Rows both have it).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanLockRecords is LockRecords' answer from rows of (lock_key, until_at
+// as Unix nanoseconds, level) in any order: one entry per key asked, in the
+// caller's order, zero for a key without a row.
+func ScanLockRecords(keys []string, rows Rows) ([]LockEntry, error) {
+	out := make([]LockEntry, len(keys))
+	for i, k := range keys {
+		out[i].Key = k
+	}
+	for rows.Next() {
+		var key string
+		var until int64
+		var level int
+		if err := rows.Scan(&key, &until, &level); err != nil {
+			return nil, err
+		}
+		var t time.Time
+		if until != 0 {
+			t = time.Unix(0, until).UTC()
+		}
+		for i := range out {
+			if out[i].Key == key {
+				out[i].Until, out[i].Level = t, level
+			}
 		}
 	}
+	return out, rows.Err()
 }

@@ -102,28 +102,13 @@ func (s *DB) Lock(ctx context.Context, key string) (time.Time, int, error) {
 
 // LockRecords reads the records of keys in one statement.
 func (s *DB) LockRecords(ctx context.Context, keys []string) ([]store.LockEntry, error) {
-	out := make([]store.LockEntry, len(keys))
-	if len(keys) == 0 {
-		return out, nil
-	}
-	for i, k := range keys {
-		out[i].Key = k
-	}
 	rows, err := s.pool.Query(ctx, `SELECT lock_key, until_at, level FROM locks WHERE lock_key = ANY($1)`, keys)
 	if err != nil {
 		return nil, fmt.Errorf("store: lock records: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var key string
-		var until int64
-		var level int
-		if err := rows.Scan(&key, &until, &level); err != nil {
-			return nil, fmt.Errorf("store: lock records: %w", err)
-		}
-		store.FillLockRecord(out, key, fromNano(until), level)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanLockRecords(keys, rows)
+	if err != nil {
 		return nil, fmt.Errorf("store: lock records: %w", err)
 	}
 	return out, nil

@@ -65,13 +65,12 @@ func (s *DB) Lock(ctx context.Context, key string) (time.Time, int, error) {
 
 // LockRecords reads the records of keys in one statement.
 func (s *DB) LockRecords(ctx context.Context, keys []string) ([]store.LockEntry, error) {
-	out := make([]store.LockEntry, len(keys))
 	if len(keys) == 0 {
-		return out, nil
+		return []store.LockEntry{}, nil
 	}
 	args := make([]any, len(keys))
 	for i, k := range keys {
-		out[i].Key, args[i] = k, k
+		args[i] = k
 	}
 	q := `SELECT lock_key, until_at, level FROM locks WHERE lock_key IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
 	rows, err := s.r.query(ctx, q, args...)
@@ -79,16 +78,8 @@ func (s *DB) LockRecords(ctx context.Context, keys []string) ([]store.LockEntry,
 		return nil, fmt.Errorf("store: lock records: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var key string
-		var until int64
-		var level int
-		if err := rows.Scan(&key, &until, &level); err != nil {
-			return nil, fmt.Errorf("store: lock records: %w", err)
-		}
-		store.FillLockRecord(out, key, fromNano(until), level)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanLockRecords(keys, rows)
+	if err != nil {
 		return nil, fmt.Errorf("store: lock records: %w", err)
 	}
 	return out, nil
