@@ -189,6 +189,12 @@ func (f *Flow) CodeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if !allowed {
 		f.audit(r, Event{Name: "second_factor_failed", User: user, Reason: "locked_out", Factor: m.Kind, RelyingParty: s.Pending.Party.ID})
+		// Counted in the sign-in like a wrong code, so the answer that
+		// follows (another try, or the sign-in ended after
+		// max_code_attempts) does not tell a lock from a wrong guess.
+		if !f.wrongCode(w, r, s) {
+			return
+		}
 		f.showCode(w, r, s, ms, m, http.StatusOK, "error.code")
 		return
 	}

@@ -87,6 +87,10 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer leave()
+	// Timed from here to the failure counted: what a refused attempt
+	// skips (its reservation's write, the user's lock, the check), and so
+	// what its delay is drawn from.
+	start := g.start()
 	res, allowed, err := f.reserve(r, try, CredentialPassword)
 	if err != nil {
 		f.storeFailed(w, r, err)
@@ -103,9 +107,6 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return
 	}
-	// Timed from here to the failure counted: what a refused attempt
-	// skips, and so what its delay is drawn from.
-	start := g.start()
 	giveBack := func() {
 		// Nothing was checked: the attempt does not count.
 		if perr := res.Pass(ctx(r)); perr != nil {

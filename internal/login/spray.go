@@ -97,7 +97,7 @@ func (g *SprayGuard) Stats() SprayStats {
 	if g == nil {
 		return SprayStats{}
 	}
-	return SprayStats{Refused: g.pace.Stats(), Busy: g.admit.busy.Load(), InFlight: len(g.admit.slots), Waiting: g.admit.waiting.Load(),
+	return SprayStats{Refused: g.pace.Stats(), Busy: g.admit.busy.Load(), InFlight: g.admit.inFlight(), Waiting: g.admit.waiting.Load(),
 		Tarpit: g.admit.tarpit.Load()}
 }
 
@@ -179,7 +179,7 @@ func (f *Flow) admit(r *http.Request, g *SprayGuard, a attempt) (leave func(), o
 			return none, true, nil
 		}
 	}
-	release, ok := g.admit.enter()
+	release, ok := g.admit.enter(admissionKey(a.addr))
 	if !ok {
 		return nil, false, nil
 	}

@@ -151,17 +151,26 @@ func (p *Pacer) Stats() PacerStats {
 // result would decide nothing (no live app password to compare it with, a
 // name that does not exist): it sleeps as long as a recent Run took,
 // waiting for its place included, and takes no place and no memory. Only
-// while no Run has been measured yet does it fall back to Spend (f runs
+// while nothing has been measured yet does it fall back to Spend (f runs
 // if a place is free right now, else the last derivation's time is
-// slept), which never queues either. A nil Limiter runs f.
+// slept), which never queues either; a derivation it runs is measured, so
+// the next Pace sleeps. Without that, a deployment where nobody has a
+// live app password would never measure a Run and would derive for every
+// wrong password. A nil Limiter runs f.
 func (l *Limiter) Pace(ctx context.Context, f func()) {
 	if l == nil {
 		f()
 		return
 	}
-	if !l.pace.Pace(ctx) {
-		l.Spend(ctx, "", f)
+	if l.pace.Pace(ctx) || ctx.Err() != nil {
+		return
 	}
+	start := l.now()
+	if l.tryRun(1, f) {
+		l.pace.Observe(l.now().Sub(start))
+		return
+	}
+	l.Spend(ctx, "", f)
 }
 
 // PaceStats reports what Pace did (zero for a nil Limiter).

@@ -98,9 +98,11 @@ func TestPacerBoundsWaiters(t *testing.T) {
 	}
 }
 
-// TestLimiterPaceDerivesOnlyToSeed: Limiter.Pace derives only while no
-// Run was measured; after one Run it sleeps that Run's duration, waiting
-// for its place included, and derives nothing.
+// TestLimiterPaceDerivesOnlyToSeed: Limiter.Pace derives only while
+// nothing was measured; its own derivation is measured, so every later
+// Pace sleeps that long and derives nothing, even if no Run ever happens
+// (nobody has a live app password). A Run's duration, its wait included,
+// joins the samples.
 func TestLimiterPaceDerivesOnlyToSeed(t *testing.T) {
 	var s sleepLog
 	var mu sync.Mutex
@@ -117,27 +119,28 @@ func TestLimiterPaceDerivesOnlyToSeed(t *testing.T) {
 	if derived != 1 || len(s.all()) != 0 {
 		t.Fatalf("first Pace: %d derivations, slept %v; want it to derive once (nothing measured)", derived, s.all())
 	}
-	// Spend's derivation is not a Run: still nothing to draw from.
-	if st := l.PaceStats(); st.Observed != 0 {
-		t.Fatalf("observed %d before any Run", st.Observed)
+	if st := l.PaceStats(); st.Observed != 1 {
+		t.Fatalf("observed %d after the seeding derivation, want 1", st.Observed)
+	}
+	for range 100 {
+		l.Pace(context.Background(), func() { derived++ })
+	}
+	// Pace read the clock before and after the derivation, timed around
+	// it: 15 ms from start to end.
+	got := s.all()
+	if derived != 1 || len(got) != 100 {
+		t.Fatalf("after the seed: %d derivations, %d sleeps; want 1 and 100", derived, len(got))
+	}
+	for _, d := range got {
+		if d != 15*time.Millisecond {
+			t.Fatalf("paced %v, want the seeding derivation's 15ms", d)
+		}
 	}
 	if err := l.Run(context.Background(), func() {}); err != nil {
 		t.Fatal(err)
 	}
-	derived = 0
-	for range 3 {
-		l.Pace(context.Background(), func() { derived++ })
-	}
-	// Run read the clock at its start, around f (timed) and at its end:
-	// 15 ms from start to end.
-	got := s.all()
-	if derived != 0 || len(got) != 3 {
-		t.Fatalf("after a Run: %d derivations, %d sleeps; want 0 and 3", derived, len(got))
-	}
-	for _, d := range got {
-		if d != 15*time.Millisecond {
-			t.Errorf("paced %v, want the Run's 15ms", d)
-		}
+	if st := l.PaceStats(); st.Observed != 2 {
+		t.Errorf("observed %d after a Run, want 2", st.Observed)
 	}
 	if st := l.Stats(); st.Ran != 2 {
 		t.Errorf("Ran %d, want 2 (the seed and the Run)", st.Ran)
