@@ -56,6 +56,12 @@ type Options struct {
 	// one per process, so generations overlapping after a reload share
 	// the bound. Nil means mfa.NewLimiter(0) for this App alone.
 	Argon2Limiter *mfa.Limiter
+	// RefusedPacer measures real rejected password checks, so that a
+	// refused attempt waits as long instead of doing work. Like
+	// Argon2Limiter it outlives the App (serve keeps one across reloads:
+	// a reload must not forget what a check costs). Nil means a new one
+	// for this App alone.
+	RefusedPacer *mfa.Pacer
 }
 
 // App is a wired claimgate.
@@ -213,7 +219,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 			Params: mfa.OATHParams{Algorithm: cfg.MFA.TOTP.Algorithm, Digits: cfg.MFA.TOTP.Digits, Period: cfg.MFA.TOTP.Period}}
 	}
 	flowOpts.Locker = store.NewLocker(a.Store, store.LockerOptions{Logger: o.Logger}) // wall clock: MaxWait and lease expiry are real time, whatever o.Now is
-	if flowOpts.Throttle, err = newThrottle(cfg, a.Store, auditLog); err != nil {
+	if flowOpts.Throttle, err = newThrottle(cfg, a.Store, auditLog, o.RefusedPacer); err != nil {
 		return nil, err
 	}
 	flow, err := login.New(flowOpts)

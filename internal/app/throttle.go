@@ -14,6 +14,7 @@ import (
 	"github.com/claimgate/claimgate/internal/config"
 	"github.com/claimgate/claimgate/internal/lockout"
 	"github.com/claimgate/claimgate/internal/login"
+	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/internal/server"
 	"github.com/claimgate/claimgate/ldapsource"
 )
@@ -36,7 +37,7 @@ var (
 
 func (t *throttleAdapter) SprayGuard() *login.SprayGuard { return t.guard }
 
-func newThrottle(cfg *config.Config, c lockout.Counters, a *audit.Logger) (*throttleAdapter, error) {
+func newThrottle(cfg *config.Config, c lockout.Counters, a *audit.Logger, paced *mfa.Pacer) (*throttleAdapter, error) {
 	lc := cfg.Lockout
 	p := lockout.DefaultPolicy()
 	p.MaxFailures, p.BaseLockout, p.MaxLockout, p.Window = lc.MaxFailures, lc.BaseLockout, lc.MaxLockout, lc.Window
@@ -51,7 +52,7 @@ func newThrottle(cfg *config.Config, c lockout.Counters, a *audit.Logger) (*thro
 	if err != nil {
 		return nil, err
 	}
-	g := login.NewSprayGuard(login.SprayOptions{Checks: lc.UnfamiliarChecks, Queue: lc.UnfamiliarQueue, Wait: lc.UnfamiliarWait})
+	g := login.NewSprayGuard(login.SprayOptions{Checks: lc.UnfamiliarChecks, Queue: lc.UnfamiliarQueue, Wait: lc.UnfamiliarWait, Paced: paced})
 	return &throttleAdapter{l: l, audit: a, guard: g}, nil
 }
 

@@ -56,6 +56,11 @@ type SprayOptions struct {
 	RetryAfter time.Duration
 	// Pacer configures the delays of refused attempts.
 	Pacer mfa.PacerOptions
+	// Paced, when set, is the Pacer to use instead of a new one (Pacer is
+	// then ignored): serve keeps one across configuration reloads, so a
+	// reload does not forget what real checks cost and fall back to the
+	// decoy work for refused attempts until the next one is measured.
+	Paced *mfa.Pacer
 	// Now measures the real checks (default time.Now: a monotonic reading;
 	// not the flow's clock, which tests stop).
 	Now func() time.Time
@@ -74,7 +79,11 @@ func NewSprayGuard(o SprayOptions) *SprayGuard {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &SprayGuard{pace: mfa.NewPacer(o.Pacer), admit: newAdmission(o.Checks, o.Queue, o.Wait, o.After),
+	pace := o.Paced
+	if pace == nil {
+		pace = mfa.NewPacer(o.Pacer)
+	}
+	return &SprayGuard{pace: pace, admit: newAdmission(o.Checks, o.Queue, o.Wait, o.After),
 		retryAfter: o.RetryAfter, now: o.Now}
 }
 
