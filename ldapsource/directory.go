@@ -21,6 +21,8 @@ type Directory struct {
 	svc   *pool // bound as the service account: all searches
 	binds *pool // user binds only
 
+	svcAccount serviceAccount // BindDN's entry: never resolved as a user
+
 	mu      sync.Mutex
 	netbios map[string]string // domain DN (lower case) -> NetBIOS name
 }
@@ -46,6 +48,8 @@ func New(cfg Config) (*Directory, error) {
 		svc:     newPool(c, true, cfg.PoolSize),
 		binds:   newPool(c, false, cfg.PoolSize),
 		netbios: map[string]string{},
+
+		svcAccount: parseServiceAccount(cfg.BindDN),
 	}, nil
 }
 
@@ -97,6 +101,9 @@ func (d *Directory) Lookup(ctx context.Context, username string) (claims.Identit
 }
 
 // find resolves a login name to exactly one user entry that may sign in.
+// Every path that resolves a user (Authenticate, Lookup, CheckUser,
+// SpendCheck) goes through it, so the service account's refusal here
+// covers them all.
 func (d *Directory) find(ctx context.Context, username string) (*ldap.Entry, accountFacts, error) {
 	l, err := parseLogin(username, d.cfg.allows)
 	if err != nil {
@@ -129,6 +136,11 @@ func (d *Directory) find(ctx context.Context, username string) (*ldap.Entry, acc
 	// Referrals (other partitions, other domains) are not followed: the
 	// configured BaseDN is the only place users are looked for.
 	e, err := exactlyOne(res.Entries)
+	if err == nil {
+		// Before accountState: a disabled or locked service account must
+		// not answer differently from a name that matches nothing either.
+		err = d.refuseServiceAccount(ctx, e)
+	}
 	if err != nil {
 		return nil, accountFacts{}, d.rejected(username, err)
 	}

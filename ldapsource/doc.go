@@ -9,6 +9,7 @@
 //	  ├─ refuse an empty password (an empty simple bind is an anonymous bind)
 //	  ├─ parseLogin: sam | DOMAIN\sam | UPN  → (&UserFilter(attr=escaped))
 //	  ├─ service pool: subtree search under BaseDN, exactly one entry
+//	  ├─ the service account's own entry (BindDN) → unknown user, as if none
 //	  ├─ accountState: disabled / locked / account expired → Rejected
 //	  ├─ bind pool: simple bind as the user's DN → AD "data 52e" etc → Rejected
 //	  ├─ passwordState: must change / expired (belt and braces after the bind)
