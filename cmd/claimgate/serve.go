@@ -82,7 +82,7 @@ is refused.`)
 	defer stopMetrics()
 	// And one Limiter: generations overlapping after a reload share one
 	// bound on argon2id memory instead of adding theirs.
-	opts := app.Options{Logger: log, Store: st, Metrics: mtr, Argon2Limiter: mfa.NewLimiter(0)}
+	opts := app.Options{Logger: log, Store: st, Metrics: mtr, Argon2Limiter: mfa.NewLimiter(0), RefusedPacer: mfa.NewPacer(mfa.PacerOptions{})}
 	a, err := app.Build(e.ctx, cfg, opts)
 	if err != nil {
 		return startFailed(e, err)

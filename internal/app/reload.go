@@ -12,10 +12,14 @@ import (
 	"github.com/claimgate/claimgate/internal/store"
 )
 
-// OpenSharedStore opens the store for a caller that keeps one store across
-// several Builds (Options.Store), after the checks Build makes before it
-// opens the store itself: every configured file present, data_dir made.
-// The caller closes it after the last App.
+// OpenSharedStore opens the store for the server, which keeps one store
+// across several Builds (Options.Store: every generation after a reload
+// shares it, and so its connections and sign-in leases), after the checks
+// Build makes before it opens the store itself: every configured file
+// present, data_dir made. A SQLite store is opened as the one server on
+// its file (sqlitestore.Options.Serve): while it is open a second
+// server on the file fails here, and the leases are kept in memory. The
+// caller closes it after the last App.
 func OpenSharedStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	if ps := cfg.CheckFiles(); len(ps) > 0 {
 		return nil, &config.ValidationError{Problems: ps}
@@ -23,7 +27,7 @@ func OpenSharedStore(ctx context.Context, cfg *config.Config) (store.Store, erro
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
-	return OpenStore(ctx, cfg)
+	return openConfigured(ctx, cfg, true)
 }
 
 // RestartOnly lists, as problems at their configuration paths, the

@@ -10,22 +10,32 @@ import (
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
 )
 
-// OpenStore opens the configured store with its encryption key, as the
-// server does; the admin CLI uses it while the server runs. Everything
-// past this point holds the store.Store interface, not a driver.
+// OpenStore opens the configured store with its encryption key; the admin
+// CLI uses it while the server runs (the server opens it with
+// OpenSharedStore). Everything past this point holds the store.Store
+// interface, not a driver.
 func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	return openConfigured(ctx, cfg, false)
+}
+
+// openConfigured opens cfg's store; serve is true for the process that
+// signs users in (claimgate serve).
+func openConfigured(ctx context.Context, cfg *config.Config, serve bool) (store.Store, error) {
 	key, err := encryptionKey(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return openStore(ctx, cfg.Store, key)
+	return openStore(ctx, cfg.Store, key, serve)
 }
 
-// openStore is the one place that knows the drivers.
-func openStore(ctx context.Context, c config.Store, key []byte) (store.Store, error) {
+// openStore is the one place that knows the drivers. With serve, the
+// SQLite store takes its serve lock (one server per file: a second one
+// fails to start) and keeps the sign-in leases in memory; PostgreSQL,
+// the store of several instances, keeps them in the database either way.
+func openStore(ctx context.Context, c config.Store, key []byte, serve bool) (store.Store, error) {
 	switch c.Driver {
 	case "", config.DefaultStoreDriver:
-		db, err := sqlitestore.Open(ctx, c.Path, sqlitestore.Options{Key: key})
+		db, err := sqlitestore.Open(ctx, c.Path, sqlitestore.Options{Key: key, Serve: serve})
 		if err != nil {
 			return nil, err // not a store.Store holding a nil *sqlitestore.DB
 		}

@@ -72,6 +72,11 @@ func (s *DB) Cleanup(ctx context.Context, now time.Time, keep time.Duration) (in
 		{`DELETE FROM locks WHERE until_at <= ?`, old},
 	}
 	var total int64
+	if s.leases != nil {
+		// A serving DB's leases are in memory; the table's rows are
+		// those of earlier runs without the serve lock.
+		total += s.leases.cleanup(n)
+	}
 	for _, st := range stmts {
 		res, err := s.exec(ctx, relaxed, st.q, st.arg)
 		if err != nil {

@@ -10,13 +10,28 @@ import (
 	"github.com/claimgate/claimgate/internal/store/storetest"
 )
 
-// TestConformance runs the store contract against SQLite; a second handle
-// is a second *DB (its own connection pool) on the same file.
+// TestConformance runs the store contract against SQLite, opened as the
+// admin CLI and the tests open it (leases in the file) and as claimgate
+// serve does (Options.Serve: the serve lock, leases in memory). A second
+// handle is a second *DB (its own connection pool) on the same file; with
+// Serve it shares the first's lease table, as a second pool of the one
+// serving process would (the serve lock keeps any other DB from taking
+// leases on the file: TestServeLock*).
 func TestConformance(t *testing.T) {
+	for _, serve := range []bool{false, true} {
+		name := "FileLeases"
+		if serve {
+			name = "Serve"
+		}
+		t.Run(name, func(t *testing.T) { conformance(t, serve) })
+	}
+}
+
+func conformance(t *testing.T, serve bool) {
 	var mu sync.Mutex
 	paths := map[store.Store]string{}
-	openAt := func(t *testing.T, path string, key []byte) (store.Store, error) {
-		s, err := Open(context.Background(), path, Options{Key: key})
+	openAt := func(t *testing.T, path string, key []byte, first *DB) (store.Store, error) {
+		s, err := Open(context.Background(), path, Options{Key: key, Serve: serve, leasesOf: first})
 		if err != nil {
 			return nil, err
 		}
@@ -28,7 +43,7 @@ func TestConformance(t *testing.T) {
 	}
 	fresh := func(key []byte) func(t *testing.T) store.Store {
 		return func(t *testing.T) store.Store {
-			s, err := openAt(t, dbPath(t), key)
+			s, err := openAt(t, dbPath(t), key, nil)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -42,7 +57,11 @@ func TestConformance(t *testing.T) {
 		if !ok {
 			return nil, errors.New("reopen: not a store this test opened")
 		}
-		return openAt(t, path, key)
+		var first *DB
+		if serve {
+			first = s.(*DB)
+		}
+		return openAt(t, path, key, first)
 	}
 	storetest.Run(t, fresh(storetest.Key()), storetest.Reopen(reopen), storetest.Keyless(fresh(nil)))
 }

@@ -12,6 +12,19 @@
 // (a database newer than the code is refused with store.ErrSchemaTooNew);
 // then check the encryption key against the verifier stored on first use.
 //
+// One server per file: with Options.Serve (claimgate serve) Open first
+// takes an exclusive flock on the file's serve lock (the path plus
+// ServeLockSuffix, mode 0600), held until Close, and fails if another
+// process, or another DB in this one, holds it. Holding it, the DB keeps
+// the sign-in leases (TakeLease, ReleaseLease) in a table in memory: no
+// other DB takes leases on the file, so a lease needs no write (and no turn
+// at the single writer), keeps only its key's hash as the file did, and is
+// lost with the process as its holders are. A DB opened without Serve (the
+// admin CLI, tests, the demo) keeps leases in the file, where they exclude
+// each other across processes, and takes the serve lock shared before its
+// first lease: so it never takes a lease beside a server that would not see
+// it, and no server starts while it lives.
+//
 // The server and the admin CLI may have the same file open at once: SQLite's
 // file locks serialise writers, the busy timeout makes the second one wait,
 // and every atomic operation (UseCode, UseStep, UpdateFactorUse,

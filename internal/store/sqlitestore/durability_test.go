@@ -13,8 +13,10 @@ import (
 // against a replay (a used code or step, a consumed enrolment or SMS
 // code), a lock or failure count, a factor or app password, and a
 // sign-out commit with synchronous=FULL; an audit record, a last-used
-// time, a lease and a session's progress commit relaxed. Moving a write
-// from the first group to the second fails this test.
+// time, a lease in the file (a DB opened without Options.Serve) and a
+// session's progress commit relaxed. Moving a write from the first group
+// to the second fails this test. A serving DB's leases make no write at
+// all: TestServeLeasesMakeNoWrite.
 func TestDurabilityPerWrite(t *testing.T) {
 	ctx := context.Background()
 	s := openT(t, dbPath(t), testKey)

@@ -17,9 +17,24 @@ import (
 // admin CLI) working on the same database file.
 const helperEnv = "CLAIMGATE_STORE_HELPER_DB"
 
+// serveHelperEnv makes the test binary a second claimgate serve: it opens
+// the database named by the variable with Options.Serve, prints "opened"
+// or the error on one line, and exits.
+const serveHelperEnv = "CLAIMGATE_STORE_HELPER_SERVE"
+
 func TestMain(m *testing.M) {
+	if path := os.Getenv(serveHelperEnv); path != "" {
+		s, err := Open(context.Background(), path, Options{Key: testKey, Serve: true})
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(0)
+		}
+		s.Close()
+		fmt.Println("opened")
+		os.Exit(0)
+	}
 	if path := os.Getenv(helperEnv); path != "" {
-		n, err := hammer(path)
+		n, err := hammer(path, false)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -36,10 +51,11 @@ const (
 )
 
 // hammer submits one code from several goroutines and records failures; it
-// returns how many submissions were fresh.
-func hammer(path string) (int32, error) {
+// returns how many submissions were fresh. serve opens the file as
+// claimgate serve does (the serve lock held meanwhile).
+func hammer(path string, serve bool) (int32, error) {
 	ctx := context.Background()
-	s, err := Open(ctx, path, Options{Key: testKey})
+	s, err := Open(ctx, path, Options{Key: testKey, Serve: serve})
 	if err != nil {
 		return 0, err
 	}
@@ -73,9 +89,10 @@ func hammer(path string) (int32, error) {
 	return fresh.Load(), nil
 }
 
-// TestTwoProcessesShareTheFile runs the server-side and a CLI-side process
-// against one file at the same time: one code is fresh exactly once across
-// both, and no failure count is lost.
+// TestTwoProcessesShareTheFile runs the server-side (holding the serve
+// lock, as claimgate serve does) and a CLI-side process against one file
+// at the same time: one code is fresh exactly once across both, and no
+// failure count is lost.
 func TestTwoProcessesShareTheFile(t *testing.T) {
 	path := dbPath(t)
 	openT(t, path, testKey).Close() // create and migrate first
@@ -87,7 +104,7 @@ func TestTwoProcessesShareTheFile(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	mine, err := hammer(path)
+	mine, err := hammer(path, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,10 +38,22 @@ type Options struct {
 	Rand io.Reader
 	// Audit bounds the batching of audit records (store.AuditBatcher).
 	Audit store.AuditBatchOptions
+	// Serve is set by the process that signs users in on the file
+	// (claimgate serve): Open takes the serve lock, an exclusive flock on
+	// the file named by the path plus ServeLockSuffix, held until Close,
+	// and fails when another process (or another DB in this one) holds it.
+	// Holding it, the DB keeps sign-in leases in memory (TakeLease). The
+	// admin CLI opens the file without it, beside a running server.
+	Serve bool
 
 	// syncAll commits every write with synchronous=FULL, as before issue
 	// 12: the benchmarks compare it with the per-write choice.
 	syncAll bool
+	// leasesOf, with Serve, makes the new DB share that serving DB's lease
+	// table and take no serve lock of its own: a second connection pool of
+	// the one serving process, as the conformance suite's second handle
+	// stands for.
+	leasesOf *DB
 }
 
 // DB is the SQLite store. It is safe for concurrent use.
@@ -54,6 +66,17 @@ type DB struct {
 	seal      *seal.Sealer // nil without a key
 	now       func() time.Time
 	rand      io.Reader
+	path      string
+
+	// leases are the sign-in leases in memory, with Options.Serve; nil:
+	// they are in the file (leases.go).
+	leases *leaseTable
+	// leaseLock is the serve lock while held: exclusive from Open with
+	// Options.Serve, otherwise shared from the first lease on; closed
+	// marks it released by Close for good.
+	leaseLockMu sync.Mutex
+	leaseLock   *os.File
+	closed      bool
 }
 
 var _ store.Store = (*DB)(nil)
@@ -64,7 +87,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("store: invalid database path %q", path)
 	}
-	s := &DB{now: opts.Now, rand: opts.Rand}
+	s := &DB{now: opts.Now, rand: opts.Rand, path: path}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -85,6 +108,17 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	f.Close()
+	// The serve lock comes before anything else touches the file: a
+	// second server fails before it migrates or writes.
+	switch {
+	case opts.Serve && opts.leasesOf != nil:
+		s.leases = opts.leasesOf.leases
+	case opts.Serve:
+		if s.leaseLock, err = takeServeLock(path); err != nil {
+			return nil, err
+		}
+		s.leases = newLeaseTable()
+	}
 
 	busy := opts.BusyTimeout
 	if busy <= 0 {
@@ -94,11 +128,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		"&_pragma=synchronous(FULL)&_txlock=immediate", path, busy.Milliseconds())
 	w, r, err := openPools(ctx, dsn, opts.syncAll)
 	if err != nil {
+		s.closeLeaseLock()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s.w, s.r = w, r
 	if err := s.init(ctx); err != nil {
 		s.closeDB()
+		s.closeLeaseLock()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s.audit = store.NewAuditBatcher(s.writeAudit, opts.Audit)
@@ -124,15 +160,15 @@ func (s *DB) init(ctx context.Context) error {
 }
 
 // Close writes the audit records still queued, then closes the database;
-// SQLite checkpoints the WAL on the last close. Calling it twice is
-// harmless.
+// SQLite checkpoints the WAL on the last close. The serve lock goes last,
+// after the last write. Calling it twice is harmless.
 func (s *DB) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		if s.audit != nil {
 			err = s.audit.Close()
 		}
-		err = errors.Join(err, s.closeDB())
+		err = errors.Join(err, s.closeDB(), s.closeLeaseLock())
 	})
 	return err
 }
