@@ -27,6 +27,9 @@ const (
 	// pfxUnfamiliar counts one kind of failure of a user from every
 	// address not familiar for that user (extranet smart lockout).
 	pfxUnfamiliar = "unfamiliar:"
+	// pfxFlight counts the attempts from an address still being checked
+	// for users to whom it is familiar (see Reserve).
+	pfxFlight = "flight:"
 )
 
 // normUser folds case and spaces: "Alice" and "alice " are one account to
@@ -53,6 +56,7 @@ func userKey(u string) string                { return pfxUser + userPrefix(u) }
 func strikesKey(u string) string             { return pfxStrikes + userPrefix(u) }
 func knownKey(u string, a netip.Addr) string { return pfxKnown + userPrefix(u) + "@" + addrKey(a) }
 func addrLockKey(a netip.Addr) string        { return pfxAddr + addrKey(a) }
+func flightKey(a netip.Addr) string          { return pfxFlight + addrKey(a) }
 func unfamiliarKey(u string, k Kind) string  { return pfxUnfamiliar + string(k) + ":" + userPrefix(u) }
 
 // parseKey splits a lock key back into scope, user and address; ok is false

@@ -3,6 +3,7 @@ package lockout
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/netip"
 	"time"
 
@@ -79,8 +80,12 @@ type held struct {
 	count int    // the count including this attempt
 	limit int
 	// settled: the attempt is not counted while it is checked, only when
-	// it fails (Fail counts it then). See Reserve.
+	// it fails (Fail counts it then); Reserve only compared the count
+	// with the limit. See Reserve.
 	settled bool
+	// flight: the count is of attempts in flight only, given back when
+	// the attempt is settled either way.
+	flight bool
 }
 
 // Familiar reports whether the address was familiar for the user (a full
@@ -124,26 +129,29 @@ func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kin
 	// From a familiar address the address-wide counter counts failures
 	// only once they are settled: users behind one NAT sign in at once by
 	// the dozen, and attempts still being checked must not refuse them as
-	// if they had failed. A spray's attempts come from addresses unfamiliar
-	// to their victims, so they are counted in flight as before and no
-	// parallel burst gets past the limit; the address lock itself refuses
-	// everyone (checked above).
-	addrLimit := held{scope: ScopeAddr, key: addrLockKey(addr), lock: addrLockKey(addr), limit: l.p.PerAddressMaxFailures, settled: familiar}
+	// if they had failed. The attempt is still refused once the settled
+	// failures reached the limit within the window (a peek, in the same
+	// operation), so the limit holds per window for them too; and the
+	// attempts in flight from the address for users to whom it is familiar
+	// are capped at twice the limit, so a burst of wrong passwords from
+	// there (someone inside that office) passes the limit by at most that
+	// many. A spray's attempts come from addresses unfamiliar to their
+	// victims, so they are counted in flight as before and no parallel
+	// burst gets past the limit; the address lock itself refuses everyone
+	// (checked above).
 	want := []held{
 		{scope: ScopePair, key: pairKey(user, addr), lock: pairKey(user, addr), limit: l.p.MaxFailures},
-		addrLimit,
+		{scope: ScopeAddr, key: addrLockKey(addr), lock: addrLockKey(addr), limit: l.p.PerAddressMaxFailures, settled: familiar},
+	}
+	if familiar {
+		want = append(want, held{scope: ScopeAddr, key: flightKey(addr), lock: addrLockKey(addr), limit: flightLimit(l.p.PerAddressMaxFailures), flight: true})
 	}
 	if !familiar {
 		want = append(want, held{scope: ScopeUser, key: unfamiliarKey(user, kind), lock: userKey(user), limit: l.p.unfamiliarLimit(kind)})
 	}
-	cs := make([]store.AttemptCounter, 0, len(want))
-	taken := make([]int, 0, len(want)) // index in want of each counter in cs
+	cs := make([]store.AttemptCounter, len(want))
 	for i, h := range want {
-		if h.settled {
-			continue
-		}
-		cs = append(cs, store.AttemptCounter{Key: h.key, LockKey: h.lock, Limit: h.limit})
-		taken = append(taken, i)
+		cs[i] = store.AttemptCounter{Key: h.key, LockKey: h.lock, Limit: h.limit, Peek: h.settled}
 	}
 	counts, refused, err := l.c.TakeAttempts(ctx, cs, now, l.p.Window)
 	if err != nil {
@@ -152,10 +160,10 @@ func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kin
 	if refused >= 0 {
 		// The limit is taken by attempts still being checked (the last of
 		// them to fail sets the lock), or the lock was set meanwhile.
-		return nil, Decision{Scopes: []Scope{want[taken[refused]].scope}}, nil
+		return nil, Decision{Scopes: []Scope{want[refused].scope}}, nil
 	}
-	for j, i := range taken {
-		want[i].count = counts[j]
+	for i := range want {
+		want[i].count = counts[i]
 	}
 	r.held = want
 	return r, d, nil
@@ -213,7 +221,12 @@ type Lockout struct {
 func (l *Limiter) Fail(ctx context.Context, r *Reservation) ([]Lockout, error) {
 	var out []Lockout
 	now := r.now
+	var flights []string
 	for _, h := range r.held {
+		if h.flight {
+			flights = append(flights, h.key)
+			continue
+		}
 		if h.settled {
 			n, err := l.c.RecordFailure(ctx, h.key, now, l.p.Window)
 			if err != nil {
@@ -257,7 +270,23 @@ func (l *Limiter) Fail(ctx context.Context, r *Reservation) ([]Lockout, error) {
 		}
 	}
 	r.held = nil
+	if len(flights) > 0 {
+		if err := l.c.ReturnAttempts(ctx, flights); err != nil {
+			return out, fmt.Errorf("lockout: fail: %w", err)
+		}
+	}
 	return out, nil
+}
+
+// flightLimit is how many attempts may be in flight at once from one
+// address for users to whom it is familiar: twice the address limit, at
+// least 64 (an office signing in at nine), and no overflow for a limit
+// switched off (MaxInt32).
+func flightLimit(addrLimit int) int {
+	if addrLimit > math.MaxInt32/2 {
+		return math.MaxInt32
+	}
+	return max(2*addrLimit, 64)
 }
 
 // strike counts a fresh pair lock against the user. Only the first lock of

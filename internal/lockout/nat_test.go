@@ -111,8 +111,60 @@ func TestNATFailuresStillLockTheAddress(t *testing.T) {
 			t.Errorf("%s after the address lock: %+v; want refused by the address lock", u, d)
 		}
 	}
+	// Per window, not per lock: the lock ending gives the familiar users
+	// no new allowance within the window; the window's end does.
 	f.now = f.now.Add(p.BaseLockout + time.Second)
+	if d := f.check(users[0], addrA); d.Allowed {
+		t.Errorf("familiar user after the lock ended, within the window: allowed; want refused until the window ends")
+	}
+	f.now = start.Add(p.Window + time.Second)
 	if d := f.check(users[0], addrA); !d.Allowed {
-		t.Errorf("after the lock ended: %+v", d)
+		t.Errorf("after the window: %+v", d)
 	}
 }
+
+// TestNATInsiderBurstIsBounded: someone behind the office NAT (familiar to
+// all 200 colleagues) sends a wrong password for each of them at once.
+// Attempts in flight from there are capped (64: twice the address limit,
+// at least 64), and once the failures reached the limit nothing more is
+// checked in the window, lock or no lock. Found by review: before, all
+// 200 were checked in the first burst and 200 more after every lock
+// expiry.
+func TestNATInsiderBurstIsBounded(t *testing.T) {
+	f, users := natFixture(t, 200)
+	p := DefaultPolicy()
+	burst := func() int {
+		var rs []*Reservation
+		for _, u := range users { // all reserved before any is settled: the worst interleaving
+			r, d, err := f.l.Reserve(f.ctx, u, addrA, KindPassword, f.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Allowed {
+				rs = append(rs, r)
+			}
+		}
+		for _, r := range rs {
+			if _, err := f.l.Fail(f.ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return len(rs)
+	}
+	if n := burst(); n != flightLimit(p.PerAddressMaxFailures) {
+		t.Errorf("first burst: %d wrong passwords checked, want the in-flight cap %d", n, flightLimit(p.PerAddressMaxFailures))
+	}
+	total := 0
+	for i := range 3 { // the locks of 1, 2 and 4 minutes, all ending within the 15-minute window
+		f.now = f.now.Add(p.BaseLockout<<i + time.Second)
+		total += burst()
+	}
+	if total != 0 {
+		t.Errorf("%d more wrong passwords checked after the locks ended within the window, want 0", total)
+	}
+	f.now = start.Add(p.Window + time.Second)
+	if n := burst(); n == 0 {
+		t.Error("nothing checked in the next window")
+	}
+}
+

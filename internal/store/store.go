@@ -214,6 +214,12 @@ type AttemptCounter struct {
 	Key     string // the failure counter
 	LockKey string // the lock that, while in force, refuses the attempt
 	Limit   int
+	// Peek compares without counting: the attempt is refused while the
+	// count within the window has reached Limit (or LockKey is locked),
+	// and the count does not change. For a counter that counts only
+	// failures once settled (RecordFailure), checked in the same
+	// operation as the counters that count attempts in flight.
+	Peek bool
 }
 
 // LockStore keeps failure counters and lock records, keyed by opaque strings.
@@ -228,7 +234,8 @@ type LockStore interface {
 	// the window has passed). counts are the new counts; refused is the
 	// index of the first counter that refused (nothing was then taken), or
 	// -1. Attempts are counted before they are checked, so no burst of
-	// parallel attempts can pass a limit.
+	// parallel attempts can pass a limit. A Peek counter is compared, not
+	// counted; its count is the current one.
 	TakeAttempts(ctx context.Context, cs []AttemptCounter, now time.Time, window time.Duration) (counts []int, refused int, err error)
 	// ReturnAttempts gives back one attempt of each key, taken with
 	// TakeAttempts, whose credential turned out right (a count never goes

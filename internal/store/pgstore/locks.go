@@ -225,6 +225,11 @@ const takeSQL = `INSERT INTO failures (lock_key, count, window_start)
 		WHERE failures.window_start <= $5 OR failures.count < $6
 		RETURNING count`
 
+// peekSQL is takeSQL's guards without the count: the count within the
+// window (0 once it has passed), and whether the lock is in force.
+const peekSQL = `SELECT COALESCE((SELECT count FROM failures WHERE lock_key = $1 AND window_start > $2), 0),
+		EXISTS (SELECT 1 FROM locks WHERE lock_key = $3 AND until_at > $4)`
+
 // TakeAttempts takes one attempt in every counter, all or none, in one
 // transaction holding the advisory locks of every key involved.
 func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error) {
@@ -246,6 +251,18 @@ func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now ti
 				return errRefused
 			}
 			var n int
+			if c.Peek {
+				var locked bool
+				if err := tx.QueryRow(ctx, peekSQL, c.Key, start, c.LockKey, at).Scan(&n, &locked); err != nil {
+					return err
+				}
+				if locked || n >= c.Limit {
+					refused = i
+					return errRefused
+				}
+				counts[i] = n
+				continue
+			}
 			err := tx.QueryRow(ctx, takeSQL, c.Key, at, c.LockKey, at, start, c.Limit).Scan(&n)
 			if errors.Is(err, pgx.ErrNoRows) {
 				refused = i

@@ -182,11 +182,24 @@ const takeSQL = `INSERT INTO failures (lock_key, count, window_start)
 		WHERE failures.window_start <= ? OR failures.count < ?
 		RETURNING count`
 
+// peekSQL is takeSQL's guards without the count: the count within the
+// window (0 once the window has passed), and whether lockKey is locked.
+const peekSQL = `SELECT COALESCE((SELECT count FROM failures WHERE lock_key = ? AND window_start > ?), 0),
+		EXISTS (SELECT 1 FROM locks WHERE lock_key = ? AND until_at > ?)`
+
 func takeOne(w wconn, c store.AttemptCounter, now time.Time, window time.Duration) (int, bool, error) {
 	if c.Limit < 1 {
 		return 0, false, nil
 	}
 	start, at := unixNano(now.Add(-window)), unixNano(now)
+	if c.Peek {
+		var count int
+		var locked bool
+		if err := w.queryRow(peekSQL, c.Key, start, c.LockKey, at).Scan(&count, &locked); err != nil {
+			return 0, false, err
+		}
+		return count, !locked && count < c.Limit, nil
+	}
 	var count int
 	err := w.queryRow(takeSQL, c.Key, at, c.LockKey, at, start, start, start, c.Limit).Scan(&count)
 	if errors.Is(err, sql.ErrNoRows) {

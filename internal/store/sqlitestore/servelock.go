@@ -4,12 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
 // ServeLockSuffix names the serve lock: the database's path with this
 // suffix (claimgate.db.serve-lock), a file next to it that holds no data.
 const ServeLockSuffix = ".serve-lock"
+
+// serveLockPath is the lock file of the database at db, named after the
+// file's real path (symbolic links resolved, the file's or else its
+// directory's), so two paths to one database share one lock. Hard links
+// are not followed: the database must not be hard-linked.
+func serveLockPath(db string) string {
+	if p, err := filepath.EvalSymlinks(db); err == nil {
+		return p + ServeLockSuffix
+	}
+	if d, err := filepath.EvalSymlinks(filepath.Dir(db)); err == nil {
+		return filepath.Join(d, filepath.Base(db)) + ServeLockSuffix
+	}
+	return db + ServeLockSuffix
+}
 
 // errLockHeld: flock found the serve lock held in a conflicting mode.
 var errLockHeld = errors.New("lock held")
@@ -20,7 +35,9 @@ var errLockHeld = errors.New("lock held")
 // ends, so a crash never leaves it taken. flock belongs to the open file
 // description: two opens in one process conflict as two processes do.
 func lockFile(path string, exclusive bool) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// Read-only is enough for flock, and a lock file another user made
+	// (a demo run as root before the service) does not stop the service.
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +65,7 @@ func lockFile(path string, exclusive bool) (*os.File, error) {
 // with Options.Serve: from then on this DB is the only one on the machine
 // that takes leases on the file, so it may keep them in memory.
 func takeServeLock(dbPath string) (*os.File, error) {
-	f, err := lockFile(dbPath+ServeLockSuffix, true)
+	f, err := lockFile(serveLockPath(dbPath), true)
 	if errors.Is(err, errLockHeld) {
 		return nil, fmt.Errorf("store: %s is in use by another claimgate serve (or demo) signing users in: "+
 			"the SQLite store is for one instance; to run several, use store.driver postgres", dbPath)
@@ -73,7 +90,7 @@ func (s *DB) shareLeaseLock() error {
 	if s.closed {
 		return errors.New("store: closed")
 	}
-	f, err := lockFile(s.path+ServeLockSuffix, false)
+	f, err := lockFile(serveLockPath(s.path), false)
 	if errors.Is(err, errLockHeld) {
 		return fmt.Errorf("store: %s is served by a claimgate serve, which keeps its sign-in leases in memory: "+
 			"sign users in through it (the SQLite store is for one instance; use store.driver postgres for several)", s.path)

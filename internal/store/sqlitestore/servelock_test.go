@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +242,32 @@ func TestServeLeaseTableBounded(t *testing.T) {
 	n := tb.cleanup(int64(time.Hour) - 1)
 	if len(tb.m) != 1 || n == 0 {
 		t.Errorf("after Cleanup: %d entries (%d dropped), want only the live lease", len(tb.m), n)
+	}
+}
+
+// TestServeLockFollowsSymlinks: a second server that names the database
+// through a symbolic link (to the file, or to its directory) finds the
+// same lock and is refused. Found by review: the lock was named after the
+// path as written, so both servers ran, each with leases of its own.
+func TestServeLockFollowsSymlinks(t *testing.T) {
+	path := dbPath(t)
+	first, err := Open(context.Background(), path, Options{Key: testKey, Serve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	other := t.TempDir()
+	fileLink, dirLink := filepath.Join(other, "via-file.db"), filepath.Join(other, "via-dir")
+	if err := os.Symlink(path, fileLink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Dir(path), dirLink); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fileLink, filepath.Join(dirLink, filepath.Base(path))} {
+		if s, err := Open(context.Background(), p, Options{Key: testKey, Serve: true}); err == nil {
+			s.Close()
+			t.Errorf("a second server opened %s (a link to the served database)", p)
+		}
 	}
 }

@@ -124,6 +124,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"TakeAttemptsLockInForce", testTakeAttemptsLockInForce},
 		{"RecordSuccess", testRecordSuccess},
 		{"LockRecords", testLockRecords},
+		{"TakeAttemptsPeek", testTakeAttemptsPeek},
 		{"Sessions", testSessions},
 		{"RotateSessionOnce", testRotateSessionOnce},
 		{"RotateSessionOneWinner", testRotateSessionOneWinner},

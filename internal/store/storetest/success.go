@@ -89,3 +89,45 @@ func testLockRecords(t *testing.T, su *suite) {
 		t.Errorf("LockRecords(nil) = %v, %v", got, err)
 	}
 }
+
+// testTakeAttemptsPeek: a Peek counter is compared with its limit and its
+// lock within the same all-or-none operation, and never counted.
+func testTakeAttemptsPeek(t *testing.T, su *suite) {
+	s := su.open(t)
+	w := 10 * time.Minute
+	for range 3 {
+		if _, err := s.RecordFailure(ctx(), "addr:x", t0, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pair := store.AttemptCounter{Key: "pair:p", LockKey: "pair:p", Limit: 5}
+	peek := func(limit int) store.AttemptCounter {
+		return store.AttemptCounter{Key: "addr:x", LockKey: "addr:x", Limit: limit, Peek: true}
+	}
+	if _, refused, err := s.TakeAttempts(ctx(), []store.AttemptCounter{pair, peek(3)}, t0.Add(time.Minute), w); err != nil || refused != 1 {
+		t.Fatalf("peek at its limit: refused %d, %v; want 1", refused, err)
+	}
+	counts, refused, err := s.TakeAttempts(ctx(), []store.AttemptCounter{pair, peek(4)}, t0.Add(time.Minute), w)
+	if err != nil || refused != -1 || counts[0] != 1 || counts[1] != 3 {
+		t.Fatalf("peek below its limit: counts %v refused %d %v; want [1 3] -1 (the refused try took nothing)", counts, refused, err)
+	}
+	if n, _ := s.RecordFailure(ctx(), "addr:x", t0.Add(2*time.Minute), w); n != 4 {
+		t.Errorf("after peeks the count is %d, want 4: a peek must not count", n)
+	}
+	if err := s.SetLock(ctx(), "addr:x", t0.Add(time.Hour), 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, refused, _ := s.TakeAttempts(ctx(), []store.AttemptCounter{peek(100)}, t0.Add(3*time.Minute), w); refused != 0 {
+		t.Errorf("peek while locked: refused %d, want 0", refused)
+	}
+	if err := s.Unlock(ctx(), "addr:x"); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		s.RecordFailure(ctx(), "addr:y", t0, w)
+	}
+	later := store.AttemptCounter{Key: "addr:y", LockKey: "addr:y", Limit: 2, Peek: true}
+	if counts, refused, _ := s.TakeAttempts(ctx(), []store.AttemptCounter{later}, t0.Add(w+time.Second), w); refused != -1 || counts[0] != 0 {
+		t.Errorf("peek after the window: counts %v refused %d; want [0] -1", counts, refused)
+	}
+}
