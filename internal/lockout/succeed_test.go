@@ -47,10 +47,9 @@ func (w *writeLog) RecordSuccess(ctx context.Context, forget, mark string, markU
 	return w.DB.RecordSuccess(ctx, forget, mark, markUntil)
 }
 
-// TestSucceedIsOneWrite: a whole sign-in costs the counters one store
-// operation (the pair forgotten and the address marked familiar together),
-// and it still does both.
-func TestSucceedIsOneWrite(t *testing.T) {
+// loggedFixture is a fixture whose Limiter's store calls are logged.
+func loggedFixture(t *testing.T) (*fixture, *writeLog) {
+	t.Helper()
 	f := newFixture(t, DefaultPolicy())
 	w := &writeLog{DB: f.db}
 	l, err := New(w, DefaultPolicy())
@@ -58,6 +57,15 @@ func TestSucceedIsOneWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.l = l
+	return f, w
+}
+
+// TestSucceedIsOneWrite: a whole sign-in costs the counters one store
+// operation (the pair forgotten and the address marked familiar together),
+// and it still does both.
+func TestSucceedIsOneWrite(t *testing.T) {
+	f, w := loggedFixture(t)
+	l := f.l
 	f.failUntilLocked("alice", addrA)
 	w.calls = nil
 	if err := l.Succeed(f.ctx, "alice", addrA, f.now); err != nil {
@@ -79,13 +87,8 @@ func TestSucceedIsOneWrite(t *testing.T) {
 // write (its place in every counter), from a familiar address or not; a
 // refused one costs the read only.
 func TestReserveIsOneReadOneWrite(t *testing.T) {
-	f := newFixture(t, DefaultPolicy())
-	w := &writeLog{DB: f.db}
-	l, err := New(w, DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.l = l
+	f, w := loggedFixture(t)
+	l := f.l
 	if err := l.Succeed(f.ctx, "alice", addrA, f.now); err != nil {
 		t.Fatal(err)
 	}

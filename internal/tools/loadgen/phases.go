@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -157,6 +158,35 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
+// warmUpOne signs u in for the first time. A first sign-in from an
+// address may be answered "busy, try again in a moment" by design (the
+// admission of unfamiliar addresses: with -shared-addr every user is a
+// first-timer at one address at once); like a person, the warm-up tries
+// again after a moment, with the same code (the password step refused it
+// before any code was used), up to warmUpTries times.
+func warmUpOne(ctx context.Context, b *browser, u *vuser, password string) error {
+	code, _ := u.nextCode("hotp", time.Now())
+	for try := 1; ; try++ {
+		_, err := b.signIn(u, password, code)
+		var se *signInError
+		if err == nil || !errors.As(err, &se) || !se.busy || try == warmUpTries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(warmUpPause):
+		}
+	}
+}
+
+// How often and after how long the warm-up tries a busy first sign-in
+// again.
+const (
+	warmUpTries = 50
+	warmUpPause = 200 * time.Millisecond
+)
+
 // warmUp signs every user in once with workers in parallel; any failure
 // ends the run (nothing could be measured).
 func warmUp(ctx context.Context, b *browser, users []*vuser, password string, workers int) error {
@@ -173,8 +203,7 @@ func warmUp(ctx context.Context, b *browser, users []*vuser, password string, wo
 					errs <- ctx.Err()
 					return
 				}
-				code, _ := u.nextCode("hotp", time.Now())
-				if _, err := b.signIn(u, password, code); err != nil {
+				if err := warmUpOne(ctx, b, u, password); err != nil {
 					errs <- fmt.Errorf("warm-up sign-in of %s: %w", u.name, err)
 					return
 				}
