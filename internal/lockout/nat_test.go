@@ -167,4 +167,3 @@ func TestNATInsiderBurstIsBounded(t *testing.T) {
 		t.Error("nothing checked in the next window")
 	}
 }
-
