@@ -169,7 +169,8 @@ func (f *Flow) LoginSubmit(w http.ResponseWriter, r *http.Request) {
 			f.storeFailed(w, r, err)
 			return
 		}
-		g.checked(start)
+		leave() // a padded answer holds no place in the admission's budget
+		g.rejected(ctx(r), start, reason == claims.ReasonBadPassword)
 		f.audit(r, Event{Name: "first_factor_failed", User: username, Reason: string(reason), RelyingParty: s.Pending.Party.ID})
 		f.showLogin(w, r, s, http.StatusOK, username, "error.credentials")
 		return

@@ -137,13 +137,26 @@ func (f *Flow) refused(r *http.Request, g *SprayGuard, username, password string
 	f.spendCheck(r, username, password)
 }
 
-// checked records how long a real rejected check took, from the
-// throttle's admission to its failure counted: the part a refused attempt
-// skips and must take as long as.
-func (g *SprayGuard) checked(start time.Time) {
-	if g != nil {
-		g.pace.Observe(g.now().Sub(start))
+// rejected ends a rejected check that began at start (before its
+// reservation). full: the account exists and its password was compared
+// (a wrong password), the longest path: its duration is recorded, for the
+// refused attempts and the early answers to wait as long. Otherwise the
+// answer came early (a name that matches nothing, an account AD refuses
+// before any bind: disabled, expired, locked there) and it waits until a
+// recorded duration has passed since start, so the time does not tell
+// which names are enabled accounts. Until a full check was recorded, an
+// early one is recorded instead (something must be, or refused attempts
+// would spend the decoy work).
+func (g *SprayGuard) rejected(ctx context.Context, start time.Time, full bool) {
+	if g == nil {
+		return
 	}
+	took := g.now().Sub(start)
+	if full || !g.pace.Seeded() {
+		g.pace.Observe(took)
+		return
+	}
+	g.pace.PadTo(ctx, took)
 }
 
 // start is when a check begins, for checked (zero without a guard).

@@ -68,6 +68,8 @@ type rigSetup struct {
 	policy        *lockout.Policy
 	// prepare runs before busyRig takes the budget.
 	prepare func(*rig)
+	// guardNow replaces the guard's step clock.
+	guardNow func() time.Time
 }
 
 // recorder keeps the durations slept (and sleeps none of them).
@@ -113,13 +115,19 @@ type countingDir struct {
 	holdFor string
 	held    chan struct{} // receives when a held Authenticate has started
 	release chan struct{}
+	// onAuth, when set, runs at each Authenticate (tests move a clock).
+	onAuth func(user string)
 }
 
 func (d *countingDir) Authenticate(ctx context.Context, u, p string) (claims.Identity, error) {
 	d.mu.Lock()
 	d.auth[login.ThrottleKey(u)]++
 	hold := d.holdFor != "" && login.ThrottleKey(u) == d.holdFor
+	onAuth := d.onAuth
 	d.mu.Unlock()
+	if onAuth != nil {
+		onAuth(u)
+	}
 	if hold {
 		d.held <- struct{}{}
 		<-d.release
@@ -353,8 +361,12 @@ func newRig(t testing.TB, rs rigSetup) *rig {
 		t.Fatal(err)
 	}
 	e.throttle = &countingThrottle{l: lim}
+	guardNow := rs.guardNow
+	if guardNow == nil {
+		guardNow = stepClock(guardStep)
+	}
 	r.g = login.NewSprayGuard(login.SprayOptions{Checks: rs.checks, Queue: rs.queue, Wait: rs.wait, After: rs.after,
-		Now: stepClock(guardStep), Pacer: mfa.PacerOptions{Sleep: r.guardZz.sleep}})
+		Now: guardNow, Pacer: mfa.PacerOptions{Sleep: r.guardZz.sleep}})
 	r.lim = mfa.NewLimiter(2, mfa.WithClock(stepClock(limStep), r.appZz.sleep))
 	issuer, err := sts.NewIssuer(sts.IssuerConfig{EntityID: entityID, Signer: key.Key, Certificate: key.Certificate, Now: e.clk.Now})
 	if err != nil {

@@ -34,7 +34,7 @@ type Pacer struct {
 	sleep       func(time.Duration)
 	intN        func(int) int
 
-	sleeping, paced, skipped, observed atomic.Int64
+	sleeping, paced, skipped, observed, padded atomic.Int64
 }
 
 // PacerOptions configure NewPacer; zero values mean the defaults.
@@ -131,10 +131,38 @@ func (p *Pacer) Pace(ctx context.Context) bool {
 	return true
 }
 
+// PadTo makes an answer that came early take as long as a real check:
+// it sleeps a drawn duration less elapsed (the time the answer has taken
+// so far), nothing if that is not positive. false, at once: nothing was
+// observed yet. Like Pace it sleeps only while fewer than MaxWaiters do.
+func (p *Pacer) PadTo(ctx context.Context, elapsed time.Duration) bool {
+	d, ok := p.draw()
+	if !ok {
+		return false
+	}
+	rest := d - elapsed
+	if rest <= 0 || ctx.Err() != nil {
+		return true
+	}
+	if p.sleeping.Add(1) > p.max {
+		p.sleeping.Add(-1)
+		p.skipped.Add(1)
+		return true
+	}
+	defer p.sleeping.Add(-1)
+	p.padded.Add(1)
+	p.sleep(rest)
+	return true
+}
+
+// Seeded reports whether anything was observed.
+func (p *Pacer) Seeded() bool { return p.observed.Load() > 0 }
+
 // PacerStats counts what a Pacer did, for monitoring and for tests.
 type PacerStats struct {
 	Observed int64 // real checks recorded
 	Paced    int64 // answers delayed instead of checked
+	Padded   int64 // early answers delayed to a check's duration (PadTo)
 	Skipped  int64 // answers given at once: MaxWaiters were asleep
 	Sleeping int64 // asleep right now
 }
@@ -144,7 +172,7 @@ func (p *Pacer) Stats() PacerStats {
 	if p == nil {
 		return PacerStats{}
 	}
-	return PacerStats{Observed: p.observed.Load(), Paced: p.paced.Load(), Skipped: p.skipped.Load(), Sleeping: p.sleeping.Load()}
+	return PacerStats{Observed: p.observed.Load(), Paced: p.paced.Load(), Padded: p.padded.Load(), Skipped: p.skipped.Load(), Sleeping: p.sleeping.Load()}
 }
 
 // Pace stands in for a derivation with the package parameters whose

@@ -146,3 +146,24 @@ func TestLimiterPaceDerivesOnlyToSeed(t *testing.T) {
 		t.Errorf("Ran %d, want 2 (the seed and the Run)", st.Ran)
 	}
 }
+
+// TestPacerPadTo: PadTo sleeps what is left of a drawn duration after
+// elapsed, nothing when elapsed is already longer, and reports false at
+// once before anything was observed.
+func TestPacerPadTo(t *testing.T) {
+	var s sleepLog
+	p := NewPacer(PacerOptions{Sleep: s.sleep})
+	if p.PadTo(context.Background(), 0) || len(s.all()) != 0 {
+		t.Fatalf("PadTo before any Observe: slept %v", s.all())
+	}
+	p.Observe(50 * time.Millisecond)
+	if !p.PadTo(context.Background(), 20*time.Millisecond) || !p.PadTo(context.Background(), 80*time.Millisecond) {
+		t.Fatal("PadTo after Observe returned false")
+	}
+	if got := s.all(); len(got) != 1 || got[0] != 30*time.Millisecond {
+		t.Errorf("slept %v, want [30ms] (50 less 20, and nothing for 80)", got)
+	}
+	if st := p.Stats(); st.Padded != 1 || st.Paced != 0 {
+		t.Errorf("stats %+v, want 1 padded", st)
+	}
+}
