@@ -112,30 +112,19 @@ func (p *Pacer) draw() (time.Duration, bool) {
 // check was observed yet (the caller must do the work). With MaxWaiters
 // already asleep it returns true at once. A context already ended
 // returns at once too: nobody waits for the answer.
-func (p *Pacer) Pace(ctx context.Context) bool {
-	d, ok := p.draw()
-	if !ok {
-		return false
-	}
-	if ctx.Err() != nil {
-		return true
-	}
-	if p.sleeping.Add(1) > p.max {
-		p.sleeping.Add(-1)
-		p.skipped.Add(1)
-		return true
-	}
-	defer p.sleeping.Add(-1)
-	p.paced.Add(1)
-	p.sleep(d)
-	return true
-}
+func (p *Pacer) Pace(ctx context.Context) bool { return p.padTo(ctx, 0, &p.paced) }
 
 // PadTo makes an answer that came early take as long as a real check:
 // it sleeps a drawn duration less elapsed (the time the answer has taken
 // so far), nothing if that is not positive. false, at once: nothing was
 // observed yet. Like Pace it sleeps only while fewer than MaxWaiters do.
 func (p *Pacer) PadTo(ctx context.Context, elapsed time.Duration) bool {
+	return p.padTo(ctx, elapsed, &p.padded)
+}
+
+// padTo sleeps a drawn duration less elapsed, counting the sleep in
+// count; see Pace and PadTo.
+func (p *Pacer) padTo(ctx context.Context, elapsed time.Duration, count *atomic.Int64) bool {
 	d, ok := p.draw()
 	if !ok {
 		return false
@@ -150,7 +139,7 @@ func (p *Pacer) PadTo(ctx context.Context, elapsed time.Duration) bool {
 		return true
 	}
 	defer p.sleeping.Add(-1)
-	p.padded.Add(1)
+	count.Add(1)
 	p.sleep(rest)
 	return true
 }
