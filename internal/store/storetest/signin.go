@@ -174,3 +174,62 @@ func RunSignIns(b *testing.B, s store.Store, users []SignIn, now time.Time) {
 	}
 	wg.Wait()
 }
+
+// SignInMode is one column of BenchSignIns: "before" is the store before
+// issue 12 (every commit flushed, the factor's use and the used code two
+// commits, the success's Unlock and SetLock two durable commits), "code"
+// per-write durability and UseFactorCode with the success as the lockout
+// policy still wrote it, "after" with RecordSuccess too.
+type SignInMode struct {
+	Name string
+	// SyncAll: the driver makes every commit wait for the disk.
+	SyncAll             bool
+	Split, SplitSuccess bool
+}
+
+// BenchStore is a store opened for BenchSignIns: Commits reports the
+// commits that wrote so far, all and those that waited for the disk.
+type BenchStore struct {
+	store.Store
+	FlushAudit func(ctx context.Context) error
+	Commits    func() (all, flushed int64)
+}
+
+// BenchSignIns is BenchmarkSignInStore of a driver: one whole sign-in's
+// store work per op, by 1 and 32 workers (each its own user), in each
+// SignInMode, on a store open makes for the mode. It reports commits/op,
+// flushed/op (each an fsync, which bounds the rate on a real disk) and
+// signins/s.
+func BenchSignIns(b *testing.B, open func(b *testing.B, m SignInMode) BenchStore, now func() time.Time) {
+	for _, mode := range []SignInMode{
+		{"before", true, true, true},
+		{"code", false, false, true},
+		{"after", false, false, false},
+	} {
+		for _, workers := range []int{1, 32} {
+			b.Run(fmt.Sprintf("%s/workers=%d", mode.Name, workers), func(b *testing.B) {
+				ctx := context.Background()
+				s := open(b, mode)
+				users := make([]SignIn, workers)
+				for i := range users {
+					var err error
+					if users[i], err = NewSignInUser(ctx, s, fmt.Sprintf("user%02d", i)); err != nil {
+						b.Fatal(err)
+					}
+					users[i].Split, users[i].SplitSuccess = mode.Split, mode.SplitSuccess
+				}
+				all0, flushed0 := s.Commits()
+				b.ResetTimer()
+				RunSignIns(b, s, users, now())
+				if err := s.FlushAudit(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				all, flushed := s.Commits()
+				b.ReportMetric(float64(all-all0)/float64(b.N), "commits/op")
+				b.ReportMetric(float64(flushed-flushed0)/float64(b.N), "flushed/op")
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signins/s")
+			})
+		}
+	}
+}
