@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -189,11 +188,46 @@ func perSignIn(b *testing.B, unit string, before, after map[string]float64, n in
 	b.Logf("%s: %s", unit, strings.Join(each, ", "))
 }
 
-var (
-	benchCSRF   = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
-	benchAction = regexp.MustCompile(`<form[^>]*action="([^"]*)"`)
-	benchField  = regexp.MustCompile(`<input type="hidden" name="wresult" value="([^"]*)"`)
-)
+// benchQuoted is the text after the first prefix in s (which ends in an
+// opening quote) up to the closing quote: regexp `prefix([^"]*)"`, with
+// strings.Index (a regexp over the token page's wresult is CPU the
+// process measures as its own). A copy of internal/tools/loadgen's
+// htmlscan.go, where the scanners are tested against the regexps.
+func benchQuoted(s, prefix string) (string, bool) {
+	i := strings.Index(s, prefix)
+	if i < 0 {
+		return "", false
+	}
+	s = s[i+len(prefix):]
+	j := strings.IndexByte(s, '"')
+	if j < 0 {
+		return "", false
+	}
+	return s[:j], true
+}
+
+// benchAction is the action of the first form that has one: regexp
+// `<form[^>]*action="([^"]*)"`, whose greedy [^>]* takes the tag's last
+// action=".
+func benchAction(body string) (string, bool) {
+	for i := strings.Index(body, "<form"); i >= 0; {
+		tag := body[i+len("<form"):]
+		if end := strings.IndexByte(tag, '>'); end >= 0 {
+			tag = tag[:end]
+		}
+		for a := strings.LastIndex(tag, `action="`); a >= 0; a = strings.LastIndex(tag[:a], `action="`) {
+			if v, ok := benchQuoted(body[i+len("<form")+a:], `action="`); ok {
+				return v, true
+			}
+		}
+		next := strings.Index(body[i+1:], "<form")
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return "", false
+}
 
 // signIn is one whole browser-level sign-in with a fresh cookie jar (a
 // kept session would be single sign-on): wsignin1.0, its redirect to the
@@ -221,11 +255,12 @@ func (s *signInBench) signIn() (string, error) {
 		return resp.StatusCode, resp.Header.Get("Location"), string(body), err
 	}
 	formOf := func(step string, status int, body string) (string, string, error) {
-		a, f := benchAction.FindStringSubmatch(body), benchCSRF.FindStringSubmatch(body)
-		if status != http.StatusOK || a == nil || f == nil {
+		a, okA := benchAction(body)
+		f, okF := benchQuoted(body, `name="csrf" value="`)
+		if status != http.StatusOK || !okA || !okF {
 			return "", "", fmt.Errorf("%s: status %d, no form: %.300s", step, status, body)
 		}
-		return html.UnescapeString(a[1]), html.UnescapeString(f[1]), nil
+		return html.UnescapeString(a), html.UnescapeString(f), nil
 	}
 	st, loc, _, err := do("GET", "/wsfed?wa=wsignin1.0&wctx=bench&wtrealm="+url.QueryEscape(benchRealm), nil)
 	if err != nil || st/100 != 3 {
@@ -256,11 +291,11 @@ func (s *signInBench) signIn() (string, error) {
 	if err != nil || st != http.StatusOK {
 		return "", fmt.Errorf("code: %d %v %.300s", st, err, body)
 	}
-	m := benchField.FindStringSubmatch(body)
-	if m == nil {
+	m, ok := benchQuoted(body, `<input type="hidden" name="wresult" value="`)
+	if !ok {
 		return "", fmt.Errorf("code: no wresult: %.300s", body)
 	}
-	return html.UnescapeString(m[1]), nil
+	return html.UnescapeString(m), nil
 }
 
 // processCPU is the CPU time (user and system) this process used so far.

@@ -211,12 +211,9 @@ func stepErr(step string, format string, a ...any) error {
 }
 
 var (
-	titleRe  = regexp.MustCompile(`(?s)<title>(.*?)</title>`)
-	alertRe  = regexp.MustCompile(`(?s)<p class="error" role="alert">(.*?)</p>`)
-	tagRe    = regexp.MustCompile(`<[^>]*>`)
-	csrfRe   = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
-	actionRe = regexp.MustCompile(`<form[^>]*action="([^"]*)"`)
-	fieldRe  = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)"`)
+	titleRe = regexp.MustCompile(`(?s)<title>(.*?)</title>`)
+	alertRe = regexp.MustCompile(`(?s)<p class="error" role="alert">(.*?)</p>`)
+	tagRe   = regexp.MustCompile(`<[^>]*>`)
 )
 
 // page is one response read to the end.
@@ -297,11 +294,12 @@ func form(step string, p page) (action, csrf string, err error) {
 	if p.status != http.StatusOK {
 		return "", "", answerErr(step, p, "status %d", p.status)
 	}
-	a, c := actionRe.FindStringSubmatch(p.body), csrfRe.FindStringSubmatch(p.body)
-	if a == nil || c == nil {
+	action, okA := formAction(p.body)
+	csrf, okC := csrfField(p.body)
+	if !okA || !okC {
 		return "", "", answerErr(step, p, "no form with a csrf field")
 	}
-	return html.UnescapeString(a[1]), html.UnescapeString(c[1]), nil
+	return action, csrf, nil
 }
 
 // start is the wsignin1.0 GET and the redirect it answers with, followed
@@ -372,11 +370,9 @@ func (b *browser) signInSteps(u *vuser, password, code string) ([]byte, error) {
 	if p.status != http.StatusOK {
 		return nil, answerErr("code", p, "status %d", p.status)
 	}
-	for _, m := range fieldRe.FindAllStringSubmatch(p.body, -1) {
-		if m[1] == "wresult" {
-			u.signedIn = true
-			return []byte(html.UnescapeString(m[2])), nil
-		}
+	if wres, ok := hiddenField(p.body, "wresult"); ok {
+		u.signedIn = true
+		return []byte(wres), nil
 	}
 	return nil, answerErr("code", p, "no wresult in the answer (wrong code?)")
 }
