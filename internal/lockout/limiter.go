@@ -16,6 +16,7 @@ type Counters interface {
 	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
 	TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error)
 	ReturnAttempts(ctx context.Context, keys []string) error
+	KeepAttempts(ctx context.Context, keys []string, now time.Time, window time.Duration) error
 	ResetFailures(ctx context.Context, key string) error
 	SetLock(ctx context.Context, key string, until time.Time, level int) error
 	Lock(ctx context.Context, key string) (until time.Time, level int, err error)
@@ -221,7 +222,19 @@ type Lockout struct {
 func (l *Limiter) Fail(ctx context.Context, r *Reservation) ([]Lockout, error) {
 	var out []Lockout
 	now := r.now
-	var flights []string
+	var flights, kept []string
+	for _, h := range r.held {
+		if !h.flight && !h.settled {
+			kept = append(kept, h.key)
+		}
+	}
+	// Kept first: a store holding the attempts in flight in memory writes
+	// them now, and the counts compared below include them either way.
+	if len(kept) > 0 {
+		if err := l.c.KeepAttempts(ctx, kept, now, l.p.Window); err != nil {
+			return out, fmt.Errorf("lockout: fail: %w", err)
+		}
+	}
 	for _, h := range r.held {
 		if h.flight {
 			flights = append(flights, h.key)

@@ -33,7 +33,7 @@ type fixture struct {
 func newFixture(t testing.TB, p Policy) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "lock.db"), sqlitestore.Options{})
+	db, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "lock.db"), sqlitestore.Options{Serve: serveStore})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,6 +139,11 @@ func (s *timedStore) ReturnAttempts(ctx context.Context, keys []string) (err err
 	return s.next.ReturnAttempts(ctx, keys)
 }
 
+func (s *timedStore) KeepAttempts(ctx context.Context, keys []string, now time.Time, window time.Duration) (err error) {
+	defer s.done(ctx, "keep_attempts", time.Now(), &err)
+	return s.next.KeepAttempts(ctx, keys, now, window)
+}
+
 func (s *timedStore) TakeLease(ctx context.Context, key, owner string, now time.Time, ttl time.Duration) (_ bool, err error) {
 	defer s.done(ctx, "take_lease", time.Now(), &err)
 	return s.next.TakeLease(ctx, key, owner, now, ttl)

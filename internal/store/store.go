@@ -241,6 +241,12 @@ type LockStore interface {
 	// TakeAttempts, whose credential turned out right (a count never goes
 	// below zero).
 	ReturnAttempts(ctx context.Context, keys []string) error
+	// KeepAttempts settles attempts of each key, taken with TakeAttempts
+	// at now, whose credential turned out wrong: they stay counted, as
+	// failures, durably. A store that counted them in TakeAttempts already
+	// does nothing; one that holds the attempts in flight in memory (the
+	// SQLite store under claimgate serve) writes them now.
+	KeepAttempts(ctx context.Context, keys []string, now time.Time, window time.Duration) error
 	// ResetFailures forgets key's failure count.
 	ResetFailures(ctx context.Context, key string) error
 	// SetLock records a lock on key until the given time with a level (how

@@ -77,6 +77,9 @@ func (s *DB) Cleanup(ctx context.Context, now time.Time, keep time.Duration) (in
 		// those of earlier runs without the serve lock.
 		total += s.leases.cleanup(n)
 	}
+	if s.sessions != nil {
+		s.sessions.expire(n)
+	}
 	for _, st := range stmts {
 		res, err := s.exec(ctx, relaxed, st.q, st.arg)
 		if err != nil {

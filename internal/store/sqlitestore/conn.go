@@ -94,6 +94,16 @@ func (c wconn) exec(q string, args ...any) (sql.Result, error) {
 	return st.ExecContext(c.ctx, args...)
 }
 
+// query runs a statement on the writer connection (a read in the
+// writer's turn) and returns its rows, to be closed before the turn ends.
+func (c wconn) query(q string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(c.ctx, args...)
+}
+
 // queryRow runs a statement that returns at most one row (a SELECT inside
 // a transaction, or a write with RETURNING).
 func (c wconn) queryRow(q string, args ...any) *sql.Row {
@@ -142,6 +152,12 @@ func (s *DB) write(ctx context.Context, d durability, fn func(wconn) error) erro
 // fn cannot deadlock against another process, and every change of fn is
 // one commit (one flush when d is durable).
 func (s *DB) writeTx(ctx context.Context, d durability, fn func(wconn) error) error {
+	return s.writeTxThen(ctx, d, fn, nil)
+}
+
+// writeTxThen is writeTx that also runs committed, when not nil, once the
+// transaction has committed and before the writer's turn ends.
+func (s *DB) writeTxThen(ctx context.Context, d durability, fn func(wconn) error, committed func()) error {
 	return s.w.hold(ctx, d, func(c wconn) error {
 		if _, err := c.exec(`BEGIN IMMEDIATE`); err != nil {
 			return err
@@ -153,6 +169,9 @@ func (s *DB) writeTx(ctx context.Context, d durability, fn func(wconn) error) er
 		if _, err := c.exec(`COMMIT`); err != nil {
 			c.rollback()
 			return err
+		}
+		if committed != nil {
+			committed()
 		}
 		return nil
 	})

@@ -17,21 +17,32 @@ func (s *DB) RecordFailure(ctx context.Context, key string, now time.Time, windo
 	start := unixNano(now.Add(-window))
 	var count int
 	err := s.write(ctx, durable, func(c wconn) error {
-		return c.queryRow(`INSERT INTO failures (lock_key, count, window_start) VALUES (?, 1, ?)
-		ON CONFLICT (lock_key) DO UPDATE SET
-			count = CASE WHEN failures.window_start <= ? THEN 1 ELSE failures.count + 1 END,
-			window_start = CASE WHEN failures.window_start <= ? THEN excluded.window_start ELSE failures.window_start END
-		RETURNING count`, key, unixNano(now), start, start).Scan(&count)
+		return c.queryRow(recordFailureSQL+` RETURNING count`, key, unixNano(now), start, start).Scan(&count)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: record failure: %w", err)
 	}
+	if s.attempts != nil {
+		// The count includes the attempts in flight, as where the file
+		// holds them.
+		count += s.attempts.inFlight(key, unixNano(now))
+	}
 	return count, nil
 }
+
+// recordFailureSQL counts one failure of key (?1) at ?2 in the window
+// starting after ?3 (= ?4): a count whose window has passed starts again.
+const recordFailureSQL = `INSERT INTO failures (lock_key, count, window_start) VALUES (?, 1, ?)
+		ON CONFLICT (lock_key) DO UPDATE SET
+			count = CASE WHEN failures.window_start <= ? THEN 1 ELSE failures.count + 1 END,
+			window_start = CASE WHEN failures.window_start <= ? THEN excluded.window_start ELSE failures.window_start END`
 
 // ResetFailures forgets key's failure count. Relaxed: a reset undone by a
 // power cut leaves the count higher, the safe side.
 func (s *DB) ResetFailures(ctx context.Context, key string) error {
+	if s.attempts != nil {
+		s.attempts.forget(key, false)
+	}
 	if _, err := s.exec(ctx, relaxed, `DELETE FROM failures WHERE lock_key = ?`, key); err != nil {
 		return fmt.Errorf("store: reset failures: %w", err)
 	}
@@ -108,6 +119,9 @@ func (s *DB) Locks(ctx context.Context, now time.Time) ([]store.LockEntry, error
 
 // Unlock deletes key's lock record and failure count.
 func (s *DB) Unlock(ctx context.Context, key string) error {
+	if s.attempts != nil {
+		s.attempts.forget(key, false)
+	}
 	return s.writeTx(ctx, durable, func(c wconn) error {
 		if _, err := c.exec(`DELETE FROM locks WHERE lock_key = ?`, key); err != nil {
 			return err
@@ -119,6 +133,9 @@ func (s *DB) Unlock(ctx context.Context, key string) error {
 
 // RecordSuccess is Unlock and SetLock in one relaxed transaction.
 func (s *DB) RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error {
+	if s.attempts != nil {
+		s.attempts.forget(forget, false)
+	}
 	err := s.writeTx(ctx, relaxed, func(c wconn) error {
 		if _, err := c.exec(`DELETE FROM locks WHERE lock_key = ?`, forget); err != nil {
 			return err
@@ -145,6 +162,9 @@ func (s *DB) RecordSuccess(ctx context.Context, forget, mark string, markUntil t
 func (s *DB) UnlockPrefix(ctx context.Context, prefix string) (int64, error) {
 	if prefix == "" {
 		return 0, errors.New("store: unlock prefix must not be empty")
+	}
+	if s.attempts != nil {
+		s.attempts.forget(prefix, true)
 	}
 	var total int64
 	err := s.writeTx(ctx, durable, func(c wconn) error {
@@ -212,8 +232,12 @@ func takeOne(w wconn, c store.AttemptCounter, now time.Time, window time.Duratio
 }
 
 // TakeAttempts takes one attempt in every counter, all or none, in one
-// transaction: one commit for an attempt however many limits apply.
+// transaction: one commit for an attempt however many limits apply. On a
+// serving DB the attempt is held in memory instead (memattempts.go).
 func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error) {
+	if s.attempts != nil {
+		return s.takeInMemory(ctx, cs, now, window)
+	}
 	counts := make([]int, len(cs))
 	refused := -1
 	errRefused := errors.New("refused")
@@ -245,6 +269,10 @@ func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now ti
 // higher, the safe side.
 func (s *DB) ReturnAttempts(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
+		return nil
+	}
+	if s.attempts != nil {
+		s.returnInMemory(keys)
 		return nil
 	}
 	args := make([]any, len(keys))

@@ -42,7 +42,9 @@ type Options struct {
 	// (claimgate serve): Open takes the serve lock, an exclusive flock on
 	// the file named by the path plus ServeLockSuffix, held until Close,
 	// and fails when another process (or another DB in this one) holds it.
-	// Holding it, the DB keeps sign-in leases in memory (TakeLease). The
+	// Holding it, the DB keeps sign-in leases (TakeLease) and the attempts
+	// being checked (TakeAttempts) in memory, and answers session reads
+	// from a cache of the sessions it wrote. The
 	// admin CLI opens the file without it, beside a running server.
 	Serve bool
 
@@ -71,6 +73,12 @@ type DB struct {
 	// leases are the sign-in leases in memory, with Options.Serve; nil:
 	// they are in the file (leases.go).
 	leases *leaseTable
+	// attempts are the attempts being checked, in memory with
+	// Options.Serve (memattempts.go); nil: they are counted in the file.
+	attempts *attemptTable
+	// sessions caches the sessions this DB wrote, with Options.Serve
+	// (memsessions.go); nil: every read asks the file.
+	sessions *sessionCache
 	// leaseLock is the serve lock while held: exclusive from Open with
 	// Options.Serve, otherwise shared from the first lease on; closed
 	// marks it released by Close for good.
@@ -112,12 +120,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// second server fails before it migrates or writes.
 	switch {
 	case opts.Serve && opts.leasesOf != nil:
-		s.leases = opts.leasesOf.leases
+		s.leases, s.attempts, s.sessions = opts.leasesOf.leases, opts.leasesOf.attempts, opts.leasesOf.sessions
 	case opts.Serve:
 		if s.leaseLock, err = takeServeLock(path); err != nil {
 			return nil, err
 		}
-		s.leases = newLeaseTable()
+		s.leases, s.attempts, s.sessions = newLeaseTable(), newAttemptTable(), newSessionCache()
 	}
 
 	busy := opts.BusyTimeout

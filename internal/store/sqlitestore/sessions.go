@@ -35,8 +35,11 @@ func (s *DB) CreateSession(ctx context.Context, id string, data []byte, expires 
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, relaxed, `INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
-		h, blob, unixNano(expires))
+	err = s.sessionWrite(ctx, relaxed, h, func(c wconn) (*sessionRow, error) {
+		_, err := c.exec(`INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
+			h, blob, unixNano(expires))
+		return &sessionRow{blob: blob, version: 1, expires: unixNano(expires)}, err
+	})
 	if err != nil {
 		return fmt.Errorf("store: create session: %w", mapErr(err))
 	}
@@ -48,13 +51,17 @@ func (s *DB) GetSession(ctx context.Context, id string, now time.Time) ([]byte, 
 	h := store.HashID(id)
 	var blob []byte
 	var version int64
-	err := s.r.queryRow(ctx, `SELECT data, version FROM sessions WHERE id_hash = ? AND expires_at > ?`, h, unixNano(now)).
-		Scan(&blob, &version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, false, nil
-	}
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("store: get session: %w", err)
+	if row, ok := s.cachedSession(h, unixNano(now)); ok {
+		blob, version = row.blob, row.version
+	} else {
+		err := s.r.queryRow(ctx, `SELECT data, version FROM sessions WHERE id_hash = ? AND expires_at > ?`, h, unixNano(now)).
+			Scan(&blob, &version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, 0, false, nil
+		}
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("store: get session: %w", err)
+		}
 	}
 	if len(blob) == 0 {
 		return nil, 0, false, errCorrupt
@@ -66,7 +73,8 @@ func (s *DB) GetSession(ctx context.Context, id string, now time.Time) ([]byte, 
 		// access to the file: either way it is not a session to trust.
 		return nil, 0, false, nil
 	case blob[0] == plainVersion:
-		return blob[1:], version, true, nil
+		// A copy: the caller owns what it gets, and the cache keeps its row.
+		return append([]byte(nil), blob[1:]...), version, true, nil
 	case s.seal == nil:
 		return nil, 0, false, store.ErrNoKey
 	}
@@ -86,12 +94,15 @@ func (s *DB) UpdateSession(ctx context.Context, id string, version int64, data [
 	if err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, relaxed, `UPDATE sessions SET data = ?, expires_at = ?, version = version + 1
+	err = s.sessionWrite(ctx, relaxed, h, func(c wconn) (*sessionRow, error) {
+		res, err := c.exec(`UPDATE sessions SET data = ?, expires_at = ?, version = version + 1
 		WHERE id_hash = ? AND version = ?`, blob, unixNano(expires), h, version)
-	if err != nil {
-		return fmt.Errorf("store: update session: %w", err)
-	}
-	return oneRow(res, "update session")
+		if err != nil {
+			return nil, fmt.Errorf("store: update session: %w", err)
+		}
+		return &sessionRow{blob: blob, version: version + 1, expires: unixNano(expires)}, oneRow(res, "update session")
+	})
+	return err
 }
 
 // RotateSession deletes oldID at version and creates newID with data in one
@@ -106,8 +117,9 @@ func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, new
 	if err != nil {
 		return err
 	}
-	err = s.writeTx(ctx, relaxed, func(c wconn) error {
-		res, err := c.exec(`DELETE FROM sessions WHERE id_hash = ? AND version = ?`, store.HashID(oldID), version)
+	oh := store.HashID(oldID)
+	err = s.writeTxThen(ctx, relaxed, func(c wconn) error {
+		res, err := c.exec(`DELETE FROM sessions WHERE id_hash = ? AND version = ?`, oh, version)
 		if err != nil {
 			return err
 		}
@@ -117,7 +129,16 @@ func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, new
 		_, err = c.exec(`INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
 			nh, blob, unixNano(expires))
 		return mapErr(err)
+	}, func() {
+		if s.sessions != nil {
+			s.sessions.drop(oh)
+			s.sessions.put(nh, sessionRow{blob: blob, version: 1, expires: unixNano(expires)})
+		}
 	})
+	if err != nil && s.sessions != nil {
+		s.sessions.drop(oh)
+		s.sessions.drop(nh)
+	}
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("store: rotate session: %w", err)
 	}
@@ -127,10 +148,40 @@ func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, new
 // DeleteSession removes a session; an absent one is not an error. It is
 // durable: a sign-out undone by a power cut would revive single sign-on.
 func (s *DB) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.exec(ctx, durable, `DELETE FROM sessions WHERE id_hash = ?`, store.HashID(id)); err != nil {
+	h := store.HashID(id)
+	err := s.sessionWrite(ctx, durable, h, func(c wconn) (*sessionRow, error) {
+		_, err := c.exec(`DELETE FROM sessions WHERE id_hash = ?`, h)
+		return nil, err
+	})
+	if err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil
+}
+
+// sessionWrite runs fn, a write of session h's row, in the writer's turn
+// at d. On a serving DB the cache then holds the row fn returns, or nothing
+// for h when fn returned none or an error (memsessions.go).
+func (s *DB) sessionWrite(ctx context.Context, d durability, h []byte, fn func(wconn) (*sessionRow, error)) error {
+	return s.write(ctx, d, func(c wconn) error {
+		row, err := fn(c)
+		if s.sessions != nil {
+			if err != nil || row == nil {
+				s.sessions.drop(h)
+			} else {
+				s.sessions.put(h, *row)
+			}
+		}
+		return err
+	})
+}
+
+// cachedSession is session h's row from the cache of a serving DB.
+func (s *DB) cachedSession(h []byte, now int64) (sessionRow, bool) {
+	if s.sessions == nil {
+		return sessionRow{}, false
+	}
+	return s.sessions.get(h, now)
 }
 
 // oneRow turns "no row matched" into ErrConflict.

@@ -243,3 +243,40 @@ func testTakeAttemptsLockInForce(t *testing.T, su *suite) {
 		t.Error("attempt refused once the lock had run out")
 	}
 }
+
+// testKeepAttempts: attempts settled as failures stay counted, in the
+// database (a store that held them in memory while they were checked
+// writes them now), so a restart still counts them; a returned one does
+// not; keeping nothing is harmless.
+func testKeepAttempts(t *testing.T, su *suite) {
+	s := su.open(t)
+	cs := []store.AttemptCounter{{Key: "a", LockKey: "la", Limit: 5}, {Key: "b", LockKey: "lb", Limit: 5}}
+	for range 3 {
+		if _, refused, err := s.TakeAttempts(ctx(), cs, t0, time.Hour); err != nil || refused != -1 {
+			t.Fatalf("take: refused %d, %v", refused, err)
+		}
+	}
+	if err := s.KeepAttempts(ctx(), []string{"a", "b"}, t0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.KeepAttempts(ctx(), []string{"a", "b"}, t0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReturnAttempts(ctx(), []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.KeepAttempts(ctx(), nil, t0, time.Hour); err != nil {
+		t.Errorf("keeping nothing: %v", err)
+	}
+	if counts, refused, err := s.TakeAttempts(ctx(), cs, t0, time.Hour); err != nil || refused != -1 || counts[0] != 3 || counts[1] != 3 {
+		t.Fatalf("after two kept and one returned: %v %d %v, want 3 each", counts, refused, err)
+	}
+	if err := s.ReturnAttempts(ctx(), []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = su.second(t, s, Key())
+	if counts, refused, err := s.TakeAttempts(ctx(), cs, t0, time.Hour); err != nil || refused != -1 || counts[0] != 3 || counts[1] != 3 {
+		t.Errorf("after a restart: %v %d %v, want 3 each (the two kept failures and this)", counts, refused, err)
+	}
+}

@@ -125,6 +125,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"RecordSuccess", testRecordSuccess},
 		{"LockRecords", testLockRecords},
 		{"TakeAttemptsPeek", testTakeAttemptsPeek},
+		{"KeepAttempts", testKeepAttempts},
 		{"Sessions", testSessions},
 		{"RotateSessionOnce", testRotateSessionOnce},
 		{"RotateSessionOneWinner", testRotateSessionOneWinner},

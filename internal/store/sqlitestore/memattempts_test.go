@@ -1,0 +1,149 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/claimgate/claimgate/internal/store"
+)
+
+// turns is the writer turns so far that commit, relaxed and durable (a
+// read in the writer's turn commits nothing).
+func turns(s *DB) [2]int64 {
+	return [2]int64{s.w.holds[relaxed].Load(), s.w.holds[durable].Load()}
+}
+
+// signInCounters are the counters a password attempt from an unfamiliar
+// address takes (lockout.Limiter.Reserve): the pair, the address, the user.
+var signInCounters = []store.AttemptCounter{
+	{Key: "pair:alice@a", LockKey: "pair:alice@a", Limit: 5},
+	{Key: "addr:a", LockKey: "addr:a", Limit: 20},
+	{Key: "unfamiliar:alice", LockKey: "user:alice", Limit: 10},
+}
+
+func counterKeys(cs []store.AttemptCounter) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Key
+	}
+	return out
+}
+
+// TestServeAttemptsWriteOnlyFailures: on a serving DB an attempt being
+// checked is not written; a right one (ReturnAttempts) never is, a wrong
+// one (KeepAttempts) is counted in the file in one durable commit, and
+// only it is still counted after the server restarts.
+func TestServeAttemptsWriteOnlyFailures(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	s := openServe(t, path)
+	keys := counterKeys(signInCounters)
+	before := turns(s)
+	for i := range 3 {
+		counts, refused, err := s.TakeAttempts(ctx, signInCounters, t0, time.Hour)
+		if err != nil || refused != -1 || counts[0] != 1 {
+			t.Fatalf("take %d: %v %d %v, want count 1 (the returned ones do not count)", i, counts, refused, err)
+		}
+		if err := s.ReturnAttempts(ctx, keys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := turns(s); after != before {
+		t.Fatalf("commits (relaxed, durable) %v → %v for attempts that were taken and returned; want none", before, after)
+	}
+	if _, _, err := s.TakeAttempts(ctx, signInCounters, t0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.KeepAttempts(ctx, keys, t0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	after := turns(s)
+	if d := after[1] - before[1]; d != 1 || after[0] != before[0] {
+		t.Fatalf("a kept attempt cost %d durable and %d relaxed commits; want 1 and 0", d, after[0]-before[0])
+	}
+	var rows int
+	if err := s.rawRow(`SELECT COUNT(*) FROM failures WHERE count = 1`).Scan(&rows); err != nil || rows != 3 {
+		t.Fatalf("failures with count 1: %d (%v), want the 3 kept counters", rows, err)
+	}
+	// One attempt in flight when the server stops: forgotten with it. It
+	// counts once more than the kept one, which left the memory.
+	if counts, _, err := s.TakeAttempts(ctx, signInCounters, t0, time.Hour); err != nil || counts[0] != 2 {
+		t.Fatalf("take after a kept attempt: %v %v, want count 2", counts, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openServe(t, path)
+	counts, refused, err := s2.TakeAttempts(ctx, signInCounters, t0, time.Hour)
+	if err != nil || refused != -1 || counts[0] != 2 || counts[1] != 2 || counts[2] != 2 {
+		t.Errorf("after a restart: %v %d %v, want 2 in each (the kept failure and this one)", counts, refused, err)
+	}
+}
+
+// TestServeAttemptsHoldTheLimit: attempts in flight count against the
+// limit with the settled failures, a lock refuses, a returned attempt frees
+// its place, and an attempt never settled stops counting after its window.
+func TestServeAttemptsHoldTheLimit(t *testing.T) {
+	ctx := context.Background()
+	s := openServe(t, dbPath(t))
+	c := []store.AttemptCounter{{Key: "k", LockKey: "lk", Limit: 3}}
+	if _, err := s.RecordFailure(ctx, "k", t0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for want := 2; want <= 3; want++ {
+		if counts, refused, err := s.TakeAttempts(ctx, c, t0, time.Minute); err != nil || refused != -1 || counts[0] != want {
+			t.Fatalf("take: %v %d %v, want count %d", counts, refused, err, want)
+		}
+	}
+	if _, refused, _ := s.TakeAttempts(ctx, c, t0, time.Minute); refused != 0 {
+		t.Fatalf("one settled failure and two in flight under a limit of 3: refused %d, want 0", refused)
+	}
+	if n, err := s.RecordFailure(ctx, "k2", t0, time.Minute); err != nil || n != 1 {
+		t.Fatalf("RecordFailure of another key: %d %v", n, err)
+	}
+	if err := s.ReturnAttempts(ctx, []string{"k"}); err != nil {
+		t.Fatal(err)
+	}
+	if counts, refused, _ := s.TakeAttempts(ctx, c, t0, time.Minute); refused != -1 || counts[0] != 3 {
+		t.Fatalf("after a return: %v %d, want count 3", counts, refused)
+	}
+	// Nobody settles these three: past the window they are gone, with the
+	// settled failure's window.
+	if counts, refused, _ := s.TakeAttempts(ctx, c, t0.Add(time.Minute), time.Minute); refused != -1 || counts[0] != 1 {
+		t.Errorf("after the window: %v %d, want count 1", counts, refused)
+	}
+	if err := s.SetLock(ctx, "lk", t0.Add(time.Hour), 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, refused, _ := s.TakeAttempts(ctx, c, t0.Add(time.Minute), time.Minute); refused != 0 {
+		t.Errorf("locked: refused %d, want 0", refused)
+	}
+	// Unlock forgets the attempts in flight, as it deletes a count.
+	if err := s.Unlock(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.attempts.inFlight("k", unixNano(t0.Add(time.Minute))); n != 0 {
+		t.Errorf("after Unlock %d attempts in flight, want 0", n)
+	}
+}
+
+// TestServeAttemptTableBounded: attempts never settled, on keys never
+// taken again, do not pile up: the table is swept as the lease table is.
+func TestServeAttemptTableBounded(t *testing.T) {
+	tb := newAttemptTable()
+	tb.add("live", 0, int64(time.Hour))
+	most := 0
+	for i := range 50 * minSweep {
+		now := int64(i) * int64(time.Microsecond)
+		tb.add(fmt.Sprint("flood", i), now, int64(time.Millisecond))
+		most = max(most, len(tb.m))
+	}
+	if most > 2*minSweep+1 {
+		t.Errorf("the table grew to %d keys under a flood of unsettled attempts; want at most %d", most, 2*minSweep+1)
+	}
+	if tb.live("live", int64(time.Second)) != 1 {
+		t.Error("a sweep dropped an attempt still within its window")
+	}
+}
