@@ -32,6 +32,12 @@ func TestCheckBindNameForms(t *testing.T) {
 		`EXAMPLE\`:                  "after the backslash",
 		`EXAMPLE\svc\x`:             "after the backslash",
 		" CN=svc,DC=example,DC=com": "spaces",
+		// OIDs for names: the service account would not be recognised
+		// among the users (serviceaccount.go), so they are refused.
+		"2.5.4.3=svc,DC=example,DC=com":                          `attribute type "2.5.4.3"`,
+		"CN=svc,0.9.2342.19200300.100.1.25=example,DC=com":       `attribute type "0.9.2342.19200300.100.1.25"`,
+		"OID.2.5.4.3=svc,DC=example,DC=com":                      `attribute type "OID.2.5.4.3"`,
+		"<GUID=0b3e0a1c-1111-2222-3333-444455556666>,DC=example": "not a valid DN",
 	} {
 		err := CheckBindName(bad)
 		if err == nil || !strings.Contains(err.Error(), want) {

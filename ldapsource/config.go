@@ -311,7 +311,10 @@ func CheckBindName(s string) error {
 	case strings.TrimSpace(s) != s:
 		return errors.New("has spaces at the start or end")
 	case strings.Contains(s, "="):
-		return CheckDN(s)
+		if err := CheckDN(s); err != nil {
+			return err
+		}
+		return checkBindDNTypes(s)
 	case strings.Contains(s, `\`):
 		domain, user, _ := strings.Cut(s, `\`)
 		if err := CheckNetBIOSDomain(domain); err != nil {
@@ -331,6 +334,35 @@ func CheckBindName(s string) error {
 	default:
 		return errors.New("is neither a DN, nor a user principal name, nor DOMAIN\\user: " + forms)
 	}
+}
+
+// checkBindDNTypes refuses a bind DN (parsed by CheckDN) whose attribute
+// types are not names (2.5.4.3=, OID.2.5.4.3=, <GUID=…>): AD returns DNs
+// with names, and claimgate recognises its service account's entry by its
+// DN so that the account is never a sign-in target (serviceaccount.go); a
+// DN written another way would not be recognised.
+func checkBindDNTypes(s string) error {
+	dn, _ := ldap.ParseDN(s)
+	for _, rdn := range dn.RDNs {
+		for _, a := range rdn.Attributes {
+			if !isAttrName(a.Type) {
+				return fmt.Errorf("uses the attribute type %q: write the DN with attribute names, as AD shows it in distinguishedName (CN=…,OU=…,DC=…)", a.Type)
+			}
+		}
+	}
+	return nil
+}
+
+// isAttrName reports whether t is an attribute type name (RFC 4512
+// descr: a letter, then letters, digits and hyphens), not an OID.
+func isAttrName(t string) bool {
+	for i, c := range t {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '-')) {
+			return false
+		}
+	}
+	return t != "" && !strings.EqualFold(t, "oid")
 }
 
 // CheckDN reports whether s is a distinguished name, such as
