@@ -106,7 +106,7 @@ func (s *DB) UpdateSession(ctx context.Context, id string, version int64, data [
 }
 
 // RotateSession deletes oldID at version and creates newID with data in one
-// transaction. If oldID is gone or changed, nothing is written and
+// statement. If oldID is gone or changed, nothing is written and
 // ErrConflict is returned: a session is rotated at most once.
 func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, newID string, data []byte, expires time.Time) error {
 	if newID == "" {
@@ -117,28 +117,26 @@ func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, new
 	if err != nil {
 		return err
 	}
+	// One statement: the row changes its id, so the old id stops working
+	// and the new one exists in the same commit, and a row changed or gone
+	// since it was read matches nothing.
 	oh := store.HashID(oldID)
-	err = s.writeTxThen(ctx, relaxed, func(c wconn) error {
-		res, err := c.exec(`DELETE FROM sessions WHERE id_hash = ? AND version = ?`, oh, version)
-		if err != nil {
-			return err
+	err = s.write(ctx, relaxed, func(c wconn) error {
+		res, err := c.exec(`UPDATE sessions SET id_hash = ?, data = ?, expires_at = ?, version = 1
+			WHERE id_hash = ? AND version = ?`, nh, blob, unixNano(expires), oh, version)
+		if err == nil {
+			err = oneRow(res, "rotate session")
 		}
-		if err := oneRow(res, "rotate session"); err != nil {
-			return err
-		}
-		_, err = c.exec(`INSERT INTO sessions (id_hash, data, expires_at, version) VALUES (?, ?, ?, 1)`,
-			nh, blob, unixNano(expires))
-		return mapErr(err)
-	}, func() {
 		if s.sessions != nil {
 			s.sessions.drop(oh)
-			s.sessions.put(nh, sessionRow{blob: blob, version: 1, expires: unixNano(expires)})
+			if err == nil {
+				s.sessions.put(nh, sessionRow{blob: blob, version: 1, expires: unixNano(expires)})
+			} else {
+				s.sessions.drop(nh)
+			}
 		}
+		return mapErr(err)
 	})
-	if err != nil && s.sessions != nil {
-		s.sessions.drop(oh)
-		s.sessions.drop(nh)
-	}
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("store: rotate session: %w", err)
 	}
