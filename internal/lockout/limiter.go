@@ -2,6 +2,7 @@ package lockout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -219,25 +220,48 @@ type Lockout struct {
 // Fail settles a reservation whose credential was wrong: the attempt stays
 // counted, and every counter it brought to its limit locks. It returns the
 // locks this failure imposed (usually none).
-func (l *Limiter) Fail(ctx context.Context, r *Reservation) ([]Lockout, error) {
-	var out []Lockout
+func (l *Limiter) Fail(ctx context.Context, r *Reservation) (out []Lockout, err error) {
 	now := r.now
+	hs := r.held
+	r.held = nil
 	var flights, kept []string
-	for _, h := range r.held {
-		if !h.flight && !h.settled {
+	for _, h := range hs {
+		switch {
+		case h.flight:
+			flights = append(flights, h.key)
+		case !h.settled:
 			kept = append(kept, h.key)
 		}
 	}
+	// The attempts in flight are given back whatever else fails: one left
+	// behind would refuse its address until the window ends.
+	defer func() {
+		if len(flights) > 0 {
+			if rerr := l.c.ReturnAttempts(ctx, flights); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("lockout: fail: %w", rerr))
+			}
+		}
+	}()
 	// Kept first: a store holding the attempts in flight in memory writes
-	// them now, and the counts compared below include them either way.
+	// them now. If it cannot, they stay counted there (and the store
+	// writes them before it lets another attempt be checked), and the
+	// locks below are still set from the counts Reserve took.
+	var keepErr error
 	if len(kept) > 0 {
-		if err := l.c.KeepAttempts(ctx, kept, now, l.p.Window); err != nil {
-			return out, fmt.Errorf("lockout: fail: %w", err)
+		if kerr := l.c.KeepAttempts(ctx, kept, now, l.p.Window); kerr != nil {
+			keepErr = fmt.Errorf("lockout: fail: %w", kerr)
 		}
 	}
-	for _, h := range r.held {
+	out, err = l.lockAfterFailure(ctx, r, hs, now)
+	return out, errors.Join(keepErr, err)
+}
+
+// lockAfterFailure sets the locks a failure brought its counters to, for
+// Fail: hs are the reservation's counters.
+func (l *Limiter) lockAfterFailure(ctx context.Context, r *Reservation, hs []held, now time.Time) ([]Lockout, error) {
+	var out []Lockout
+	for _, h := range hs {
 		if h.flight {
-			flights = append(flights, h.key)
 			continue
 		}
 		if h.settled {
@@ -280,12 +304,6 @@ func (l *Limiter) Fail(ctx context.Context, r *Reservation) ([]Lockout, error) {
 				return out, err
 			}
 			out = append(out, more...)
-		}
-	}
-	r.held = nil
-	if len(flights) > 0 {
-		if err := l.c.ReturnAttempts(ctx, flights); err != nil {
-			return out, fmt.Errorf("lockout: fail: %w", err)
 		}
 	}
 	return out, nil

@@ -2,10 +2,12 @@ package lockout
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/claimgate/claimgate/internal/store/sqlitestore"
 )
@@ -83,5 +85,56 @@ func TestFailuresOutliveARestart(t *testing.T) {
 		if h.count != 3 {
 			t.Errorf("after a restart, counter %s at %d, want 3 (two wrong passwords and this attempt)", h.key, h.count)
 		}
+	}
+}
+
+// failingKeep is a store whose KeepAttempts fails, as a serving SQLite
+// store's does when the file cannot be written.
+type failingKeep struct{ *sqlitestore.DB }
+
+func (failingKeep) KeepAttempts(context.Context, []string, time.Time, time.Duration) error {
+	return errors.New("disk I/O error")
+}
+
+// TestFailLocksWhenKeepFails: a failure the store could not write still
+// sets the locks it brings its counters to, from the counts Reserve took,
+// and still gives back the familiar address's attempts in flight (found by
+// review: Fail returned at the error, so no lock was set and each flight
+// entry refused the office address until the window ended).
+func TestFailLocksWhenKeepFails(t *testing.T) {
+	f := newFixture(t, DefaultPolicy())
+	l, err := New(failingKeep{f.db}, DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.l = l
+	p := DefaultPolicy()
+	var errs int
+	for range p.MaxFailures {
+		r, d, err := l.Reserve(f.ctx, "alice", addrA, KindPassword, f.now)
+		if err != nil || !d.Allowed {
+			t.Fatalf("reserve: %+v %v", d, err)
+		}
+		if _, err := l.Fail(f.ctx, r); err != nil {
+			errs++
+		}
+	}
+	if errs != p.MaxFailures {
+		t.Errorf("%d of %d Fail calls reported the store's error, want all", errs, p.MaxFailures)
+	}
+	if until, _, err := f.db.Lock(f.ctx, pairKey("alice", addrA)); err != nil || !until.After(f.now) {
+		t.Errorf("no pair lock (until %v, %v) after max_failures wrong passwords whose keeping failed", until, err)
+	}
+	// A familiar address: its in-flight counter comes back even so.
+	if err := f.l.Succeed(f.ctx, "bob", addrB, f.now); err != nil {
+		t.Fatal(err)
+	}
+	r, d, err := l.Reserve(f.ctx, "bob", addrB, KindPassword, f.now)
+	if err != nil || !d.Allowed || !r.Familiar() {
+		t.Fatalf("familiar reserve: %+v %v", d, err)
+	}
+	_, _ = l.Fail(f.ctx, r)
+	if n, _ := f.db.RecordFailure(f.ctx, flightKey(addrB), f.now, p.Window); n != 1 {
+		t.Errorf("after Fail the address's attempts in flight count %d (this probe included), want 1", n)
 	}
 }

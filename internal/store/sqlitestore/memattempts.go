@@ -27,17 +27,39 @@ import (
 //
 // An attempt never settled (a caller that dies between take and settle)
 // stops counting once it is older than its window, as the file's counts
-// do, and a sweep like the lease table's drops such stale ones.
+// do, and a sweep like the lease table's drops such stale ones. Close
+// writes the attempts still in flight as failures, as the file would have
+// kept them counted: a clean shutdown loses none.
+//
+// A failure the file could not take (KeepAttempts failed: the disk, or
+// the admin CLI holding the write lock too long) stays counted in memory
+// and is queued; every later take writes the queue first and refuses to
+// let anything be checked while it cannot, so a store that cannot count
+// failures checks no credentials, as when every take was a write.
 type attemptTable struct {
-	mu sync.Mutex
+	// order is held by a take from its read of the file to its add, and
+	// by a keep from its write to its settle, so that a take sees a kept
+	// attempt in memory or in the file, never in both or neither, also
+	// through a second handle of the process with a writer of its own.
+	order sync.Mutex
+	mu    sync.Mutex // guards the fields below
 	// m is each counter key's attempts in flight: their take times and
 	// windows (Unix nanoseconds).
 	m       map[string][]flight
 	sweepAt int
+	// unwritten is the failures KeepAttempts could not write, in order;
+	// their attempts are still in m.
+	unwritten []kept
 }
 
 // flight is one attempt in flight in one counter.
 type flight struct{ at, window int64 }
+
+// kept is one KeepAttempts call: its keys, failed at at within window.
+type kept struct {
+	keys       []string
+	at, window int64
+}
 
 func newAttemptTable() *attemptTable {
 	return &attemptTable{m: map[string][]flight{}, sweepAt: minSweep}
@@ -112,20 +134,25 @@ func (t *attemptTable) forget(key string, prefix bool) {
 
 // takeInMemory is TakeAttempts on a serving DB: one read of the settled
 // counts and the locks, compared with the limits together with the
-// attempts in flight, and the attempt added to those; no write. The read
-// is on the writer connection, in its turn (a read, not a commit), so it
-// is ordered with KeepAttempts' commits: a take sees a kept attempt either
-// in the table or in the file, never in both or neither, and no two takes
-// pass one limit.
+// attempts in flight, and the attempt added to those; no write. It runs in
+// the writer connection's turn (a read, not a commit) under the table's
+// order, as KeepAttempts' commits do, so no two takes pass one limit. The
+// failures not yet written are written first; while they cannot be,
+// nothing is taken.
 func (s *DB) takeInMemory(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error) {
+	if err := s.writeUnwritten(ctx); err != nil {
+		return nil, -1, fmt.Errorf("store: take attempts: earlier failures not yet written: %w", err)
+	}
 	counts := make([]int, len(cs))
 	refused := -1
+	t := s.attempts
 	err := s.w.hold(ctx, asIs, func(c wconn) error {
+		t.order.Lock()
+		defer t.order.Unlock()
 		fails, locked, err := counterState(c, cs, now, window)
 		if err != nil {
 			return err
 		}
-		t := s.attempts
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		at, win := unixNano(now), int64(window)
@@ -217,30 +244,105 @@ func (s *DB) returnInMemory(keys []string) {
 // that is the write TakeAttempts did not do: each key's failure counted in
 // the file (RecordFailure's upsert, all in one durable commit), and the
 // attempts leave the table once it is committed, in the same writer turn
-// (see takeInMemory). Elsewhere TakeAttempts counted them already and there
-// is nothing to do.
+// and under the table's order (see takeInMemory). When the write fails the
+// attempts stay counted in memory and the failure is queued for the next
+// take (attemptTable). Elsewhere TakeAttempts counted them already and
+// there is nothing to do.
 func (s *DB) KeepAttempts(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
 	if s.attempts == nil || len(keys) == 0 {
 		return nil
 	}
-	start, at := unixNano(now.Add(-window)), unixNano(now)
-	err := s.writeTxThen(ctx, durable, func(c wconn) error {
-		for _, k := range keys {
-			if _, err := c.exec(recordFailureSQL, k, at, start, start); err != nil {
-				return err
+	k := kept{keys: keys, at: unixNano(now), window: int64(window)}
+	if err := s.writeKept(ctx, []kept{k}); err != nil {
+		t := s.attempts
+		t.mu.Lock()
+		t.unwritten = append(t.unwritten, k)
+		t.mu.Unlock()
+		return fmt.Errorf("store: keep attempts: %w", err)
+	}
+	return nil
+}
+
+// writeUnwritten writes the queued failures, if any.
+func (s *DB) writeUnwritten(ctx context.Context) error {
+	t := s.attempts
+	t.mu.Lock()
+	n := len(t.unwritten)
+	t.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	return s.writeKept(ctx, nil)
+}
+
+// writeKept counts ks as failures in the file in one durable commit and
+// then settles their attempts in memory; ks nil means the queue of
+// unwritten failures, taken in the writer's turn (so two writers of the
+// queue cannot both write it) and emptied by the commit.
+func (s *DB) writeKept(ctx context.Context, ks []kept) error {
+	t := s.attempts
+	queue := ks == nil
+	return s.w.hold(ctx, durable, func(c wconn) error {
+		t.order.Lock()
+		defer t.order.Unlock()
+		if queue {
+			t.mu.Lock()
+			ks = slices.Clone(t.unwritten)
+			t.mu.Unlock()
+			if len(ks) == 0 {
+				return nil
+			}
+		}
+		if _, err := c.exec(`BEGIN IMMEDIATE`); err != nil {
+			return err
+		}
+		for _, k := range ks {
+			start := k.at - k.window
+			for _, key := range k.keys {
+				if _, err := c.exec(recordFailureSQL, key, k.at, start, start); err != nil {
+					c.rollback()
+					return err
+				}
+			}
+		}
+		if _, err := c.exec(`COMMIT`); err != nil {
+			c.rollback()
+			return err
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if queue {
+			t.unwritten = slices.Delete(t.unwritten, 0, len(ks))
+		}
+		for _, k := range ks {
+			for _, key := range k.keys {
+				t.settle(key, k.at)
 			}
 		}
 		return nil
-	}, func() {
-		t := s.attempts
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		for _, k := range keys {
-			t.settle(k, at)
-		}
 	})
-	if err != nil {
-		return fmt.Errorf("store: keep attempts: %w", err)
+}
+
+// keepInFlight writes, at Close, every attempt still in flight (and so
+// every queued failure, whose attempts are in flight too) as a failure in
+// one durable commit: a check that had not ended when the server stopped
+// counts, as it did when every take was a write.
+func (s *DB) keepInFlight(ctx context.Context) error {
+	t := s.attempts
+	t.mu.Lock()
+	var ks []kept
+	for key, fs := range t.m {
+		for _, f := range fs {
+			ks = append(ks, kept{keys: []string{key}, at: f.at, window: f.window})
+		}
+	}
+	t.unwritten = nil
+	t.mu.Unlock()
+	if len(ks) == 0 {
+		return nil
+	}
+	if err := s.writeKept(ctx, ks); err != nil {
+		return fmt.Errorf("store: close: attempts in flight: %w", err)
 	}
 	return nil
 }

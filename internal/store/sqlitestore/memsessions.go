@@ -5,9 +5,16 @@ import (
 	"sync"
 )
 
-// maxCachedSessions bounds the session cache: about a kilobyte each, so a
-// few megabytes at most. A session not in it is read from the file.
-const maxCachedSessions = 4096
+// The session cache's bounds: how many rows, how many bytes of them in
+// all, and the largest row it keeps. A session not in it is read from the
+// file. A sign-in's session is 1–3 kB sealed; a larger one (a long wctx,
+// many groups) is read from the file, so a flood of sign-in requests
+// carrying 8 KiB of wctx each cannot fill memory with them.
+const (
+	maxCachedSessions = 4096
+	maxCachedBytes    = 8 << 20
+	maxCachedRow      = 4 << 10
+)
 
 // sessionCache is, with Options.Serve, the sessions this DB wrote, as their
 // rows (the sealed blob, the version and the expiry), so that reading a
@@ -24,8 +31,14 @@ const maxCachedSessions = 4096
 // the row in the file. Any failed write drops the session from the cache,
 // and the next read asks the file.
 type sessionCache struct {
-	mu sync.Mutex
-	m  map[[sha256.Size]byte]sessionRow
+	// order is held by a session write from its statement to its change
+	// of the cache, so that writes through two handles of the process
+	// (each with a writer of its own) change the cache in the order they
+	// changed the file.
+	order sync.Mutex
+	mu    sync.Mutex // guards m and bytes
+	m     map[[sha256.Size]byte]sessionRow
+	bytes int // the blobs' sizes in all
 }
 
 // sessionRow is one row of the sessions table.
@@ -57,20 +70,33 @@ func (c *sessionCache) put(h []byte, r sessionRow) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := [sha256.Size]byte(h)
-	if _, ok := c.m[k]; !ok && len(c.m) >= maxCachedSessions {
+	c.remove(k)
+	if len(r.blob) > maxCachedRow {
+		return
+	}
+	for len(c.m) >= maxCachedSessions || c.bytes+len(r.blob) > maxCachedBytes {
 		for old := range c.m {
-			delete(c.m, old)
+			c.remove(old)
 			break
 		}
 	}
 	c.m[k] = r
+	c.bytes += len(r.blob)
+}
+
+// remove deletes k's entry, if any, under c.mu.
+func (c *sessionCache) remove(k [sha256.Size]byte) {
+	if r, ok := c.m[k]; ok {
+		c.bytes -= len(r.blob)
+		delete(c.m, k)
+	}
 }
 
 // drop forgets a session: deleted, rotated away, or written with an error.
 func (c *sessionCache) drop(h []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, [sha256.Size]byte(h))
+	c.remove([sha256.Size]byte(h))
 }
 
 // expire drops the sessions expired at now (Cleanup).
@@ -79,7 +105,7 @@ func (c *sessionCache) expire(now int64) {
 	defer c.mu.Unlock()
 	for k, r := range c.m {
 		if r.expires <= now {
-			delete(c.m, k)
+			c.remove(k)
 		}
 	}
 }

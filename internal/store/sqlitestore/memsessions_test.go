@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,5 +126,70 @@ func TestServeSessionCacheBounded(t *testing.T) {
 	check(s2)
 	if got := len(s2.sessions.m); got != 0 {
 		t.Errorf("reads filled the cache with %d sessions; only writes may", got)
+	}
+}
+
+// TestServeSessionCacheBytes: a large session (a long wctx) is not kept
+// in memory but read from the file, and the cache's bytes stay bounded
+// however many sessions of the largest kept size a flood of sign-in
+// requests creates (found by review: 4,096 rows of ~11 KiB each).
+func TestServeSessionCacheBytes(t *testing.T) {
+	ctx := context.Background()
+	s := openServe(t, dbPath(t))
+	exp := t0.Add(time.Hour)
+	big := make([]byte, maxCachedRow)
+	if err := s.CreateSession(ctx, "big", big, exp); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.sessions.m) != 0 {
+		t.Fatal("a session larger than maxCachedRow was cached")
+	}
+	if data, _, ok, err := s.GetSession(ctx, "big", t0); err != nil || !ok || len(data) != len(big) {
+		t.Fatalf("the large session from the file: %d bytes %v %v", len(data), ok, err)
+	}
+	row := make([]byte, maxCachedRow-100) // sealed, just under the cap
+	for i := range 3000 {
+		if err := s.CreateSession(ctx, fmt.Sprint("s", i), row, exp); err != nil {
+			t.Fatal(err)
+		}
+		if s.sessions.bytes > maxCachedBytes {
+			t.Fatalf("after %d sessions the cache holds %d bytes, over %d", i+1, s.sessions.bytes, maxCachedBytes)
+		}
+	}
+	var sum int
+	for _, r := range s.sessions.m {
+		sum += len(r.blob)
+	}
+	if sum != s.sessions.bytes || len(s.sessions.m) == 0 {
+		t.Errorf("the cache counts %d bytes in %d rows, holds %d", s.sessions.bytes, len(s.sessions.m), sum)
+	}
+}
+
+// TestSessionWritesBesideAServer: a DB opened without Serve (claimgate
+// demo, a test) cannot write sessions on a file a server is serving, whose
+// cache would not see them (found by review); reading them is harmless.
+func TestSessionWritesBesideAServer(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	srv := openServe(t, path)
+	if err := srv.CreateSession(ctx, "sid", []byte(`{}`), t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	other := openT(t, path, testKey)
+	for name, write := range map[string]func() error{
+		"CreateSession": func() error { return other.CreateSession(ctx, "x", []byte(`{}`), t0.Add(time.Hour)) },
+		"UpdateSession": func() error { return other.UpdateSession(ctx, "sid", 1, []byte(`{"a":1}`), t0.Add(time.Hour)) },
+		"RotateSession": func() error { return other.RotateSession(ctx, "sid", 1, "sid2", []byte(`{}`), t0.Add(time.Hour)) },
+		"DeleteSession": func() error { return other.DeleteSession(ctx, "sid") },
+	} {
+		if err := write(); err == nil || !strings.Contains(err.Error(), "served by a claimgate serve") {
+			t.Errorf("%s beside a server: %v, want the serve lock's refusal", name, err)
+		}
+	}
+	if _, v, ok, err := srv.GetSession(ctx, "sid", t0); err != nil || !ok || v != 1 {
+		t.Errorf("the server's session after the refused writes: v%d %v %v", v, ok, err)
+	}
+	if _, _, ok, err := other.GetSession(ctx, "sid", t0); err != nil || !ok {
+		t.Errorf("reading beside a server: %v %v", ok, err)
 	}
 }

@@ -176,6 +176,10 @@ func (s *DB) Close() error {
 		if s.audit != nil {
 			err = s.audit.Close()
 		}
+		if s.attempts != nil && s.leaseLock != nil {
+			// The serving DB (not a second handle sharing its table).
+			err = errors.Join(err, s.keepInFlight(context.Background()))
+		}
 		err = errors.Join(err, s.closeDB(), s.closeLeaseLock())
 	})
 	return err

@@ -102,6 +102,13 @@ func (s *DB) shareLeaseLock() error {
 	return nil
 }
 
+// isClosed reports whether Close has run (or Open failed).
+func (s *DB) isClosed() bool {
+	s.leaseLockMu.Lock()
+	defer s.leaseLockMu.Unlock()
+	return s.closed
+}
+
 // closeLeaseLock releases the serve lock, in either mode, for good: Close
 // calls it after the last write (and Open when it fails).
 func (s *DB) closeLeaseLock() error {

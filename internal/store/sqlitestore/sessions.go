@@ -121,7 +121,14 @@ func (s *DB) RotateSession(ctx context.Context, oldID string, version int64, new
 	// and the new one exists in the same commit, and a row changed or gone
 	// since it was read matches nothing.
 	oh := store.HashID(oldID)
+	if err := s.sessionWriter(); err != nil {
+		return err
+	}
 	err = s.write(ctx, relaxed, func(c wconn) error {
+		if s.sessions != nil {
+			s.sessions.order.Lock()
+			defer s.sessions.order.Unlock()
+		}
 		res, err := c.exec(`UPDATE sessions SET id_hash = ?, data = ?, expires_at = ?, version = 1
 			WHERE id_hash = ? AND version = ?`, nh, blob, unixNano(expires), oh, version)
 		if err == nil {
@@ -161,17 +168,35 @@ func (s *DB) DeleteSession(ctx context.Context, id string) error {
 // at d. On a serving DB the cache then holds the row fn returns, or nothing
 // for h when fn returned none or an error (memsessions.go).
 func (s *DB) sessionWrite(ctx context.Context, d durability, h []byte, fn func(wconn) (*sessionRow, error)) error {
+	if err := s.sessionWriter(); err != nil {
+		return err
+	}
 	return s.write(ctx, d, func(c wconn) error {
+		if s.sessions == nil {
+			_, err := fn(c)
+			return err
+		}
+		s.sessions.order.Lock()
+		defer s.sessions.order.Unlock()
 		row, err := fn(c)
-		if s.sessions != nil {
-			if err != nil || row == nil {
-				s.sessions.drop(h)
-			} else {
-				s.sessions.put(h, *row)
-			}
+		if err != nil || row == nil {
+			s.sessions.drop(h)
+		} else {
+			s.sessions.put(h, *row)
 		}
 		return err
 	})
+}
+
+// sessionWriter makes sure this DB may write sessions: a serving DB may; a
+// DB opened without Options.Serve takes the serve lock shared first, as
+// for a lease, so that it cannot write sessions behind a server's cache
+// (and a server cannot start while it lives).
+func (s *DB) sessionWriter() error {
+	if s.sessions != nil {
+		return nil
+	}
+	return s.shareLeaseLock()
 }
 
 // cachedSession is session h's row from the cache of a serving DB.
