@@ -153,7 +153,7 @@ func (l *Limiter) Reserve(ctx context.Context, user string, addr netip.Addr, kin
 	}
 	cs := make([]store.AttemptCounter, len(want))
 	for i, h := range want {
-		cs[i] = store.AttemptCounter{Key: h.key, LockKey: h.lock, Limit: h.limit, Peek: h.settled}
+		cs[i] = store.AttemptCounter{Key: h.key, LockKey: h.lock, Limit: h.limit, Peek: h.settled, Flight: h.flight}
 	}
 	counts, refused, err := l.c.TakeAttempts(ctx, cs, now, l.p.Window)
 	if err != nil {

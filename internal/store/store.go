@@ -220,6 +220,11 @@ type AttemptCounter struct {
 	// failures once settled (RecordFailure), checked in the same
 	// operation as the counters that count attempts in flight.
 	Peek bool
+	// Flight marks a counter of attempts in flight only: its attempt is
+	// always given back (ReturnAttempts), never kept as a failure. A
+	// store holding the attempts being checked in memory does not write
+	// it to the file when it closes.
+	Flight bool
 }
 
 // LockStore keeps failure counters and lock records, keyed by opaque strings.

@@ -52,8 +52,12 @@ type attemptTable struct {
 	unwritten []kept
 }
 
-// flight is one attempt in flight in one counter.
-type flight struct{ at, window int64 }
+// flight is one attempt in flight in one counter; only marks a counter of
+// attempts in flight only (store.AttemptCounter.Flight), never kept.
+type flight struct {
+	at, window int64
+	only       bool
+}
 
 // kept is one KeepAttempts call: its keys, failed at at within window.
 type kept struct {
@@ -85,14 +89,14 @@ func (t *attemptTable) inFlight(key string, now int64) int {
 }
 
 // add records one attempt in flight in key.
-func (t *attemptTable) add(key string, now, window int64) {
+func (t *attemptTable) add(key string, now, window int64, only bool) {
 	if len(t.m) >= t.sweepAt {
 		for k := range t.m {
 			t.live(k, now)
 		}
 		t.sweepAt = max(minSweep, 2*len(t.m))
 	}
-	t.m[key] = append(t.m[key], flight{at: now, window: window})
+	t.m[key] = append(t.m[key], flight{at: now, window: window, only: only})
 }
 
 // settle forgets one of key's attempts in flight, the one taken at at if
@@ -176,7 +180,7 @@ func (s *DB) takeInMemory(ctx context.Context, cs []store.AttemptCounter, now ti
 		}
 		for _, c := range cs {
 			if !c.Peek {
-				t.add(c.Key, at, win)
+				t.add(c.Key, at, win, c.Flight)
 			}
 		}
 		return nil
@@ -326,14 +330,17 @@ func (s *DB) writeKept(ctx context.Context, ks []kept) error {
 // keepInFlight writes, at Close, every attempt still in flight (and so
 // every queued failure, whose attempts are in flight too) as a failure in
 // one durable commit: a check that had not ended when the server stopped
-// counts, as it did when every take was a write.
+// counts, as it did when every take was a write. Counters of attempts in
+// flight only are not written: their attempts are over with the process.
 func (s *DB) keepInFlight(ctx context.Context) error {
 	t := s.attempts
 	t.mu.Lock()
 	var ks []kept
 	for key, fs := range t.m {
 		for _, f := range fs {
-			ks = append(ks, kept{keys: []string{key}, at: f.at, window: f.window})
+			if !f.only {
+				ks = append(ks, kept{keys: []string{key}, at: f.at, window: f.window})
+			}
 		}
 	}
 	t.unwritten = nil

@@ -81,11 +81,26 @@ func TestServeAttemptsWriteOnlyFailures(t *testing.T) {
 	if err != nil || refused != -1 || counts[0] != 3 || counts[1] != 3 || counts[2] != 3 {
 		t.Errorf("after a restart: %v %d %v, want 3 in each (the kept failure, the one in flight at Close, this one)", counts, refused, err)
 	}
+	// A counter of attempts in flight only is not written at Close.
+	flightOnly := []store.AttemptCounter{{Key: "flight:a", LockKey: "addr:a", Limit: 64, Flight: true}}
+	if _, _, err := s2.TakeAttempts(ctx, flightOnly, t0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 = openServe(t, path)
+	if counts, _, err := s2.TakeAttempts(ctx, flightOnly, t0, time.Hour); err != nil || counts[0] != 1 {
+		t.Errorf("a flight-only counter after a restart: %v %v, want 1 (the one in flight at Close not written)", counts, err)
+	}
+	if counts, _, err := s2.TakeAttempts(ctx, signInCounters, t0, time.Hour); err != nil || counts[0] != 4 {
+		t.Fatalf("take: %v %v, want count 4", counts, err)
+	}
 	// A crash (no Close) forgets the attempt in flight, and only it.
 	crash(s2)
 	s3 := openServe(t, path)
-	if counts, _, err := s3.TakeAttempts(ctx, signInCounters, t0, time.Hour); err != nil || counts[0] != 3 {
-		t.Errorf("after a crash: %v %v, want 3 (the attempt in flight at the crash forgotten)", counts, err)
+	if counts, _, err := s3.TakeAttempts(ctx, signInCounters, t0, time.Hour); err != nil || counts[0] != 4 {
+		t.Errorf("after a crash: %v %v, want 4 (the attempt in flight at the crash forgotten)", counts, err)
 	}
 }
 
@@ -224,11 +239,11 @@ func TestServeAttemptsHoldTheLimit(t *testing.T) {
 // taken again, do not pile up: the table is swept as the lease table is.
 func TestServeAttemptTableBounded(t *testing.T) {
 	tb := newAttemptTable()
-	tb.add("live", 0, int64(time.Hour))
+	tb.add("live", 0, int64(time.Hour), false)
 	most := 0
 	for i := range 50 * minSweep {
 		now := int64(i) * int64(time.Microsecond)
-		tb.add(fmt.Sprint("flood", i), now, int64(time.Millisecond))
+		tb.add(fmt.Sprint("flood", i), now, int64(time.Millisecond), false)
 		most = max(most, len(tb.m))
 	}
 	if most > 2*minSweep+1 {

@@ -185,6 +185,10 @@ type SignInMode struct {
 	// SyncAll: the driver makes every commit wait for the disk.
 	SyncAll             bool
 	Split, SplitSuccess bool
+	// Serve: the store is opened as the one process signing users in
+	// opens it (SQLite: Options.Serve, which keeps leases and attempts in
+	// memory and caches sessions); a mode a driver adds for itself.
+	Serve bool
 }
 
 // BenchStore is a store opened for BenchSignIns: Commits reports the
@@ -199,13 +203,13 @@ type BenchStore struct {
 // store work per op, by 1 and 32 workers (each its own user), in each
 // SignInMode, on a store open makes for the mode. It reports commits/op,
 // flushed/op (each an fsync, which bounds the rate on a real disk) and
-// signins/s.
-func BenchSignIns(b *testing.B, open func(b *testing.B, m SignInMode) BenchStore, now func() time.Time) {
-	for _, mode := range []SignInMode{
-		{"before", true, true, true},
-		{"code", false, false, true},
-		{"after", false, false, false},
-	} {
+// signins/s. more are modes of the driver's own, run after the common ones.
+func BenchSignIns(b *testing.B, open func(b *testing.B, m SignInMode) BenchStore, now func() time.Time, more ...SignInMode) {
+	for _, mode := range append([]SignInMode{
+		{Name: "before", SyncAll: true, Split: true, SplitSuccess: true},
+		{Name: "code", SplitSuccess: true},
+		{Name: "after"},
+	}, more...) {
 		for _, workers := range []int{1, 32} {
 			b.Run(fmt.Sprintf("%s/workers=%d", mode.Name, workers), func(b *testing.B) {
 				ctx := context.Background()
