@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 
@@ -32,6 +31,7 @@ func TestConformance(t *testing.T) {
 func conformance(t *testing.T, serve bool) {
 	var mu sync.Mutex
 	paths := map[store.Store]string{}
+	servers := map[string]*DB{} // with serve: the DB holding each path's serve lock
 	openAt := func(t *testing.T, path string, key []byte, first *DB) (store.Store, error) {
 		s, err := Open(context.Background(), path, Options{Key: key, Serve: serve, leasesOf: first})
 		if err != nil {
@@ -40,6 +40,9 @@ func conformance(t *testing.T, serve bool) {
 		t.Cleanup(func() { s.Close() })
 		mu.Lock()
 		paths[s] = path
+		if serve && first == nil {
+			servers[path] = s
+		}
 		mu.Unlock()
 		return s, nil
 	}
@@ -61,14 +64,14 @@ func conformance(t *testing.T, serve bool) {
 		}
 		var first *DB
 		if serve {
-			first = s.(*DB)
-			// A closed server is restarted for real, with fresh tables in
-			// memory (what a test of durability means); while it still
-			// serves, a second handle shares them.
+			// While the path's server runs, a second handle shares its
+			// tables; once it is closed the reopen is a real restart,
+			// with fresh tables in memory (what a test of durability means).
+			mu.Lock()
+			first = servers[path]
+			mu.Unlock()
 			if first.isClosed() {
-				if s2, err := openAt(t, path, key, nil); err == nil || !strings.Contains(err.Error(), "in use by another claimgate serve") {
-					return s2, err
-				}
+				first = nil
 			}
 		}
 		return openAt(t, path, key, first)

@@ -40,9 +40,6 @@ const recordFailureSQL = `INSERT INTO failures (lock_key, count, window_start) V
 // ResetFailures forgets key's failure count. Relaxed: a reset undone by a
 // power cut leaves the count higher, the safe side.
 func (s *DB) ResetFailures(ctx context.Context, key string) error {
-	if s.attempts != nil {
-		s.attempts.forget(key, false)
-	}
 	if _, err := s.exec(ctx, relaxed, `DELETE FROM failures WHERE lock_key = ?`, key); err != nil {
 		return fmt.Errorf("store: reset failures: %w", err)
 	}
@@ -119,9 +116,6 @@ func (s *DB) Locks(ctx context.Context, now time.Time) ([]store.LockEntry, error
 
 // Unlock deletes key's lock record and failure count.
 func (s *DB) Unlock(ctx context.Context, key string) error {
-	if s.attempts != nil {
-		s.attempts.forget(key, false)
-	}
 	return s.writeTx(ctx, durable, func(c wconn) error {
 		if _, err := c.exec(`DELETE FROM locks WHERE lock_key = ?`, key); err != nil {
 			return err
@@ -133,9 +127,6 @@ func (s *DB) Unlock(ctx context.Context, key string) error {
 
 // RecordSuccess is Unlock and SetLock in one relaxed transaction.
 func (s *DB) RecordSuccess(ctx context.Context, forget, mark string, markUntil time.Time) error {
-	if s.attempts != nil {
-		s.attempts.forget(forget, false)
-	}
 	err := s.writeTx(ctx, relaxed, func(c wconn) error {
 		if _, err := c.exec(`DELETE FROM locks WHERE lock_key = ?`, forget); err != nil {
 			return err
@@ -162,9 +153,6 @@ func (s *DB) RecordSuccess(ctx context.Context, forget, mark string, markUntil t
 func (s *DB) UnlockPrefix(ctx context.Context, prefix string) (int64, error) {
 	if prefix == "" {
 		return 0, errors.New("store: unlock prefix must not be empty")
-	}
-	if s.attempts != nil {
-		s.attempts.forget(prefix, true)
 	}
 	var total int64
 	err := s.writeTx(ctx, durable, func(c wconn) error {

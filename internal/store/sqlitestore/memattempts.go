@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,8 +49,12 @@ type attemptTable struct {
 	m       map[string][]flight
 	sweepAt int
 	// unwritten is the failures KeepAttempts could not write, in order;
-	// their attempts are still in m.
+	// their attempts are still in m. failedAt is when writing them last
+	// failed.
 	unwritten []kept
+	failedAt  time.Time
+	// closed: Close wrote what was in flight; nothing is written after.
+	closed bool
 }
 
 // flight is one attempt in flight in one counter; only marks a counter of
@@ -99,17 +104,21 @@ func (t *attemptTable) add(key string, now, window int64, only bool) {
 	t.m[key] = append(t.m[key], flight{at: now, window: window, only: only})
 }
 
-// settle forgets one of key's attempts in flight, the one taken at at if
-// there is one (the oldest otherwise: ReturnAttempts passes 0), and
-// reports whether there was any.
+// settle forgets one of key's attempts in flight: the one taken at at, or
+// the oldest for at 0 (ReturnAttempts, which does not know the take's
+// time; attempts are fungible there), and reports whether there was one.
 func (t *attemptTable) settle(key string, at int64) bool {
 	fs := t.m[key]
 	if len(fs) == 0 {
 		return false
 	}
-	i := slices.IndexFunc(fs, func(f flight) bool { return f.at == at })
-	if i < 0 {
-		i = 0
+	i := 0
+	if at != 0 {
+		// A keep settles its own attempt; if that one is gone (older
+		// than its window), it takes no other's place.
+		if i = slices.IndexFunc(fs, func(f flight) bool { return f.at == at }); i < 0 {
+			return false
+		}
 	}
 	fs = slices.Delete(fs, i, i+1)
 	if len(fs) == 0 {
@@ -118,22 +127,6 @@ func (t *attemptTable) settle(key string, at int64) bool {
 		t.m[key] = fs
 	}
 	return true
-}
-
-// forget drops key's attempts in flight, as Unlock deletes a count in the
-// file that holds them; with prefix, every key starting with it.
-func (t *attemptTable) forget(key string, prefix bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !prefix {
-		delete(t.m, key)
-		return
-	}
-	for k := range t.m {
-		if strings.HasPrefix(k, key) {
-			delete(t.m, k)
-		}
-	}
 }
 
 // takeInMemory is TakeAttempts on a serving DB: one read of the settled
@@ -267,50 +260,60 @@ func (s *DB) KeepAttempts(ctx context.Context, keys []string, now time.Time, win
 	return nil
 }
 
-// writeUnwritten writes the queued failures, if any.
+// writeUnwritten writes the queued failures, if any. After a failed try
+// it fails at once for retryUnwritten rather than try again: while the
+// file cannot be written every take would otherwise wait out the busy
+// timeout in the writer's turn, one after the other.
 func (s *DB) writeUnwritten(ctx context.Context) error {
 	t := s.attempts
 	t.mu.Lock()
-	n := len(t.unwritten)
+	n, failed := len(t.unwritten), t.failedAt
 	t.mu.Unlock()
 	if n == 0 {
 		return nil
 	}
-	return s.writeKept(ctx, nil)
+	if now := time.Now(); !failed.IsZero() && now.Sub(failed) < retryUnwritten {
+		return errors.New("store: a failure could not be written a moment ago")
+	}
+	err := s.writeKept(ctx, nil)
+	t.mu.Lock()
+	if err != nil {
+		t.failedAt = time.Now()
+	} else {
+		t.failedAt = time.Time{}
+	}
+	t.mu.Unlock()
+	return err
 }
+
+// retryUnwritten is how long after a failed write of the queued failures
+// takes fail without trying.
+const retryUnwritten = time.Second
 
 // writeKept counts ks as failures in the file in one durable commit and
 // then settles their attempts in memory; ks nil means the queue of
 // unwritten failures, taken in the writer's turn (so two writers of the
-// queue cannot both write it) and emptied by the commit.
+// queue cannot both write it) and emptied by the commit. After Close
+// (keepInFlight) it writes nothing: the attempts were written then.
 func (s *DB) writeKept(ctx context.Context, ks []kept) error {
 	t := s.attempts
 	queue := ks == nil
 	return s.w.hold(ctx, durable, func(c wconn) error {
 		t.order.Lock()
 		defer t.order.Unlock()
+		t.mu.Lock()
+		closed := t.closed
 		if queue {
-			t.mu.Lock()
 			ks = slices.Clone(t.unwritten)
-			t.mu.Unlock()
-			if len(ks) == 0 {
-				return nil
-			}
 		}
-		if _, err := c.exec(`BEGIN IMMEDIATE`); err != nil {
-			return err
+		t.mu.Unlock()
+		if closed {
+			return errClosed
 		}
-		for _, k := range ks {
-			start := k.at - k.window
-			for _, key := range k.keys {
-				if _, err := c.exec(recordFailureSQL, key, k.at, start, start); err != nil {
-					c.rollback()
-					return err
-				}
-			}
+		if len(ks) == 0 {
+			return nil
 		}
-		if _, err := c.exec(`COMMIT`); err != nil {
-			c.rollback()
+		if err := writeFailures(c, ks); err != nil {
 			return err
 		}
 		t.mu.Lock()
@@ -327,28 +330,57 @@ func (s *DB) writeKept(ctx context.Context, ks []kept) error {
 	})
 }
 
+// writeFailures counts ks as failures in one transaction on c.
+func writeFailures(c wconn, ks []kept) error {
+	if _, err := c.exec(`BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	for _, k := range ks {
+		start := k.at - k.window
+		for _, key := range k.keys {
+			if _, err := c.exec(recordFailureSQL, key, k.at, start, start); err != nil {
+				c.rollback()
+				return err
+			}
+		}
+	}
+	if _, err := c.exec(`COMMIT`); err != nil {
+		c.rollback()
+		return err
+	}
+	return nil
+}
+
 // keepInFlight writes, at Close, every attempt still in flight (and so
 // every queued failure, whose attempts are in flight too) as a failure in
 // one durable commit: a check that had not ended when the server stopped
 // counts, as it did when every take was a write. Counters of attempts in
 // flight only are not written: their attempts are over with the process.
+// It runs in the writer's turn under the table's order, as a keep does,
+// and closes the table: a keep still running in a handler after it finds
+// nothing to write twice (errClosed).
 func (s *DB) keepInFlight(ctx context.Context) error {
 	t := s.attempts
-	t.mu.Lock()
-	var ks []kept
-	for key, fs := range t.m {
-		for _, f := range fs {
-			if !f.only {
-				ks = append(ks, kept{keys: []string{key}, at: f.at, window: f.window})
+	err := s.w.hold(ctx, durable, func(c wconn) error {
+		t.order.Lock()
+		defer t.order.Unlock()
+		t.mu.Lock()
+		var ks []kept
+		for key, fs := range t.m {
+			for _, f := range fs {
+				if !f.only {
+					ks = append(ks, kept{keys: []string{key}, at: f.at, window: f.window})
+				}
 			}
 		}
-	}
-	t.unwritten = nil
-	t.mu.Unlock()
-	if len(ks) == 0 {
-		return nil
-	}
-	if err := s.writeKept(ctx, ks); err != nil {
+		t.m, t.unwritten, t.closed = map[string][]flight{}, nil, true
+		t.mu.Unlock()
+		if len(ks) == 0 {
+			return nil
+		}
+		return writeFailures(c, ks)
+	})
+	if err != nil {
 		return fmt.Errorf("store: close: attempts in flight: %w", err)
 	}
 	return nil

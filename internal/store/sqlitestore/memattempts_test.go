@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,14 +140,24 @@ func TestServeAttemptsFailClosed(t *testing.T) {
 	if n := s.attempts.inFlight("k", unixNano(t0)); n != 1 {
 		t.Errorf("the unwritten failure is not counted in memory: %d in flight, want 1", n)
 	}
-	for range 3 {
-		if _, refused, err := s.TakeAttempts(ctx, c, t0, time.Hour); err == nil {
+	for i := range 3 {
+		_, refused, err := s.TakeAttempts(ctx, c, t0, time.Hour)
+		if err == nil {
 			t.Fatalf("a take was allowed (refused %d) while a failure could not be written", refused)
+		}
+		// The first tries the file (and waits out the busy timeout); the
+		// next ones, within retryUnwritten of it, are refused without
+		// trying, instead of each waiting in the writer's queue.
+		if tried := strings.Contains(err.Error(), "locked"); tried != (i == 0) {
+			t.Errorf("take %d: %v; want only the first to try the file", i, err)
 		}
 	}
 	if _, err := admin.rawExec(`ROLLBACK`); err != nil {
 		t.Fatal(err)
 	}
+	s.attempts.mu.Lock()
+	s.attempts.failedAt = time.Time{} // as retryUnwritten later
+	s.attempts.mu.Unlock()
 	counts, refused, err := s.TakeAttempts(ctx, c, t0, time.Hour)
 	if err != nil || refused != -1 || counts[0] != 2 {
 		t.Fatalf("take once the file is writable: %v %d %v, want count 2", counts, refused, err)
@@ -226,12 +237,14 @@ func TestServeAttemptsHoldTheLimit(t *testing.T) {
 	if _, refused, _ := s.TakeAttempts(ctx, c, t0.Add(time.Minute), time.Minute); refused != 0 {
 		t.Errorf("locked: refused %d, want 0", refused)
 	}
-	// Unlock forgets the attempts in flight, as it deletes a count.
+	// Unlock deletes the count in the file; the attempts in flight stay
+	// counted until they settle themselves (review: forgetting them let a
+	// later settle remove another attempt's place).
 	if err := s.Unlock(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	if n := s.attempts.inFlight("k", unixNano(t0.Add(time.Minute))); n != 0 {
-		t.Errorf("after Unlock %d attempts in flight, want 0", n)
+	if n := s.attempts.inFlight("k", unixNano(t0.Add(time.Minute))); n != 1 {
+		t.Errorf("after Unlock %d attempts in flight, want the 1 still being checked", n)
 	}
 }
 
@@ -251,5 +264,58 @@ func TestServeAttemptTableBounded(t *testing.T) {
 	}
 	if tb.live("live", int64(time.Second)) != 1 {
 		t.Error("a sweep dropped an attempt still within its window")
+	}
+}
+
+// TestServeCloseWritesEachAttemptOnce: Close writes the attempts in flight
+// in the writer's turn, so a keep still committing when it starts is
+// neither written again by Close nor (once Close has written) by itself
+// (found by review: 2 failures in the file for 1 attempt, and a panic with
+// a queue being written).
+func TestServeCloseWritesEachAttemptOnce(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	s, err := Open(ctx, path, Options{Key: testKey, Serve: true, BusyTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := openT(t, path, testKey)
+	c := []store.AttemptCounter{{Key: "k", LockKey: "lk", Limit: 5}, {Key: "late", LockKey: "ll", Limit: 5}}
+	if _, _, err := s.TakeAttempts(ctx, c, t0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.rawExec(`BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	kept := make(chan error, 1)
+	d0 := s.w.holds[durable].Load()
+	go func() { kept <- s.KeepAttempts(ctx, []string{"k"}, t0, time.Hour) }()
+	for s.w.holds[durable].Load() == d0 { // the keep has the writer, waiting for the file
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.keepInFlight(ctx) }()
+	time.Sleep(20 * time.Millisecond)
+	if _, err := admin.rawExec(`ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-kept; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	// A keep after Close wrote the attempts in flight writes nothing.
+	if err := s.KeepAttempts(ctx, []string{"late"}, t0, time.Hour); err == nil {
+		t.Error("a keep after Close succeeded")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int{"k": 1, "late": 1} {
+		var n int
+		if err := admin.rawRow(`SELECT count FROM failures WHERE lock_key = ?`, key).Scan(&n); err != nil || n != want {
+			t.Errorf("failures of %s in the file: %d (%v), want %d", key, n, err, want)
+		}
 	}
 }
