@@ -16,7 +16,7 @@ import (
 type Counters interface {
 	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
 	TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now time.Time, window time.Duration) ([]int, int, error)
-	ReturnAttempts(ctx context.Context, keys []string) error
+	ReturnAttempts(ctx context.Context, keys []string, at time.Time) error
 	KeepAttempts(ctx context.Context, keys []string, now time.Time, window time.Duration) error
 	ResetFailures(ctx context.Context, key string) error
 	SetLock(ctx context.Context, key string, until time.Time, level int) error
@@ -183,7 +183,7 @@ func (l *Limiter) giveBack(ctx context.Context, r *Reservation) error {
 		}
 	}
 	r.held = nil
-	if err := l.c.ReturnAttempts(ctx, keys); err != nil {
+	if err := l.c.ReturnAttempts(ctx, keys, r.now); err != nil {
 		return fmt.Errorf("lockout: give back: %w", err)
 	}
 	return nil
@@ -237,7 +237,7 @@ func (l *Limiter) Fail(ctx context.Context, r *Reservation) (out []Lockout, err 
 	// behind would refuse its address until the window ends.
 	defer func() {
 		if len(flights) > 0 {
-			if rerr := l.c.ReturnAttempts(ctx, flights); rerr != nil {
+			if rerr := l.c.ReturnAttempts(ctx, flights, now); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("lockout: fail: %w", rerr))
 			}
 		}

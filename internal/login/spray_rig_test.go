@@ -218,9 +218,9 @@ func (c countedCounters) TakeAttempts(ctx context.Context, cs []store.AttemptCou
 	return c.DB.TakeAttempts(ctx, cs, now, window)
 }
 
-func (c countedCounters) ReturnAttempts(ctx context.Context, keys []string) error {
+func (c countedCounters) ReturnAttempts(ctx context.Context, keys []string, at time.Time) error {
 	c.w.add()
-	return c.DB.ReturnAttempts(ctx, keys)
+	return c.DB.ReturnAttempts(ctx, keys, at)
 }
 
 func (c countedCounters) ResetFailures(ctx context.Context, key string) error {

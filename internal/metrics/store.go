@@ -134,9 +134,9 @@ func (s *timedStore) TakeAttempts(ctx context.Context, cs []store.AttemptCounter
 	return s.next.TakeAttempts(ctx, cs, now, window)
 }
 
-func (s *timedStore) ReturnAttempts(ctx context.Context, keys []string) (err error) {
+func (s *timedStore) ReturnAttempts(ctx context.Context, keys []string, at time.Time) (err error) {
 	defer s.done(ctx, "return_attempts", time.Now(), &err)
-	return s.next.ReturnAttempts(ctx, keys)
+	return s.next.ReturnAttempts(ctx, keys, at)
 }
 
 func (s *timedStore) KeepAttempts(ctx context.Context, keys []string, now time.Time, window time.Duration) (err error) {

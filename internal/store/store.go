@@ -243,9 +243,11 @@ type LockStore interface {
 	// counted; its count is the current one.
 	TakeAttempts(ctx context.Context, cs []AttemptCounter, now time.Time, window time.Duration) (counts []int, refused int, err error)
 	// ReturnAttempts gives back one attempt of each key, taken with
-	// TakeAttempts, whose credential turned out right (a count never goes
-	// below zero).
-	ReturnAttempts(ctx context.Context, keys []string) error
+	// TakeAttempts at at (its now), whose credential turned out right or
+	// was not checked (a count never goes below zero). A store holding
+	// the attempts in flight in memory gives back that attempt, not
+	// another's.
+	ReturnAttempts(ctx context.Context, keys []string, at time.Time) error
 	// KeepAttempts settles attempts of each key, taken with TakeAttempts
 	// at now, whose credential turned out wrong: they stay counted, as
 	// failures, durably. A store that counted them in TakeAttempts already

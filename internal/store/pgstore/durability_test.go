@@ -195,7 +195,7 @@ func checkDurability(t *testing.T, s *DB, tr *commitTracer, syncAll bool) {
 		{"PruneAudit", relaxed, func() error { _, err := s.PruneAudit(ctx, t0); return err }},
 		{"TouchAppPassword", relaxed, func() error { return s.TouchAppPassword(ctx, ap.ID, t0) }},
 		{"RehashAppPassword", relaxed, func() error { return s.RehashAppPassword(ctx, ap.ID, testPHC) }},
-		{"ReturnAttempts", relaxed, func() error { return s.ReturnAttempts(ctx, []string{"pair:alice"}) }},
+		{"ReturnAttempts", relaxed, func() error { return s.ReturnAttempts(ctx, []string{"pair:alice"}, t0) }},
 		{"RecordSuccess", relaxed, func() error { return s.RecordSuccess(ctx, "pair:alice", "known:alice", t0.Add(time.Hour)) }},
 		{"ResetFailures", relaxed, func() error { return s.ResetFailures(ctx, "user:alice") }},
 		{"UndoSMSSend", relaxed, func() error { return s.UndoSMSSend(ctx, "alice", f.ID, "h", store.PendingSMS{}) }},

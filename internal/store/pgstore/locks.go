@@ -287,7 +287,7 @@ func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now ti
 // ReturnAttempts decrements each key's count, never below zero, in one
 // statement, under the keys' advisory locks so it cannot deadlock with a
 // TakeAttempts on the same rows.
-func (s *DB) ReturnAttempts(ctx context.Context, keys []string) error {
+func (s *DB) ReturnAttempts(ctx context.Context, keys []string, _ time.Time) error {
 	if len(keys) == 0 {
 		return nil
 	}

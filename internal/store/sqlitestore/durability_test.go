@@ -78,7 +78,7 @@ func TestDurabilityPerWrite(t *testing.T) {
 			return s.FlushAudit(ctx)
 		}},
 		{"TouchAppPassword", relaxed, func() error { return s.TouchAppPassword(ctx, ap.ID, t0) }},
-		{"ReturnAttempts", relaxed, func() error { return s.ReturnAttempts(ctx, []string{"pair:alice"}) }},
+		{"ReturnAttempts", relaxed, func() error { return s.ReturnAttempts(ctx, []string{"pair:alice"}, t0) }},
 		{"RecordSuccess", relaxed, func() error { return s.RecordSuccess(ctx, "pair:alice", "known:alice", t0.Add(time.Hour)) }},
 		{"ResetFailures", relaxed, func() error { return s.ResetFailures(ctx, "user:alice") }},
 		{"TakeLease", relaxed, func() error { _, err := s.TakeLease(ctx, "k", "me", t0, time.Minute); return err }},

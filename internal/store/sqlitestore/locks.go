@@ -255,12 +255,12 @@ func (s *DB) TakeAttempts(ctx context.Context, cs []store.AttemptCounter, now ti
 // ReturnAttempts decrements each key's count, never below zero, in one
 // statement. Relaxed: a return undone by a power cut leaves the count
 // higher, the safe side.
-func (s *DB) ReturnAttempts(ctx context.Context, keys []string) error {
+func (s *DB) ReturnAttempts(ctx context.Context, keys []string, at time.Time) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	if s.attempts != nil {
-		s.returnInMemory(keys)
+		s.returnInMemory(keys, unixNano(at))
 		return nil
 	}
 	args := make([]any, len(keys))

@@ -104,21 +104,15 @@ func (t *attemptTable) add(key string, now, window int64, only bool) {
 	t.m[key] = append(t.m[key], flight{at: now, window: window, only: only})
 }
 
-// settle forgets one of key's attempts in flight: the one taken at at, or
-// the oldest for at 0 (ReturnAttempts, which does not know the take's
-// time; attempts are fungible there), and reports whether there was one.
+// settle forgets the one of key's attempts in flight taken at at (a keep
+// or a return of it) and reports whether there was one. If it is gone
+// (older than its window), no other attempt's place is taken: attempts
+// taken at the same instant are alike, the others are not.
 func (t *attemptTable) settle(key string, at int64) bool {
 	fs := t.m[key]
-	if len(fs) == 0 {
+	i := slices.IndexFunc(fs, func(f flight) bool { return f.at == at })
+	if i < 0 {
 		return false
-	}
-	i := 0
-	if at != 0 {
-		// A keep settles its own attempt; if that one is gone (older
-		// than its window), it takes no other's place.
-		if i = slices.IndexFunc(fs, func(f flight) bool { return f.at == at }); i < 0 {
-			return false
-		}
 	}
 	fs = slices.Delete(fs, i, i+1)
 	if len(fs) == 0 {
@@ -152,6 +146,11 @@ func (s *DB) takeInMemory(ctx context.Context, cs []store.AttemptCounter, now ti
 		}
 		t.mu.Lock()
 		defer t.mu.Unlock()
+		if t.closed {
+			// Close wrote what was in flight: nothing more is
+			// checked, since its failure could not be written.
+			return errClosed
+		}
 		at, win := unixNano(now), int64(window)
 		for i, c := range cs {
 			if c.Limit < 1 || locked[c.LockKey] {
@@ -226,14 +225,14 @@ func counterState(c wconn, cs []store.AttemptCounter, now time.Time, window time
 	return fails, locked, rows.Err()
 }
 
-// returnInMemory is ReturnAttempts on a serving DB: the attempts in
-// flight are forgotten; nothing is written, since the file never held them.
-func (s *DB) returnInMemory(keys []string) {
+// returnInMemory is ReturnAttempts on a serving DB: the attempts taken at
+// at are forgotten; nothing is written, since the file never held them.
+func (s *DB) returnInMemory(keys []string, at int64) {
 	t := s.attempts
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, k := range keys {
-		t.settle(k, 0)
+		t.settle(k, at)
 	}
 }
 
@@ -251,50 +250,56 @@ func (s *DB) KeepAttempts(ctx context.Context, keys []string, now time.Time, win
 	}
 	k := kept{keys: keys, at: unixNano(now), window: int64(window)}
 	if err := s.writeKept(ctx, []kept{k}); err != nil {
-		t := s.attempts
-		t.mu.Lock()
-		t.unwritten = append(t.unwritten, k)
-		t.mu.Unlock()
+		if !errors.Is(err, errClosed) {
+			t := s.attempts
+			t.mu.Lock()
+			t.unwritten = append(t.unwritten, k)
+			t.mu.Unlock()
+		}
 		return fmt.Errorf("store: keep attempts: %w", err)
 	}
 	return nil
 }
 
-// writeUnwritten writes the queued failures, if any. After a failed try
-// it fails at once for retryUnwritten rather than try again: while the
-// file cannot be written every take would otherwise wait out the busy
-// timeout in the writer's turn, one after the other.
+// writeUnwritten writes the queued failures, if any. Within
+// retryUnwritten of a failed write it fails at once, before and again in
+// the writer's turn, rather than try: while the file cannot be written,
+// every take would otherwise wait out the busy timeout in that turn, one
+// after the other.
 func (s *DB) writeUnwritten(ctx context.Context) error {
 	t := s.attempts
 	t.mu.Lock()
-	n, failed := len(t.unwritten), t.failedAt
+	n, err := len(t.unwritten), t.failingFast()
 	t.mu.Unlock()
 	if n == 0 {
 		return nil
 	}
-	if now := time.Now(); !failed.IsZero() && now.Sub(failed) < retryUnwritten {
-		return errors.New("store: a failure could not be written a moment ago")
-	}
-	err := s.writeKept(ctx, nil)
-	t.mu.Lock()
 	if err != nil {
-		t.failedAt = time.Now()
-	} else {
-		t.failedAt = time.Time{}
+		return err
 	}
-	t.mu.Unlock()
-	return err
+	return s.writeKept(ctx, nil)
 }
 
-// retryUnwritten is how long after a failed write of the queued failures
-// takes fail without trying.
+// retryUnwritten is how long after a failed write of failures the queue's
+// writers fail without trying.
 const retryUnwritten = time.Second
+
+// failingFast is the error of a write of the queue within retryUnwritten
+// of a failed write, under t.mu.
+func (t *attemptTable) failingFast() error {
+	if !t.failedAt.IsZero() && time.Since(t.failedAt) < retryUnwritten {
+		return errors.New("store: a failure could not be written a moment ago")
+	}
+	return nil
+}
 
 // writeKept counts ks as failures in the file in one durable commit and
 // then settles their attempts in memory; ks nil means the queue of
 // unwritten failures, taken in the writer's turn (so two writers of the
 // queue cannot both write it) and emptied by the commit. After Close
-// (keepInFlight) it writes nothing: the attempts were written then.
+// (keepInFlight) it writes nothing: the attempts were written then. A
+// failed write (not one the caller gave up) starts retryUnwritten; a
+// successful one ends it.
 func (s *DB) writeKept(ctx context.Context, ks []kept) error {
 	t := s.attempts
 	queue := ks == nil
@@ -302,22 +307,29 @@ func (s *DB) writeKept(ctx context.Context, ks []kept) error {
 		t.order.Lock()
 		defer t.order.Unlock()
 		t.mu.Lock()
-		closed := t.closed
+		closed, fast := t.closed, error(nil)
 		if queue {
-			ks = slices.Clone(t.unwritten)
+			ks, fast = slices.Clone(t.unwritten), t.failingFast()
 		}
 		t.mu.Unlock()
-		if closed {
+		switch {
+		case closed:
 			return errClosed
-		}
-		if len(ks) == 0 {
+		case fast != nil:
+			return fast
+		case len(ks) == 0:
 			return nil
 		}
-		if err := writeFailures(c, ks); err != nil {
-			return err
-		}
+		err := writeFailures(c, ks)
 		t.mu.Lock()
 		defer t.mu.Unlock()
+		if err != nil {
+			if ctx.Err() == nil {
+				t.failedAt = time.Now()
+			}
+			return err
+		}
+		t.failedAt = time.Time{}
 		if queue {
 			t.unwritten = slices.Delete(t.unwritten, 0, len(ks))
 		}

@@ -47,7 +47,7 @@ func TestServeAttemptsWriteOnlyFailures(t *testing.T) {
 		if err != nil || refused != -1 || counts[0] != 1 {
 			t.Fatalf("take %d: %v %d %v, want count 1 (the returned ones do not count)", i, counts, refused, err)
 		}
-		if err := s.ReturnAttempts(ctx, keys); err != nil {
+		if err := s.ReturnAttempts(ctx, keys, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,17 +140,34 @@ func TestServeAttemptsFailClosed(t *testing.T) {
 	if n := s.attempts.inFlight("k", unixNano(t0)); n != 1 {
 		t.Errorf("the unwritten failure is not counted in memory: %d in flight, want 1", n)
 	}
-	for i := range 3 {
-		_, refused, err := s.TakeAttempts(ctx, c, t0, time.Hour)
+	// Right after the failed write every take is refused without trying
+	// the file; a second later one of them tries (and waits out the busy
+	// timeout), and the others, meanwhile, are refused at once instead of
+	// each waiting for the file in the writer's queue.
+	for range 3 {
+		if _, refused, err := s.TakeAttempts(ctx, c, t0, time.Hour); err == nil || !strings.Contains(err.Error(), "a moment ago") {
+			t.Fatalf("a take right after a failed write: refused %d, %v; want refused without trying", refused, err)
+		}
+	}
+	s.attempts.mu.Lock()
+	s.attempts.failedAt = time.Now().Add(-retryUnwritten) // as a second later
+	s.attempts.mu.Unlock()
+	errs := make(chan error, 10)
+	for range 10 {
+		go func() { _, _, err := s.TakeAttempts(ctx, c, t0, time.Hour); errs <- err }()
+	}
+	tried := 0
+	for range 10 {
+		err := <-errs
 		if err == nil {
-			t.Fatalf("a take was allowed (refused %d) while a failure could not be written", refused)
+			t.Fatal("a take was allowed while a failure could not be written")
 		}
-		// The first tries the file (and waits out the busy timeout); the
-		// next ones, within retryUnwritten of it, are refused without
-		// trying, instead of each waiting in the writer's queue.
-		if tried := strings.Contains(err.Error(), "locked"); tried != (i == 0) {
-			t.Errorf("take %d: %v; want only the first to try the file", i, err)
+		if strings.Contains(err.Error(), "locked") {
+			tried++
 		}
+	}
+	if tried != 1 {
+		t.Errorf("%d of 10 takes at once tried the file; want 1", tried)
 	}
 	if _, err := admin.rawExec(`ROLLBACK`); err != nil {
 		t.Fatal(err)
@@ -220,7 +237,7 @@ func TestServeAttemptsHoldTheLimit(t *testing.T) {
 	if n, err := s.RecordFailure(ctx, "k2", t0, time.Minute); err != nil || n != 1 {
 		t.Fatalf("RecordFailure of another key: %d %v", n, err)
 	}
-	if err := s.ReturnAttempts(ctx, []string{"k"}); err != nil {
+	if err := s.ReturnAttempts(ctx, []string{"k"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if counts, refused, _ := s.TakeAttempts(ctx, c, t0, time.Minute); refused != -1 || counts[0] != 3 {
@@ -317,5 +334,58 @@ func TestServeCloseWritesEachAttemptOnce(t *testing.T) {
 		if err := admin.rawRow(`SELECT count FROM failures WHERE lock_key = ?`, key).Scan(&n); err != nil || n != want {
 			t.Errorf("failures of %s in the file: %d (%v), want %d", key, n, err, want)
 		}
+	}
+}
+
+// TestServeReturnSettlesItsOwnAttempt: a right credential checked beside a
+// wrong one on the same counter gives back its own attempt, not the other's
+// (found by review: the return took the oldest, the wrong one's keep then
+// found nothing, and the right one's attempt stayed counted for the window,
+// RecordSuccess or not).
+func TestServeReturnSettlesItsOwnAttempt(t *testing.T) {
+	ctx := context.Background()
+	s := openServe(t, dbPath(t))
+	c := []store.AttemptCounter{{Key: "pair:u@a", LockKey: "pair:u@a", Limit: 5}}
+	t1, t2 := t0, t0.Add(time.Millisecond)
+	for _, at := range []time.Time{t1, t2} {
+		if _, _, err := s.TakeAttempts(ctx, c, at, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ReturnAttempts(ctx, []string{"pair:u@a"}, t2); err != nil { // the right one, first
+		t.Fatal(err)
+	}
+	if err := s.KeepAttempts(ctx, []string{"pair:u@a"}, t1, time.Hour); err != nil { // then the wrong one
+		t.Fatal(err)
+	}
+	t3 := t0.Add(time.Second)
+	if counts, _, err := s.TakeAttempts(ctx, c, t3, time.Hour); err != nil || counts[0] != 2 {
+		t.Fatalf("take: %v %v, want 2 (one failure and this)", counts, err)
+	}
+	if err := s.ReturnAttempts(ctx, []string{"pair:u@a"}, t3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSuccess(ctx, "pair:u@a", "known:u@a", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if counts, _, err := s.TakeAttempts(ctx, c, t3, time.Hour); err != nil || counts[0] != 1 {
+		t.Errorf("after the success: %v %v, want 1", counts, err)
+	}
+}
+
+// TestServeNoTakeAfterClose: once Close has written the attempts in flight,
+// no attempt is taken (its failure could not be written any more).
+func TestServeNoTakeAfterClose(t *testing.T) {
+	ctx := context.Background()
+	s := openServe(t, dbPath(t))
+	if err := s.keepInFlight(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := []store.AttemptCounter{{Key: "k", LockKey: "lk", Limit: 5}}
+	if _, refused, err := s.TakeAttempts(ctx, c, t0, time.Hour); err == nil {
+		t.Errorf("a take after Close's write was allowed (refused %d)", refused)
+	}
+	if err := s.KeepAttempts(ctx, []string{"k"}, t0, time.Hour); err == nil || len(s.attempts.unwritten) != 0 {
+		t.Errorf("a keep after Close: %v, %d queued; want refused and nothing queued", err, len(s.attempts.unwritten))
 	}
 }

@@ -157,7 +157,7 @@ func testTakeAttemptsCeiling(t *testing.T, su *suite) {
 	if taken, refused := takeRace(t, []store.Store{s}, 30, limit); taken != limit || refused != 30-limit {
 		t.Fatalf("taken %d refused %d, want %d and %d", taken, refused, limit, 30-limit)
 	}
-	if err := s.ReturnAttempts(ctx(), []string{"k"}); err != nil {
+	if err := s.ReturnAttempts(ctx(), []string{"k"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if n, ok, _ := take(s, "k", "lk", t0, time.Minute, limit); !ok || n != limit {
@@ -169,7 +169,7 @@ func testTakeAttemptsCeiling(t *testing.T, su *suite) {
 	if _, ok, _ := take(s, "z", "lz", t0, time.Minute, 0); ok {
 		t.Error("a limit of 0 let an attempt through")
 	}
-	if err := s.ReturnAttempts(ctx(), nil); err != nil {
+	if err := s.ReturnAttempts(ctx(), nil, t0); err != nil {
 		t.Errorf("returning nothing: %v", err)
 	}
 }
@@ -197,7 +197,7 @@ func testTakeAttemptsAllOrNone(t *testing.T, su *suite) {
 	if n, _ := s.RecordFailure(ctx(), "a", t0, time.Minute); n != 2 {
 		t.Errorf("the refused take still counted counter a: next count %d, want 2", n)
 	}
-	if err := s.ReturnAttempts(ctx(), []string{"a", "b"}); err != nil {
+	if err := s.ReturnAttempts(ctx(), []string{"a", "b"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if counts, refused, _ := s.TakeAttempts(ctx(), cs, t0, time.Minute); refused != -1 || counts[0] != 2 || counts[1] != 1 {
@@ -220,11 +220,11 @@ func testTakeAttemptsLockInForce(t *testing.T, su *suite) {
 	if _, ok, _ := take(s, "k", "lk", t0, time.Minute, 5); !ok {
 		t.Fatal("first take refused")
 	}
-	if err := s.ReturnAttempts(ctx(), []string{"k", "k2"}); err != nil {
+	if err := s.ReturnAttempts(ctx(), []string{"k", "k2"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		s.ReturnAttempts(ctx(), []string{"k"})
+		s.ReturnAttempts(ctx(), []string{"k"}, t0)
 	}
 	if err := s.SetLock(ctx(), "lk", t0.Add(2*time.Minute), 1); err != nil {
 		t.Fatal(err)
@@ -262,7 +262,7 @@ func testKeepAttempts(t *testing.T, su *suite) {
 	if err := s.KeepAttempts(ctx(), []string{"a", "b"}, t0, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReturnAttempts(ctx(), []string{"a", "b"}); err != nil {
+	if err := s.ReturnAttempts(ctx(), []string{"a", "b"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.KeepAttempts(ctx(), nil, t0, time.Hour); err != nil {
@@ -271,7 +271,7 @@ func testKeepAttempts(t *testing.T, su *suite) {
 	if counts, refused, err := s.TakeAttempts(ctx(), cs, t0, time.Hour); err != nil || refused != -1 || counts[0] != 3 || counts[1] != 3 {
 		t.Fatalf("after two kept and one returned: %v %d %v, want 3 each", counts, refused, err)
 	}
-	if err := s.ReturnAttempts(ctx(), []string{"a", "b"}); err != nil {
+	if err := s.ReturnAttempts(ctx(), []string{"a", "b"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

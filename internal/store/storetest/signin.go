@@ -85,7 +85,7 @@ func (si SignIn) Run(ctx context.Context, s store.Store, now time.Time, i int) e
 		func() error { return lease("session\x00"+sid(1), owner(1)) },
 		func() error { return lease("user\x00"+si.User, owner(2)) },
 		func() error { return get(sid(1)) },
-		func() error { return s.ReturnAttempts(ctx, keys) },
+		func() error { return s.ReturnAttempts(ctx, keys, now) },
 		func() error { return s.RotateSession(ctx, sid(1), 1, sid(2), data, exp) },
 		func() error { return event(audit.EventFirstFactorOK) },
 		func() error { return s.ReleaseLease(ctx, "user\x00"+si.User, owner(2)) },
@@ -102,7 +102,7 @@ func (si SignIn) Run(ctx context.Context, s store.Store, now time.Time, i int) e
 		locks,
 		func() error { _, _, err := s.TakeAttempts(ctx, counters, now, 15*time.Minute); return err },
 		func() error { return si.useCode(ctx, s, now) },
-		func() error { return s.ReturnAttempts(ctx, keys) },
+		func() error { return s.ReturnAttempts(ctx, keys, now) },
 		func() error { return s.RotateSession(ctx, sid(2), 2, sid(3), data, exp) },
 		func() error { return event(audit.EventSecondFactorOK) },
 		// The sign-in finished: the pair forgotten, the address familiar.
