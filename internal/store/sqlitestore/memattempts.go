@@ -250,7 +250,9 @@ func (s *DB) KeepAttempts(ctx context.Context, keys []string, now time.Time, win
 	}
 	k := kept{keys: keys, at: unixNano(now), window: int64(window)}
 	if err := s.writeKept(ctx, []kept{k}); err != nil {
-		if !errors.Is(err, errClosed) {
+		if !errors.Is(err, errClosed) && !s.queued(k) {
+			// The writer's turn never began (the caller gave up
+			// waiting for it): queue it now.
 			t := s.attempts
 			t.mu.Lock()
 			t.unwritten = append(t.unwritten, k)
@@ -259,6 +261,14 @@ func (s *DB) KeepAttempts(ctx context.Context, keys []string, now time.Time, win
 		return fmt.Errorf("store: keep attempts: %w", err)
 	}
 	return nil
+}
+
+// queued reports whether k is in the queue of unwritten failures.
+func (s *DB) queued(k kept) bool {
+	t := s.attempts
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.ContainsFunc(t.unwritten, func(u kept) bool { return u.at == k.at && slices.Equal(u.keys, k.keys) })
 }
 
 // writeUnwritten writes the queued failures, if any. Within
@@ -326,6 +336,11 @@ func (s *DB) writeKept(ctx context.Context, ks []kept) error {
 		if err != nil {
 			if ctx.Err() == nil {
 				t.failedAt = time.Now()
+			}
+			if !queue {
+				// Queued under the same hold as failedAt, so no take
+				// sees the failed write without the failure queued.
+				t.unwritten = append(t.unwritten, ks...)
 			}
 			return err
 		}
