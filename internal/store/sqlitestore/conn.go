@@ -152,29 +152,25 @@ func (s *DB) write(ctx context.Context, d durability, fn func(wconn) error) erro
 // fn cannot deadlock against another process, and every change of fn is
 // one commit (one flush when d is durable).
 func (s *DB) writeTx(ctx context.Context, d durability, fn func(wconn) error) error {
-	return s.writeTxThen(ctx, d, fn, nil)
+	return s.w.hold(ctx, d, func(c wconn) error { return c.inTx(fn) })
 }
 
-// writeTxThen is writeTx that also runs committed, when not nil, once the
-// transaction has committed and before the writer's turn ends.
-func (s *DB) writeTxThen(ctx context.Context, d durability, fn func(wconn) error, committed func()) error {
-	return s.w.hold(ctx, d, func(c wconn) error {
-		if _, err := c.exec(`BEGIN IMMEDIATE`); err != nil {
-			return err
-		}
-		if err := fn(c); err != nil {
-			c.rollback()
-			return err
-		}
-		if _, err := c.exec(`COMMIT`); err != nil {
-			c.rollback()
-			return err
-		}
-		if committed != nil {
-			committed()
-		}
-		return nil
-	})
+// inTx runs fn in one IMMEDIATE transaction on the writer connection,
+// in the caller's turn, committed if fn returns nil and rolled back
+// otherwise.
+func (c wconn) inTx(fn func(wconn) error) error {
+	if _, err := c.exec(`BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	if err := fn(c); err != nil {
+		c.rollback()
+		return err
+	}
+	if _, err := c.exec(`COMMIT`); err != nil {
+		c.rollback()
+		return err
+	}
+	return nil
 }
 
 // rollback ends a failed transaction even if the caller's context is
