@@ -177,6 +177,8 @@ type setup struct {
 	// locker, when set, serialises the credential checks (nil: the
 	// flow's lock within this process).
 	locker login.Locker
+	// idle is the session idle timeout (0: none).
+	idle time.Duration
 }
 
 // env is claimgate's HTTP face wired from real parts: the users file
@@ -285,7 +287,7 @@ func newEnv(t testing.TB, s setup) *env {
 		Auditor: &factors.Auditor{Log: audit.New(audit.Options{Writer: e.audit, Now: e.clk.Now}), Logger: logger},
 		Pages:   pages, Logger: logger, RequireSecondFactor: s.requireSecond, MaxCodeAttempts: s.maxCodes,
 		SecureCookies: s.secure, ClientAddr: server.ClientAddr, RequestID: server.RequestID, Now: e.clk.Now,
-		Enrol: enroller(s, e), Page: s.page, Locker: s.locker,
+		Enrol: enroller(s, e), Page: s.page, Locker: s.locker, SessionIdleTimeout: s.idle,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -100,11 +100,26 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if err != nil {
 		return nil, err
 	}
-	if !now.Before(s.Expires) || (m.idle > 0 && !s.Seen.IsZero() && now.Sub(s.Seen) > m.idle) {
+	if !now.Before(m.rowExpiry(s)) {
 		return nil, nil
 	}
 	s.id, s.version = c.Value, version
 	return s, nil
+}
+
+// rowExpiry is when s stops working: at the end of its lifetime, or, with
+// an idle timeout, that long after its last change, whichever is first.
+// The store is given this time, not the lifetime's end, so the hourly
+// cleanup deletes a sign-in abandoned on the password page (or a flood of
+// sign-in requests nobody follows) after the idle timeout, not hours
+// later: each one is a row of up to the request's 16 KiB.
+func (m *sessionManager) rowExpiry(s *session) time.Time {
+	if m.idle > 0 && !s.Seen.IsZero() {
+		if t := s.Seen.Add(m.idle); t.Before(s.Expires) {
+			return t
+		}
+	}
+	return s.Expires
 }
 
 // start makes a new session; the caller saves it.
@@ -144,9 +159,9 @@ func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *ses
 		return fmt.Errorf("login: encode session: %w", err)
 	}
 	if old == "" {
-		err = m.store.CreateSession(ctx, id, data, s.Expires)
+		err = m.store.CreateSession(ctx, id, data, m.rowExpiry(s))
 	} else {
-		err = m.store.RotateSession(ctx, old, s.version, id, data, s.Expires)
+		err = m.store.RotateSession(ctx, old, s.version, id, data, m.rowExpiry(s))
 	}
 	if err != nil {
 		return m.writeError(ctx, "save", s, err)
@@ -167,7 +182,7 @@ func (m *sessionManager) update(ctx context.Context, s *session) error {
 	if err != nil {
 		return fmt.Errorf("login: encode session: %w", err)
 	}
-	if err := m.store.UpdateSession(ctx, s.id, s.version, data, s.Expires); err != nil {
+	if err := m.store.UpdateSession(ctx, s.id, s.version, data, m.rowExpiry(s)); err != nil {
 		return m.writeError(ctx, "update", s, err)
 	}
 	s.version++
