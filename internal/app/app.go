@@ -198,9 +198,13 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		CookieName:          cfg.Server.Session.CookieName,
 		SessionLifetime:     cfg.Server.Session.Lifetime,
 		SessionIdleTimeout:  cfg.Server.Session.IdleTimeout,
-		ClientAddr:          server.ClientAddr,
-		RequestID:           server.RequestID,
-		Now:                 o.Now,
+		StartBudget: login.NewStartBudget(login.StartBudgetOptions{
+			Total: int64(cfg.Server.Session.NewSessionsMiB) << 20, PerAddress: int64(cfg.Server.Session.NewSessionsPerClientMiB) << 20,
+			Window: cfg.Server.Session.IdleTimeout, Now: o.Now,
+		}),
+		ClientAddr: server.ClientAddr,
+		RequestID:  server.RequestID,
+		Now:        o.Now,
 	}
 	if flowOpts.Page, err = loginPage(cfg); err != nil {
 		return nil, err

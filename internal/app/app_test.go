@@ -23,6 +23,13 @@ const v4Identifier = "http://fs.msidlab11.com/adfs/services/trust"
 // section, then builds the whole service.
 func buildFromYAML(t *testing.T, parties string) (*App, string) {
 	t.Helper()
+	return buildFromYAMLServer(t, "", parties)
+}
+
+// buildFromYAMLServer is buildFromYAML with more lines (indented) in the
+// server section.
+func buildFromYAMLServer(t *testing.T, server, parties string) (*App, string) {
+	t.Helper()
 	dir := t.TempDir()
 	kp, err := certs.Generate(certs.GenerateOptions{})
 	if err != nil {
@@ -41,7 +48,7 @@ data_dir: ` + dir + `
 server:
   listen: 127.0.0.1:8443
   insecure_http: true
-signing:
+` + server + `signing:
   keys: [{cert_file: s.crt, key_file: s.key}]
 ` + parties + `
 directory:

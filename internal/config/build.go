@@ -95,6 +95,9 @@ func (b *builder) server(f *fileConfig, c *Config) {
 			CookieName:  or(s.Session.CookieName, DefaultCookieName),
 			Lifetime:    b.dur("server.session.lifetime", s.Session.Lifetime, DefaultSessionLifetime),
 			IdleTimeout: b.dur("server.session.idle_timeout", s.Session.IdleTimeout, DefaultSessionIdle),
+
+			NewSessionsMiB:          intOr(s.Session.NewSessionsMiB, DefaultNewSessionsMiB),
+			NewSessionsPerClientMiB: intOr(s.Session.NewSessionsPerClientMiB, DefaultNewSessionsPerClientMiB),
 		},
 	}
 	if s.TLS != nil {

@@ -74,6 +74,10 @@ type Session struct {
 	CookieName  string
 	Lifetime    time.Duration
 	IdleTimeout time.Duration
+	// NewSessionsMiB and NewSessionsPerClientMiB bound the stored bytes
+	// of new sign-in sessions per IdleTimeout, across this instance and
+	// per client address (login.StartBudget).
+	NewSessionsMiB, NewSessionsPerClientMiB int
 }
 
 // Signing is the token-signing key material. Keys[0] signs; all keys'

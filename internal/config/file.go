@@ -48,9 +48,11 @@ type fileTLS struct {
 }
 
 type fileSession struct {
-	CookieName  string `yaml:"cookie_name"`
-	Lifetime    string `yaml:"lifetime"`
-	IdleTimeout string `yaml:"idle_timeout"`
+	CookieName              string `yaml:"cookie_name"`
+	Lifetime                string `yaml:"lifetime"`
+	IdleTimeout             string `yaml:"idle_timeout"`
+	NewSessionsMiB          int    `yaml:"new_sessions_mib"`
+	NewSessionsPerClientMiB int    `yaml:"new_sessions_per_client_mib"`
 }
 
 type fileSigning struct {

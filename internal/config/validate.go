@@ -109,6 +109,17 @@ func (c *Config) validateServer(ps *problems) {
 	if s.Session.IdleTimeout > s.Session.Lifetime && s.Session.Lifetime > 0 {
 		ps.add("server.session.idle_timeout", "must not be longer than server.session.lifetime")
 	}
+	for _, n := range []struct {
+		path string
+		v    int
+	}{{"server.session.new_sessions_mib", s.Session.NewSessionsMiB}, {"server.session.new_sessions_per_client_mib", s.Session.NewSessionsPerClientMiB}} {
+		if n.v < 1 || n.v > 1<<20 {
+			ps.add(n.path, "must be between 1 and 1048576 (MiB)")
+		}
+	}
+	if s.Session.NewSessionsPerClientMiB > s.Session.NewSessionsMiB {
+		ps.add("server.session.new_sessions_per_client_mib", "must not be more than server.session.new_sessions_mib")
+	}
 }
 
 func (c *Config) validateSigning(ps *problems) {

@@ -1,10 +1,13 @@
 package login
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/claimgate/claimgate/claims"
+	"github.com/claimgate/claimgate/templates"
 )
 
 // Begin starts the sign-in a protocol adapter parsed into p. A finished
@@ -37,6 +40,7 @@ func (f *Flow) Begin(w http.ResponseWriter, r *http.Request, p *Pending) {
 	// The new sign-in replaces whatever this browser had (a pending or
 	// half-done sign-in, or the SSO session a forced login ends): the old
 	// id is deleted, so it stops working, whatever version it is at.
+	replaced := s != nil
 	if s != nil {
 		if err := f.sessions.store.DeleteSession(ctx(r), s.id); err != nil {
 			f.storeFailed(w, r, err)
@@ -51,7 +55,19 @@ func (f *Flow) Begin(w http.ResponseWriter, r *http.Request, p *Pending) {
 	}
 	s.Pending = p
 	s.Parties, s.PartiesOf = carried, carriedOf
-	if err := f.sessions.save(ctx(r), w, s); err != nil {
+	// Only a row that adds to the store spends the budget: one replacing
+	// this browser's session (deleted above) does not, so a refusal never
+	// comes after a session was deleted.
+	var admit func(n int) bool
+	if b := f.o.StartBudget; b != nil && !replaced {
+		addr := f.o.ClientAddr(r)
+		admit = func(n int) bool { return b.Take(addr, n) }
+	}
+	if err := f.sessions.create(ctx(r), w, s, admit); err != nil {
+		if errors.Is(err, errStartRefused) {
+			f.startRefused(w, r)
+			return
+		}
 		f.storeFailed(w, r, err)
 		return
 	}
@@ -77,6 +93,22 @@ func (f *Flow) stillValid(w http.ResponseWriter, r *http.Request, s *session) bo
 	s.Identity = &id
 	return true
 }
+
+// startRefused answers a sign-in request the StartBudget had no room for:
+// after its delay, the "busy, try again in a moment" page (503,
+// Retry-After). Logged at debug only, and no audit record: a flood of
+// them must write nothing; the metrics count them.
+func (f *Flow) startRefused(w http.ResponseWriter, r *http.Request) {
+	f.o.Logger.Debug("sign-in request refused: new-session budget spent", "request_id", f.o.RequestID(r))
+	f.o.StartBudget.hold(ctx(r))
+	w.Header().Set("Retry-After", strconv.Itoa(startRetryAfter))
+	f.render(w, r, http.StatusServiceUnavailable, templates.PageError, templates.ErrorData{
+		Common: templates.Common{RequestID: f.o.RequestID(r)}, Status: http.StatusServiceUnavailable,
+		TitleKey: "error.busy_title", MessageKey: "error.busy"})
+}
+
+// startRetryAfter is the Retry-After of startRefused, in seconds.
+const startRetryAfter = 5
 
 // refuse answers p with its protocol's refusal, or an error page.
 func (f *Flow) refuse(w http.ResponseWriter, r *http.Request, p *Pending, why Refusal) {

@@ -23,10 +23,12 @@ type Options struct {
 	SecondFactor SecondFactor // nil only when RequireSecondFactor is false
 	AppPasswords AppPasswords // nil: app passwords are not offered
 	Throttle     Throttle     // nil: no throttling (tests only)
-	Auditor      Auditor      // nil: events only in the log
-	Locker       Locker       // nil: locks within this process (one instance only)
-	Pages        *templates.Set
-	Logger       *slog.Logger
+	// StartBudget bounds the bytes new sign-ins write (nil: no bound).
+	StartBudget *StartBudget
+	Auditor     Auditor // nil: events only in the log
+	Locker      Locker  // nil: locks within this process (one instance only)
+	Pages       *templates.Set
+	Logger      *slog.Logger
 
 	// ClaimTypes are the claim types to issue; empty means
 	// claims.DefaultTypes (a token without upn, primarysid or amr is of

@@ -179,6 +179,8 @@ type setup struct {
 	locker login.Locker
 	// idle is the session idle timeout (0: none).
 	idle time.Duration
+	// startBudget bounds new sessions (nil: none).
+	startBudget func(now func() time.Time) *login.StartBudget
 }
 
 // env is claimgate's HTTP face wired from real parts: the users file
@@ -288,6 +290,7 @@ func newEnv(t testing.TB, s setup) *env {
 		Pages:   pages, Logger: logger, RequireSecondFactor: s.requireSecond, MaxCodeAttempts: s.maxCodes,
 		SecureCookies: s.secure, ClientAddr: server.ClientAddr, RequestID: server.RequestID, Now: e.clk.Now,
 		Enrol: enroller(s, e), Page: s.page, Locker: s.locker, SessionIdleTimeout: s.idle,
+		StartBudget: startBudget(s, e.clk),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -339,3 +342,10 @@ func enroller(s setup, e *env) login.Enroller {
 
 // testStoreKey encrypts second-factor secrets in the test store.
 var testStoreKey = []byte("0123456789abcdef0123456789abcdef")
+
+func startBudget(s setup, c *clock) *login.StartBudget {
+	if s.startBudget == nil {
+		return nil
+	}
+	return s.startBudget(c.Now)
+}

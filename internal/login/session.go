@@ -141,6 +141,20 @@ var errSessionGone = errors.New("login: session ended or changed by another requ
 // before a factor is worthless after it, and a session is rotated at most
 // once.
 func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *session) error {
+	return m.write(ctx, w, s, nil)
+}
+
+// errStartRefused: the StartBudget had no room for a new session's row;
+// nothing was written.
+var errStartRefused = errors.New("login: new-session budget spent")
+
+// create saves a new session s (Begin's), if admit lets a row of its size
+// be written.
+func (m *sessionManager) create(ctx context.Context, w http.ResponseWriter, s *session, admit func(n int) bool) error {
+	return m.write(ctx, w, s, admit)
+}
+
+func (m *sessionManager) write(ctx context.Context, w http.ResponseWriter, s *session, admit func(n int) bool) error {
 	if err := lost(s.held); err != nil {
 		return err
 	}
@@ -157,6 +171,9 @@ func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *ses
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("login: encode session: %w", err)
+	}
+	if admit != nil && !admit(len(data)) {
+		return errStartRefused
 	}
 	if old == "" {
 		err = m.store.CreateSession(ctx, id, data, m.rowExpiry(s))

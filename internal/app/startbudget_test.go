@@ -1,0 +1,57 @@
+package app
+
+import (
+	"database/sql"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+// TestNewSessionBudgetFromConfig: server.session.new_sessions_per_client_mib
+// reaches the sign-in flow: sign-in requests at wctx's 8 KiB limit, never
+// followed, store rows until the client's 1 MiB is spent, then get the
+// busy page and store nothing more.
+func TestNewSessionBudgetFromConfig(t *testing.T) {
+	a, dir := buildFromYAMLServer(t, "  session: {new_sessions_per_client_mib: 1, new_sessions_mib: 1}\n", `relying_parties:
+  - {name: adfs, identifier: http://adfs.example.test/adfs/services/trust, reply_url: https://adfs.example.test/adfs/ls/}
+`)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	q := url.Values{"wa": {"wsignin1.0"}, "wtrealm": {"http://adfs.example.test/adfs/services/trust"}, "wctx": {strings.Repeat("c", 8<<10)}}
+	started := 0
+	var last *http.Response
+	for range 200 {
+		resp, err := client.Get(srv.URL + "/wsfed?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		last = resp
+		if resp.StatusCode != http.StatusSeeOther {
+			break
+		}
+		started++
+	}
+	// A row of some 11.5 KiB: about 90 in 1 MiB.
+	if last.StatusCode != http.StatusServiceUnavailable || last.Header.Get("Retry-After") == "" || started < 60 || started > 100 {
+		t.Fatalf("after %d sign-ins started: %d, Retry-After %q; want 503 after some 90", started, last.StatusCode, last.Header.Get("Retry-After"))
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "claimgate.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows, bytes int
+	if err := db.QueryRow(`SELECT count(*), coalesce(sum(length(data)), 0) FROM sessions`).Scan(&rows, &bytes); err != nil {
+		t.Fatal(err)
+	}
+	if rows != started || bytes > 1<<20+16<<10 {
+		t.Errorf("store holds %d sessions (%d bytes), want the %d started, within 1 MiB", rows, bytes, started)
+	}
+}

@@ -1,0 +1,211 @@
+package login
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// StartBudget bounds what new sign-ins may write: each sign-in request
+// that starts a session stores a row of up to the request's 16 KiB (the
+// pending request, wctx and all) for the idle timeout, before anyone has
+// proved anything. Without a bound, one client sending sign-in requests it
+// never follows wrote about 12 KiB 2,400 times a second here, half a GiB
+// in 20 s, until the disk was full.
+//
+// The budget is bytes of new session rows per Window (the session idle
+// timeout, how long such a row lives): PerAddress for one client address,
+// Total across this instance. Each is a bucket that fills at its size per
+// Window, up to its size, so a burst of the whole size is allowed and the
+// long-run rate is size ÷ Window. A request over either gets the "busy,
+// try again" page (503, Retry-After) after Delay, and nothing is written.
+// Single sign-on, and every later step of a sign-in, write no new row and
+// are not counted.
+//
+// The stored rows so stay under Total plus what the cleanup has not yet
+// deleted (rows expire at the idle timeout and are deleted hourly), and
+// one address cannot spend more than PerAddress of it, so it cannot deny
+// new sign-ins to everyone else. Many addresses together can still spend
+// Total, and then new sign-ins are refused until it fills again: the
+// disk, and the sessions already started, are kept.
+type StartBudget struct {
+	total, perAddress float64 // bytes per window
+	window            time.Duration
+	delay             time.Duration
+	now               func() time.Time
+	wait              func(context.Context, time.Duration)
+
+	mu    sync.Mutex
+	all   bucket
+	addrs map[string]*bucket
+	max   int // addresses tracked at most
+	// sweptAt is when the full table was last swept.
+	sweptAt time.Time
+
+	waiters, maxWaiters atomic.Int64
+	refused             atomic.Int64
+}
+
+// StartBudgetOptions configure NewStartBudget.
+type StartBudgetOptions struct {
+	// Total and PerAddress are bytes of new session rows per Window; 0
+	// means no bound of that kind.
+	Total, PerAddress int64
+	// Window is the idle timeout (default 30 minutes).
+	Window time.Duration
+	// Delay is how long a refused request waits before its answer (default
+	// 1 s; negative: none), so a client that floods gets an answer a
+	// second per connection, not as fast as it can ask. At most
+	// MaxWaiters (default 1,024) wait at once; beyond, the answer comes
+	// at once.
+	Delay      time.Duration
+	MaxWaiters int64
+	// MaxAddresses bounds the addresses tracked (default 65,536). When it
+	// is reached and none can be forgotten (a bucket full again is the
+	// same as none), a new address is bounded by Total only.
+	MaxAddresses int
+	Now          func() time.Time
+	// Wait replaces the delay's timer (tests).
+	Wait func(context.Context, time.Duration)
+}
+
+// Defaults of StartBudgetOptions.
+const (
+	DefaultStartDelay      = time.Second
+	DefaultStartMaxWaiters = 1024
+	DefaultStartAddresses  = 1 << 16
+)
+
+type bucket struct {
+	level float64 // bytes that may be written now
+	at    time.Time
+}
+
+// NewStartBudget returns a budget, full; nil when o bounds nothing.
+func NewStartBudget(o StartBudgetOptions) *StartBudget {
+	if o.Total <= 0 && o.PerAddress <= 0 {
+		return nil
+	}
+	if o.Window <= 0 {
+		o.Window = 30 * time.Minute
+	}
+	if o.Delay == 0 {
+		o.Delay = DefaultStartDelay
+	}
+	if o.MaxWaiters <= 0 {
+		o.MaxWaiters = DefaultStartMaxWaiters
+	}
+	if o.MaxAddresses <= 0 {
+		o.MaxAddresses = DefaultStartAddresses
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Wait == nil {
+		o.Wait = sleep
+	}
+	b := &StartBudget{total: float64(o.Total), perAddress: float64(o.PerAddress), window: o.Window,
+		delay: o.Delay, now: o.Now, wait: o.Wait, addrs: map[string]*bucket{}, max: o.MaxAddresses}
+	b.all = bucket{level: b.total, at: o.Now()}
+	b.maxWaiters.Store(o.MaxWaiters)
+	return b
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// fill brings k up to now: size ÷ window per unit of time, at most size.
+func (k *bucket) fill(size float64, window time.Duration, now time.Time) {
+	if d := now.Sub(k.at); d > 0 {
+		k.level = min(size, k.level+size*float64(d)/float64(window))
+		k.at = now
+	}
+}
+
+// Take spends n bytes of addr's budget and the total's, or neither when
+// either has less than n left.
+func (b *StartBudget) Take(addr string, n int) bool {
+	now, need := b.now(), float64(n)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.total > 0 {
+		b.all.fill(b.total, b.window, now)
+		if b.all.level < need {
+			b.refused.Add(1)
+			return false
+		}
+	}
+	var k *bucket
+	if b.perAddress > 0 {
+		k = b.address(addr, now)
+		if k != nil {
+			k.fill(b.perAddress, b.window, now)
+			if k.level < need {
+				b.refused.Add(1)
+				return false
+			}
+		}
+	}
+	if b.total > 0 {
+		b.all.level -= need
+	}
+	if k != nil {
+		k.level -= need
+	}
+	return true
+}
+
+// address is addr's bucket, made full when new; nil when the table is
+// full of addresses still spending.
+func (b *StartBudget) address(addr string, now time.Time) *bucket {
+	if k, ok := b.addrs[addr]; ok {
+		return k
+	}
+	if len(b.addrs) >= b.max {
+		// A sweep reads the whole table under the lock: at most one a
+		// second, or a flood of new addresses would make each take one.
+		if now.Sub(b.sweptAt) < time.Second {
+			return nil
+		}
+		b.sweptAt = now
+		for a, k := range b.addrs {
+			if k.fill(b.perAddress, b.window, now); k.level >= b.perAddress {
+				delete(b.addrs, a)
+			}
+		}
+		if len(b.addrs) >= b.max {
+			return nil
+		}
+	}
+	k := &bucket{level: b.perAddress, at: now}
+	b.addrs[addr] = k
+	return k
+}
+
+// Refused counts the requests refused so far.
+func (b *StartBudget) Refused() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.refused.Load()
+}
+
+// hold waits out a refused request's delay, unless MaxWaiters already do.
+func (b *StartBudget) hold(ctx context.Context) {
+	if b.delay <= 0 {
+		return
+	}
+	if b.waiters.Add(1) > b.maxWaiters.Load() {
+		b.waiters.Add(-1)
+		return
+	}
+	defer b.waiters.Add(-1)
+	b.wait(ctx, b.delay)
+}

@@ -1,0 +1,122 @@
+package login
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestStartBudgetBuckets: a burst of the whole size, then the size per
+// window; the address's bound and the total's each refuse alone, and a
+// refusal spends neither.
+func TestStartBudgetBuckets(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	b := NewStartBudget(StartBudgetOptions{Total: 10_000, PerAddress: 4_000, Window: 100 * time.Second, Now: func() time.Time { return now }})
+	for i := range 4 {
+		if !b.Take("a", 1_000) {
+			t.Fatalf("a's take %d of its 4,000-byte burst refused", i+1)
+		}
+	}
+	if b.Take("a", 1_000) {
+		t.Fatal("a over its own bound was let through")
+	}
+	if b.Take("a", 1) {
+		t.Fatal("a with nothing left wrote a byte")
+	}
+	now = now.Add(10 * time.Second) // a tenth of the window: 400 bytes back
+	if b.Take("a", 500) || !b.Take("a", 400) {
+		t.Fatal("a's refill is not 4,000 bytes per 100 s")
+	}
+	// The total: 10,000 - 4,400 spent by a.
+	for _, addr := range []string{"b", "c"} {
+		for range 2 {
+			if !b.Take(addr, 1_200) {
+				t.Fatalf("%s within both bounds refused", addr)
+			}
+		}
+	}
+	// 4,400 + 4,800 = 9,200 spent (plus 10 s of the total's refill: 1,000): 1,800 left.
+	if b.Take("d", 1_900) {
+		t.Fatal("a take over the total's remainder was let through")
+	}
+	if !b.Take("d", 1_800) {
+		t.Fatal("the refused take spent the total's remainder")
+	}
+	if got := b.Refused(); got != 4 {
+		t.Errorf("refused %d, want 4", got)
+	}
+	now = now.Add(time.Hour) // all full again, no more than full
+	if !b.Take("a", 4_000) || b.Take("a", 1) {
+		t.Error("after a long quiet a's bucket is not exactly full")
+	}
+}
+
+// TestStartBudgetAddressTable: the table of addresses is bounded; a full
+// bucket is forgotten to make room, at most one sweep a second, and an
+// address that finds no room is bounded by the total only.
+func TestStartBudgetAddressTable(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	b := NewStartBudget(StartBudgetOptions{Total: 1 << 40, PerAddress: 1_000, Window: 100 * time.Second, MaxAddresses: 3, Now: func() time.Time { return now }})
+	for i := range 3 {
+		if !b.Take(fmt.Sprint("a", i), 1_000) {
+			t.Fatal(i)
+		}
+	}
+	// Table full of spent buckets: the newcomer is untracked, not refused.
+	for range 5 {
+		if !b.Take("new", 1_000) {
+			t.Fatal("an untracked address was refused while the total had room")
+		}
+	}
+	if len(b.addrs) != 3 {
+		t.Fatalf("%d addresses tracked, want the bound of 3", len(b.addrs))
+	}
+	now = now.Add(100 * time.Second) // every bucket full again: forgettable
+	if !b.Take("new", 1_000) || b.Take("new", 1) {
+		t.Fatal("after the sweep the newcomer is not tracked with its own bound")
+	}
+	if len(b.addrs) != 1 {
+		t.Errorf("%d addresses after the sweep, want 1", len(b.addrs))
+	}
+	// Within a second of a sweep, no other: the table fills again and the
+	// next newcomer goes untracked without a scan.
+	b.Take("x", 1_000)
+	b.Take("y", 1_000)
+	now = now.Add(500 * time.Millisecond)
+	swept := b.sweptAt
+	b.Take("z", 1)
+	if b.sweptAt != swept || len(b.addrs) != 3 {
+		t.Errorf("swept again within a second (table %d)", len(b.addrs))
+	}
+}
+
+// TestStartBudgetHold: a refused request waits Delay, at most MaxWaiters
+// at once; beyond, at once.
+func TestStartBudgetHold(t *testing.T) {
+	release := make(chan struct{})
+	var waited = make(chan time.Duration, 10)
+	b := NewStartBudget(StartBudgetOptions{Total: 1, Delay: 3 * time.Second, MaxWaiters: 2,
+		Wait: func(_ context.Context, d time.Duration) { waited <- d; <-release }})
+	done := make(chan struct{}, 3)
+	for range 2 {
+		go func() { b.hold(context.Background()); done <- struct{}{} }()
+	}
+	for range 2 {
+		if d := <-waited; d != 3*time.Second {
+			t.Fatalf("waited %v, want the 3 s delay", d)
+		}
+	}
+	b.hold(context.Background()) // a third: no place, returns at once
+	select {
+	case <-waited:
+		t.Fatal("a third waiter waited beyond MaxWaiters")
+	default:
+	}
+	close(release)
+	<-done
+	<-done
+	if NewStartBudget(StartBudgetOptions{}) != nil {
+		t.Error("a budget with no bounds is not nil")
+	}
+}
