@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,8 +131,10 @@ func (k *bucket) fill(size float64, window time.Duration, now time.Time) {
 }
 
 // Take spends n bytes of addr's budget and the total's, or neither when
-// either has less than n left.
+// either has less than n left. An IPv6 address counts as its /64: one
+// host (one customer line) has that many addresses to choose from.
 func (b *StartBudget) Take(addr string, n int) bool {
+	addr = budgetKey(addr)
 	now, need := b.now(), float64(n)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -208,4 +211,22 @@ func (b *StartBudget) hold(ctx context.Context) {
 	}
 	defer b.waiters.Add(-1)
 	b.wait(ctx, b.delay)
+}
+
+// budgetKey is the client a budget is kept for: an IPv4 address as it is,
+// an IPv6 address as its /64, anything else (no address) as it is.
+func budgetKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
 }

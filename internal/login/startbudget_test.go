@@ -120,3 +120,21 @@ func TestStartBudgetHold(t *testing.T) {
 		t.Error("a budget with no bounds is not nil")
 	}
 }
+
+// TestStartBudgetKeysIPv6ByPrefix: the addresses of one IPv6 /64 share a
+// budget (a host picks any of them); an IPv4-mapped address is its IPv4.
+func TestStartBudgetKeysIPv6ByPrefix(t *testing.T) {
+	b := NewStartBudget(StartBudgetOptions{PerAddress: 1_000, Now: func() time.Time { return time.Unix(1e9, 0) }})
+	if !b.Take("2001:db8:1:2::1", 1_000) || b.Take("2001:db8:1:2:ffff:1:2:3", 1) || b.Take("2001:db8:1:2::1%eth0", 1) {
+		t.Error("two addresses of one /64 have a budget each")
+	}
+	if !b.Take("2001:db8:1:3::1", 1_000) {
+		t.Error("the next /64 shares the first one's budget")
+	}
+	if !b.Take("192.0.2.7", 1_000) || b.Take("::ffff:192.0.2.7", 1) {
+		t.Error("an IPv4-mapped address has its own budget")
+	}
+	if !b.Take("192.0.2.8", 1_000) {
+		t.Error("IPv4 addresses of one /24 share a budget")
+	}
+}
