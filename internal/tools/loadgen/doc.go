@@ -4,7 +4,7 @@
 // the directory's own rate for the same LDAP work, so the report states
 // ratios rather than absolute speeds of a shared machine.
 //
-//	go run ./internal/tools/loadgen                   # 1, 8 and 32 users, open loop at half capacity, 3 spray phases
+//	go run ./internal/tools/loadgen                   # 1, 8 and 32 users, open loop at half capacity, 4 spray phases
 //	go run ./internal/tools/loadgen -short            # about 40 s, few users (TestShortRun runs this)
 //	go run ./internal/tools/loadgen -users 8 -duration 20s -json report.json
 //	go run ./internal/tools/loadgen -src /tmp/export  # measure a claimgate built from another tree (git archive)
@@ -65,10 +65,13 @@
 // Spray: claimgate is restarted with its LDAP URL pointing at a small
 // proxy in this process (ldapproxy.go) that forwards every LDAP message
 // to the DC unchanged and counts BindRequests and invalidCredentials
-// answers per account. Three phases of -spray each, legitimate users
+// answers per account. Four phases of -spray each, legitimate users
 // signing in from 127.0.0.1 throughout: no attack; one attacking address
 // (127.0.0.3); many addresses (a fresh X-Forwarded-For from 198.18.0.0/15
-// per attempt, sent by 127.0.0.2, the trusted proxy). badPwdCount is read
+// per attempt, sent by 127.0.0.2, the trusted proxy); and a flood of
+// sign-in requests from one address (127.0.0.3) that are never followed,
+// each with wctx at its 8 KiB limit, as fast as it can, where the report
+// adds how much the database grew. badPwdCount is read
 // before and after as a cross-check; the victims are unlocked at the DC
 // (lockoutTime 0) before and after, since the shared test domain locks an
 // account after 5 bad passwords.
@@ -89,7 +92,8 @@
 // token that does not verify, a directory baseline error, a phase
 // without any sign-in, a wrong password accepted — or a budget broken:
 // RSS idle (-budget-idle-mb, 60), under load (-budget-load-mb, 200),
-// during the spray (-budget-spray-mb, 200), start to ready
+// during the spray (-budget-spray-mb, 200), the database's growth during
+// the sign-in request flood (-budget-flood-db-mb, 40 MiB), start to ready
 // (-budget-ready, 300 ms). Never for latency or rate. One answer is not
 // a failure: the server's "busy, try again" page (503 with Retry-After)
 // to a user's first sign-in in the run while it sheds load from

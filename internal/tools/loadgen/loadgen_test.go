@@ -50,9 +50,14 @@ func TestShortRun(t *testing.T) {
 	for _, f := range rep.failures() {
 		t.Error(f)
 	}
-	if len(rep.Closed) != len(o.users) || rep.Open == nil || len(rep.Spray) != 3 {
-		t.Fatalf("phases: %d closed, open %v, %d spray; want %d, an open loop and 3", len(rep.Closed), rep.Open != nil,
+	if len(rep.Closed) != len(o.users) || rep.Open == nil || len(rep.Spray) != 4 {
+		t.Fatalf("phases: %d closed, open %v, %d spray; want %d, an open loop and 4", len(rep.Closed), rep.Open != nil,
 			len(rep.Spray), len(o.users))
+	}
+	// The sign-in request flood reached the new-session budget (and the
+	// failures above hold its database growth to -budget-flood-db-mb).
+	if fl := rep.Spray[3]; !fl.Flood || fl.Attempts == 0 || fl.Shed == 0 {
+		t.Errorf("sign-in request flood: %d started, %d shed; want both > 0 (the budget reached)", fl.Attempts, fl.Shed)
 	}
 	for _, c := range rep.Closed {
 		if c.Directory.SignIns == 0 || c.RateRatio <= 0 || c.Claimgate.ClaimgateCPUMS <= 0 {
@@ -136,7 +141,7 @@ func TestParseOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(o.users) != 1 || o.users[0] != 2 || o.duration != 3*time.Second || o.otp != "hotp" || o.ambient != "/x/env" ||
-		o.budgets != (budgets{IdleRSSMB: 60, LoadRSSMB: 200, SprayRSSMB: 200, ReadyMS: 300}) {
+		o.budgets != (budgets{IdleRSSMB: 60, LoadRSSMB: 200, SprayRSSMB: 200, FloodDBMB: 40, ReadyMS: 300}) {
 		t.Errorf("-short -users 2: %+v", o)
 	}
 	if _, err := parseOptions([]string{"-otp", "sms"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "sms") {

@@ -58,6 +58,7 @@ func parseOptions(args []string, env func(string) string, stderr io.Writer) (*op
 	fs.Float64Var(&o.budgets.IdleRSSMB, "budget-idle-mb", 60, "budget: claimgate's RSS when ready and idle, MB")
 	fs.Float64Var(&o.budgets.LoadRSSMB, "budget-load-mb", 200, "budget: claimgate's peak RSS under load, MB")
 	fs.Float64Var(&o.budgets.SprayRSSMB, "budget-spray-mb", 200, "budget: claimgate's peak RSS during the spray, MB")
+	fs.Float64Var(&o.budgets.FloodDBMB, "budget-flood-db-mb", 40, "budget: growth of claimgate's database during the sign-in request flood, MiB (its per-client budget of new sessions is 16)")
 	ready := fs.Duration("budget-ready", 300*time.Millisecond, "budget: from the process start to the first 200 of /readyz")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the report as JSON to this file")
 	fs.StringVar(&o.src, "src", ".", "directory of the claimgate module to build the measured binary from (e.g. an export of a commit)")

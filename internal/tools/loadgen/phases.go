@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -321,19 +322,22 @@ func sprayRun(ctx context.Context, o *options, out io.Writer, d *deployment, ad 
 		return netip.AddrFrom4([4]byte{198, 18 + byte(rng.IntN(2)), byte(rng.IntN(256)), byte(1 + rng.IntN(254))}).String()
 	}
 	attackers := []struct {
-		name string
-		b    *browser
+		name  string
+		b     *browser
+		flood bool // sign-in requests never followed, not passwords
 	}{
-		{"none", nil},
-		{"one address", &browser{base: d.base, transport: newTransport(attackerAddr, o.sprayWorkers)}},
-		{"many addresses (X-Forwarded-For)", &browser{base: d.base, transport: newTransport(proxyAddr, o.sprayWorkers), xff: randomAddr}},
+		{"none", nil, false},
+		{"one address", &browser{base: d.base, transport: newTransport(attackerAddr, o.sprayWorkers)}, false},
+		{"many addresses (X-Forwarded-For)", &browser{base: d.base, transport: newTransport(proxyAddr, o.sprayWorkers), xff: randomAddr}, false},
+		{"sign-in requests (one address, 8 KiB wctx, never followed)", &browser{base: d.base, transport: newTransport(attackerAddr, o.sprayWorkers)}, true},
 	}
 	cum := map[string]int{}
 	for _, a := range attackers {
 		fmt.Fprintf(out, "spray: %s, %d legitimate users, %v\n", a.name, o.sprayLegit, o.spray)
 		binds0, bad0 := proxy.snapshot()
 		ops0 := proxy.opCounts()
-		sr := sprayReport{Attack: a.name}
+		sr := sprayReport{Attack: a.name, Flood: a.flood}
+		db0 := dbBytes(d.dir)
 		var attack sample
 		var wg sync.WaitGroup
 		actx, cancel := context.WithCancel(ctx)
@@ -348,6 +352,9 @@ func sprayRun(ctx context.Context, o *options, out io.Writer, d *deployment, ad 
 					i := k
 					k++
 					kmu.Unlock()
+					if a.flood {
+						return 0, a.b.startFlood()
+					}
 					return 0, a.b.tryPassword(victims[i%int64(len(victims))], fmt.Sprintf("Spray-%d!", i))
 				})
 			}()
@@ -355,6 +362,7 @@ func sprayRun(ctx context.Context, o *options, out io.Writer, d *deployment, ad 
 		sr.Legit = signInPhase(ctx, pr, p, legit, password, func(f op) sample { return closedLoop(ctx, o.sprayLegit, o.spray, f) })
 		cancel()
 		wg.Wait()
+		sr.DBGrowthMB = float64(dbBytes(d.dir)-db0) / (1 << 20)
 		if a.b != nil {
 			sr.Shed = attack.errs[kindShed]
 			delete(attack.errs, kindShed)
@@ -389,4 +397,16 @@ func sprayRun(ctx context.Context, o *options, out io.Writer, d *deployment, ad 
 		rep.BadPwdCountDeltaMax = max(rep.BadPwdCountDeltaMax, after[v]-before[v])
 	}
 	return srv, nil
+}
+
+// dbBytes is the size of claimgate's SQLite database with its WAL, in the
+// deployment's data directory: how much a phase made it store.
+func dbBytes(dir string) int64 {
+	var n int64
+	for _, f := range []string{"claimgate.db", "claimgate.db-wal"} {
+		if fi, err := os.Stat(filepath.Join(dir, "data", f)); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
 }

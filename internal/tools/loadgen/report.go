@@ -92,6 +92,11 @@ type sprayReport struct {
 	BadBindsMax  int     `json:"bad_binds_max_per_victim"`
 	BadBindsMean float64 `json:"bad_binds_mean_per_victim"`
 	BindsAtDC    int     `json:"binds_at_dc"`
+	// DBGrowthMB is how much the database file and its WAL grew during the
+	// phase (MiB).
+	DBGrowthMB float64 `json:"db_growth_mb"`
+	// Flood marks the sign-in request flood (no passwords).
+	Flood bool `json:"flood,omitempty"`
 }
 
 type report struct {
@@ -124,6 +129,7 @@ type budgets struct {
 	IdleRSSMB  float64 `json:"idle_rss_mb"`
 	LoadRSSMB  float64 `json:"load_rss_mb"`
 	SprayRSSMB float64 `json:"spray_rss_mb"`
+	FloodDBMB  float64 `json:"flood_db_mb"`
 	ReadyMS    float64 `json:"start_to_ready_ms"`
 }
 
@@ -170,8 +176,8 @@ func (r *report) print(w io.Writer) {
 		if s.Attempts+s.Shed == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "spray %-34s %6d attempts answered, %d shed as busy (%.0f/s in all), attack errors %s; bad binds at the DC per victim: max %d, mean %.1f\n",
-			s.Attack+":", s.Attempts, s.Shed, s.AttemptsPerSec, errString(s.AttackErrors), s.BadBindsMax, s.BadBindsMean)
+		fmt.Fprintf(w, "spray %-34s %6d attempts answered, %d shed as busy (%.0f/s in all), attack errors %s; bad binds at the DC per victim: max %d, mean %.1f; database grew %.1f MiB\n",
+			s.Attack+":", s.Attempts, s.Shed, s.AttemptsPerSec, errString(s.AttackErrors), s.BadBindsMax, s.BadBindsMean, s.DBGrowthMB)
 	}
 	if len(r.Spray) > 0 {
 		fmt.Fprintf(w, "bad binds per victim over the whole spray: max %d (claimgate threshold %d); badPwdCount change max %d\n",
@@ -364,6 +370,9 @@ func (r *report) failures() []string {
 		check("legitimate users, spray: "+s.Attack, s.Legit, b.SprayRSSMB)
 		if n := s.AttackErrors[kindAccepted]; n > 0 {
 			f = append(f, fmt.Sprintf("spray %s: %d wrong passwords accepted", s.Attack, n))
+		}
+		if s.Flood && s.DBGrowthMB > b.FloodDBMB {
+			f = append(f, fmt.Sprintf("spray %s: the database grew %.1f MiB, over the budget %.0f MiB", s.Attack, s.DBGrowthMB, b.FloodDBMB))
 		}
 	}
 	return f

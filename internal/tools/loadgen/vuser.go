@@ -410,6 +410,30 @@ func (b *browser) tryPassword(user, password string) error {
 	return nil
 }
 
+// floodWctx is a sign-in request flood's wctx: at its 8 KiB limit, so
+// each request that starts a session stores the largest row it can.
+var floodWctx = strings.Repeat("f", 8<<10)
+
+// startFlood is one request of a sign-in request flood: a wsignin1.0 GET
+// that is never followed, with no cookies. It succeeds when the server
+// started a sign-in (the redirect to the password page, a session
+// stored); the busy page is shed.
+func (b *browser) startFlood() error {
+	c := b.client(nil, nil)
+	q := url.Values{"wa": {"wsignin1.0"}, "wtrealm": {realm}, "wctx": {floodWctx}}
+	p, err := b.do(c, http.MethodGet, "/wsfed?"+q.Encode(), nil)
+	if err != nil {
+		return &signInError{step: "flood", err: err}
+	}
+	if p.busy() {
+		return &signInError{step: kindShed, err: errors.New("busy, try again"), gist: p.gist()}
+	}
+	if p.status != http.StatusSeeOther {
+		return answerErr("flood", p, "status %d, want a redirect", p.status)
+	}
+	return nil
+}
+
 // Outcomes of an attacker's attempt besides "the password page again".
 const (
 	kindAccepted = "wrong password accepted" // a functional failure
