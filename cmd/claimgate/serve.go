@@ -254,10 +254,11 @@ func findingKeys(f *ldapsource.Finding) string {
 	return strings.Join(keys, ", ")
 }
 
-// cleanup drops expired sessions, used-code records and counters hourly,
+// cleanup drops expired sessions, used-code records and counters every
+// app.CleanupInterval,
 // with the retention of the generation current at the time.
 func cleanup(ctx context.Context, current func() *app.App, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(app.CleanupInterval)
 	defer t.Stop()
 	for {
 		now := time.Now()

@@ -86,6 +86,10 @@ type App struct {
 // Close releases the store (unless Options.Store gave it) and directory
 // connections and ends the background work. Only the first call does
 // anything: a reloading server and its caller may both close an App.
+// CleanupInterval is how often `claimgate serve` deletes what has expired
+// in the store (sessions, used codes, counters).
+const CleanupInterval = time.Hour
+
 func (a *App) Close() error {
 	a.closed.Do(func() {
 		var errs []error
@@ -200,7 +204,10 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		SessionIdleTimeout:  cfg.Server.Session.IdleTimeout,
 		StartBudget: login.NewStartBudget(login.StartBudgetOptions{
 			Total: int64(cfg.Server.Session.NewSessionsMiB) << 20, PerAddress: int64(cfg.Server.Session.NewSessionsPerClientMiB) << 20,
-			Window: cfg.Server.Session.IdleTimeout, Now: o.Now,
+			// A row nobody follows lives its idle timeout and then until
+			// the next cleanup: the budget's window is that whole time,
+			// so what it lets in is what the store holds at most.
+			Window: cfg.Server.Session.IdleTimeout + CleanupInterval, Now: o.Now,
 		}),
 		ClientAddr: server.ClientAddr,
 		RequestID:  server.RequestID,

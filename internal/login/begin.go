@@ -39,14 +39,8 @@ func (f *Flow) Begin(w http.ResponseWriter, r *http.Request, p *Pending) {
 	}
 	// The new sign-in replaces whatever this browser had (a pending or
 	// half-done sign-in, or the SSO session a forced login ends): the old
-	// id is deleted, so it stops working, whatever version it is at.
-	replaced := s != nil
-	if s != nil {
-		if err := f.sessions.store.DeleteSession(ctx(r), s.id); err != nil {
-			f.storeFailed(w, r, err)
-			return
-		}
-	}
+	// id stops working, whatever version it is at.
+	old := s
 	carried, carriedOf := carryParties(s)
 	s, err = f.sessions.start(now)
 	if err != nil {
@@ -55,19 +49,15 @@ func (f *Flow) Begin(w http.ResponseWriter, r *http.Request, p *Pending) {
 	}
 	s.Pending = p
 	s.Parties, s.PartiesOf = carried, carriedOf
-	// Only a row that adds to the store spends the budget: one replacing
-	// this browser's session (deleted above) does not, so a refusal never
-	// comes after a session was deleted.
-	var admit func(n int) bool
-	if b := f.o.StartBudget; b != nil && !replaced {
-		addr := f.o.ClientAddr(r)
-		admit = func(n int) bool { return b.Take(addr, n) }
-	}
-	if err := f.sessions.create(ctx(r), w, s, admit); err != nil {
-		if errors.Is(err, errStartRefused) {
-			f.startRefused(w, r)
-			return
-		}
+	err = f.startSession(w, r, s, old)
+	switch {
+	case errors.Is(err, errStartTooLarge):
+		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "sign-in request refused: its session would be too large to store", err)
+		return
+	case errors.Is(err, errStartRefused):
+		f.startRefused(w, r)
+		return
+	case err != nil:
 		f.storeFailed(w, r, err)
 		return
 	}
@@ -92,6 +82,67 @@ func (f *Flow) stillValid(w http.ResponseWriter, r *http.Request, s *session) bo
 	}
 	s.Identity = &id
 	return true
+}
+
+// maxNewSession caps a new sign-in's stored session (its JSON): a WS-Fed
+// request at its limits (wctx 8 KiB) makes some 12 KiB, AD FS's own about
+// 1 KiB. A larger one is refused before anything is stored: a SAML
+// AuthnRequest of 32 long class refs, 1.8 KB deflated in a query, made a
+// row of 144 KB.
+const maxNewSession = 16 << 10
+
+// errStartTooLarge: a new session would be over maxNewSession.
+var errStartTooLarge = errors.New("login: new session over its size cap")
+
+// startSession stores s, the session of a new sign-in, in place of old
+// (this browser's session, nil if none), within maxNewSession and the
+// StartBudget. Replacing old is one rotation at the version read, so of
+// concurrent requests with the same cookie only one replaces it; it pays
+// only what it grows. The others, like a request without a session, add
+// a row and pay its size; old's id is deleted first, so it stops working
+// whatever happened to it. A refusal (errStartRefused, errStartTooLarge)
+// has written and deleted nothing.
+func (f *Flow) startSession(w http.ResponseWriter, r *http.Request, s, old *session) error {
+	var tooLarge bool
+	spend := func(n int) bool { return true }
+	if b := f.o.StartBudget; b != nil {
+		addr := f.o.ClientAddr(r)
+		spend = func(n int) bool { return b.Take(addr, n) }
+	}
+	admit := func(n int) bool {
+		if n > maxNewSession {
+			tooLarge = true
+			return false
+		}
+		return spend(n)
+	}
+	var err error
+	if old != nil {
+		s.id, s.version = old.id, old.version
+		err = f.sessions.create(ctx(r), w, s, func(n int) bool {
+			if n > maxNewSession {
+				tooLarge = true
+				return false
+			}
+			return n <= old.size || spend(n-old.size)
+		})
+		if !errors.Is(err, errSessionGone) {
+			return startErr(err, tooLarge)
+		}
+		// Another request replaced, changed or ended it.
+		if err := f.sessions.store.DeleteSession(ctx(r), old.id); err != nil {
+			return err
+		}
+		s.id, s.version = "", 0
+	}
+	return startErr(f.sessions.create(ctx(r), w, s, admit), tooLarge)
+}
+
+func startErr(err error, tooLarge bool) error {
+	if tooLarge && errors.Is(err, errStartRefused) {
+		return errStartTooLarge
+	}
+	return err
 }
 
 // startRefused answers a sign-in request the StartBudget had no room for:

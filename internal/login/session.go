@@ -33,6 +33,8 @@ type session struct {
 	// none); a write checks it, so a request whose lock was lost meanwhile
 	// writes nothing (see lost).
 	held context.Context
+	// size is the stored data's length when read (0: new).
+	size int
 
 	Stage       stage            `json:"stage"`
 	CSRF        string           `json:"csrf"`
@@ -103,7 +105,7 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if !now.Before(m.rowExpiry(s)) {
 		return nil, nil
 	}
-	s.id, s.version = c.Value, version
+	s.id, s.version, s.size = c.Value, version, len(data)
 	return s, nil
 }
 

@@ -9,14 +9,15 @@ import (
 )
 
 // StartBudget bounds what new sign-ins may write: each sign-in request
-// that starts a session stores a row of up to the request's 16 KiB (the
-// pending request, wctx and all) for the idle timeout, before anyone has
-// proved anything. Without a bound, one client sending sign-in requests it
-// never follows wrote about 12 KiB 2,400 times a second here, half a GiB
-// in 20 s, until the disk was full.
+// that starts a session stores a row (the pending request, wctx and all;
+// at most maxNewSession) until its idle timeout and the next cleanup,
+// before anyone has proved anything. Without a bound, one client sending
+// sign-in requests it never follows wrote about 12 KiB 2,400 times a
+// second here, half a GiB in 20 s, until the disk was full.
 //
-// The budget is bytes of new session rows per Window (the session idle
-// timeout, how long such a row lives): PerAddress for one client address,
+// The budget is bytes of new session rows per Window (how long such a row
+// can stay: the idle timeout and the cleanup's interval): PerAddress for
+// one client address,
 // Total across this instance. Each is a bucket that fills at its size per
 // Window, up to its size, so a burst of the whole size is allowed and the
 // long-run rate is size ÷ Window. A request over either gets the "busy,
@@ -24,12 +25,14 @@ import (
 // Single sign-on, and every later step of a sign-in, write no new row and
 // are not counted.
 //
-// The stored rows so stay under Total plus what the cleanup has not yet
-// deleted (rows expire at the idle timeout and are deleted hourly), and
-// one address cannot spend more than PerAddress of it, so it cannot deny
-// new sign-ins to everyone else. Many addresses together can still spend
-// Total, and then new sign-ins are refused until it fills again: the
-// disk, and the sessions already started, are kept.
+// Clients a sign-in finished from in the last ProvenFor (Proved) spend a
+// second bucket of Total instead of the first: addresses that never sign
+// in, however many, cannot spend what the users' own addresses need. The
+// new rows of a Window so stay under 2 × Total, and one address cannot
+// spend more than PerAddress of either. Many addresses that never sign in
+// can spend the first bucket, and then new sign-ins from addresses no one
+// has signed in from lately wait until it fills again: the disk, and the
+// sessions already started, are kept.
 type StartBudget struct {
 	total, perAddress float64 // bytes per window
 	window            time.Duration
@@ -41,6 +44,13 @@ type StartBudget struct {
 	all   bucket
 	addrs map[string]*bucket
 	max   int // addresses tracked at most
+	// proven are the clients a sign-in finished from lately (until when):
+	// their new sessions spend allProven, a bucket of Total of its own,
+	// so a flood from addresses that never sign in cannot hold back the
+	// offices and homes real users sign in from.
+	proven    map[string]time.Time
+	allProven bucket
+	provedAt  time.Time // when the full proven table was last swept
 	// sweptAt is when the full table was last swept.
 	sweptAt time.Time
 
@@ -53,7 +63,8 @@ type StartBudgetOptions struct {
 	// Total and PerAddress are bytes of new session rows per Window; 0
 	// means no bound of that kind.
 	Total, PerAddress int64
-	// Window is the idle timeout (default 30 minutes).
+	// Window is how long an unfollowed row can stay (default 30 minutes;
+	// app.Build gives the idle timeout plus the cleanup interval).
 	Window time.Duration
 	// Delay is how long a refused request waits before its answer (default
 	// 1 s; negative: none), so a client that floods gets an answer a
@@ -109,6 +120,8 @@ func NewStartBudget(o StartBudgetOptions) *StartBudget {
 	b := &StartBudget{total: float64(o.Total), perAddress: float64(o.PerAddress), window: o.Window,
 		delay: o.Delay, now: o.Now, wait: o.Wait, addrs: map[string]*bucket{}, max: o.MaxAddresses}
 	b.all = bucket{level: b.total, at: o.Now()}
+	b.allProven = b.all
+	b.proven = map[string]time.Time{}
 	b.maxWaiters.Store(o.MaxWaiters)
 	return b
 }
@@ -138,9 +151,13 @@ func (b *StartBudget) Take(addr string, n int) bool {
 	now, need := b.now(), float64(n)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	all := &b.all
+	if until, ok := b.proven[addr]; ok && now.Before(until) {
+		all = &b.allProven
+	}
 	if b.total > 0 {
-		b.all.fill(b.total, b.window, now)
-		if b.all.level < need {
+		all.fill(b.total, b.window, now)
+		if all.level < need {
 			b.refused.Add(1)
 			return false
 		}
@@ -157,7 +174,7 @@ func (b *StartBudget) Take(addr string, n int) bool {
 		}
 	}
 	if b.total > 0 {
-		b.all.level -= need
+		all.level -= need
 	}
 	if k != nil {
 		k.level -= need
@@ -190,6 +207,42 @@ func (b *StartBudget) address(addr string, now time.Time) *bucket {
 	k := &bucket{level: b.perAddress, at: now}
 	b.addrs[addr] = k
 	return k
+}
+
+// ProvenFor is how long a client stays proven after a sign-in finished
+// from it.
+const ProvenFor = 7 * 24 * time.Hour
+
+// Proved records that a sign-in finished from addr: for ProvenFor its new
+// sessions spend the proven clients' own share of Total (still within its
+// own PerAddress). The table holds MaxAddresses clients; when it is full
+// and none has expired (swept at most once a second), addr stays as it
+// was. Only a finished sign-in, a real password and second factor, makes
+// a client proven, so the proven share is spent only by users who can
+// sign in.
+func (b *StartBudget) Proved(addr string) {
+	if b == nil {
+		return
+	}
+	addr = budgetKey(addr)
+	now := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.proven[addr]; !ok && len(b.proven) >= b.max {
+		if now.Sub(b.provedAt) < time.Second {
+			return
+		}
+		b.provedAt = now
+		for a, until := range b.proven {
+			if !now.Before(until) {
+				delete(b.proven, a)
+			}
+		}
+		if len(b.proven) >= b.max {
+			return
+		}
+	}
+	b.proven[addr] = now.Add(ProvenFor)
 }
 
 // Refused counts the requests refused so far.

@@ -66,3 +66,25 @@ func TestStartBudgetRefusesNewSessionsOnly(t *testing.T) {
 	e.browser().get(signInURL(realm, wctx)).wantRedirect(t, login.PathLogin)
 	e.browser().get(signInURL(realm, wctx)).wantStatus(t, http.StatusServiceUnavailable)
 }
+
+// TestFinishedSignInProvesTheAddress: when sign-ins from addresses that
+// never finish one have spent the instance's budget, an address a sign-in
+// has finished from still starts new ones.
+func TestFinishedSignInProvesTheAddress(t *testing.T) {
+	e := newEnv(t, setup{startBudget: func(now func() time.Time) *login.StartBudget {
+		return login.NewStartBudget(login.StartBudgetOptions{Total: 8 << 10, Window: 30 * time.Minute, Delay: -1, Now: now})
+	}})
+	wctx := strings.Repeat("w", 1400)
+	first := e.browser()
+	first.get(signInURL(realm, wctx)).wantRedirect(t, login.PathLogin)
+	for i := 0; ; i++ {
+		if p := e.browser().get(signInURL(realm, wctx)); p.status == http.StatusServiceUnavailable {
+			break
+		} else if i == 10 {
+			t.Fatal("the 8 KiB budget was never spent")
+		}
+	}
+	first.password("alice", alicePassword).wantRedirect(t, login.PathCode)
+	readAutoPost(t, first.enterCode(e.code()))
+	e.browser().get(signInURL(realm, wctx)).wantRedirect(t, login.PathLogin)
+}

@@ -138,3 +138,38 @@ func TestStartBudgetKeysIPv6ByPrefix(t *testing.T) {
 		t.Error("IPv4 addresses of one /24 share a budget")
 	}
 }
+
+// TestStartBudgetProvenClients: a client a sign-in finished from spends a
+// share of its own, so addresses that never sign in cannot spend it; its
+// own bound still holds; the table of proven clients is bounded and
+// forgets them after ProvenFor.
+func TestStartBudgetProvenClients(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	b := NewStartBudget(StartBudgetOptions{Total: 2_000, PerAddress: 1_500, Window: 100 * time.Second, MaxAddresses: 2, Now: func() time.Time { return now }})
+	if !b.Take("192.0.2.1", 1_500) || b.Take("192.0.2.2", 600) {
+		t.Fatal("the total of clients not proven is not 2,000")
+	}
+	b.Proved("192.0.2.2")
+	if !b.Take("192.0.2.2", 600) {
+		t.Fatal("a proven client is held back by the others' spent total")
+	}
+	if b.Take("192.0.2.2", 1_000) {
+		t.Fatal("a proven client is not bounded by its own budget")
+	}
+	b.Proved("2001:db8::1")       // the table's second place (its /64)
+	b.Proved("2001:db8:0:0:9::")  // the same /64: no new place
+	b.Proved("192.0.2.3")         // full: not proven
+	if b.Take("192.0.2.3", 600) { // 500 left of the others' total
+		t.Fatal("a client the full table did not take is proven")
+	}
+	if !b.Take("2001:db8::2", 100) {
+		t.Fatal("an address of a proven /64 is not proven")
+	}
+	now = now.Add(ProvenFor + time.Second)
+	b.Proved("192.0.2.3") // the others expired: swept, and it takes a place
+	if len(b.proven) != 1 || !b.Take("192.0.2.3", 100) {
+		t.Errorf("after ProvenFor the table holds %d, want only the newcomer", len(b.proven))
+	}
+	var nilBudget *StartBudget
+	nilBudget.Proved("192.0.2.9") // no budget: nothing to do
+}
