@@ -83,13 +83,13 @@ type App struct {
 	err     error
 }
 
-// Close releases the store (unless Options.Store gave it) and directory
-// connections and ends the background work. Only the first call does
-// anything: a reloading server and its caller may both close an App.
 // CleanupInterval is how often `claimgate serve` deletes what has expired
 // in the store (sessions, used codes, counters).
 const CleanupInterval = time.Hour
 
+// Close releases the store (unless Options.Store gave it) and directory
+// connections and ends the background work. Only the first call does
+// anything: a reloading server and its caller may both close an App.
 func (a *App) Close() error {
 	a.closed.Do(func() {
 		var errs []error
@@ -206,7 +206,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 			Total: int64(cfg.Server.Session.NewSessionsMiB) << 20, PerAddress: int64(cfg.Server.Session.NewSessionsPerClientMiB) << 20,
 			// A row nobody follows lives its idle timeout and then until
 			// the next cleanup: the budget's window is that whole time,
-			// so what it lets in is what the store holds at most.
+			// and a row kept alive past it pays again (Session.Paid).
 			Window: cfg.Server.Session.IdleTimeout + CleanupInterval, Now: o.Now,
 		}),
 		ClientAddr: server.ClientAddr,

@@ -1,10 +1,12 @@
 package login
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/claimgate/claimgate/claims"
 	"github.com/claimgate/claimgate/templates"
@@ -40,16 +42,7 @@ func (f *Flow) Begin(w http.ResponseWriter, r *http.Request, p *Pending) {
 	// The new sign-in replaces whatever this browser had (a pending or
 	// half-done sign-in, or the SSO session a forced login ends): the old
 	// id stops working, whatever version it is at.
-	old := s
-	carried, carriedOf := carryParties(s)
-	s, err = f.sessions.start(now)
-	if err != nil {
-		f.storeFailed(w, r, err)
-		return
-	}
-	s.Pending = p
-	s.Parties, s.PartiesOf = carried, carriedOf
-	err = f.startSession(w, r, s, old)
+	err = f.startSession(w, r, p, s, now)
 	switch {
 	case errors.Is(err, errStartTooLarge):
 		f.fail(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "sign-in request refused: its session would be too large to store", err)
@@ -94,48 +87,80 @@ const maxNewSession = 16 << 10
 // errStartTooLarge: a new session would be over maxNewSession.
 var errStartTooLarge = errors.New("login: new session over its size cap")
 
-// startSession stores s, the session of a new sign-in, in place of old
-// (this browser's session, nil if none), within maxNewSession and the
+// startSession starts the sign-in of p in place of old (this browser's
+// session, nil if none): its session within maxNewSession and the
 // StartBudget. Replacing old is one rotation at the version read, so of
-// concurrent requests with the same cookie only one replaces it; it pays
-// only what it grows. The others, like a request without a session, add
-// a row and pay its size; old's id is deleted first, so it stops working
-// whatever happened to it. A refusal (errStartRefused, errStartTooLarge)
-// has written and deleted nothing.
-func (f *Flow) startSession(w http.ResponseWriter, r *http.Request, s, old *session) error {
-	var tooLarge bool
-	spend := func(n int) bool { return true }
-	if b := f.o.StartBudget; b != nil {
-		addr := f.o.ClientAddr(r)
-		spend = func(n int) bool { return b.Take(addr, n) }
-	}
-	admit := func(n int) bool {
-		if n > maxNewSession {
-			tooLarge = true
-			return false
-		}
-		return spend(n)
-	}
-	var err error
-	if old != nil {
-		s.id, s.version = old.id, old.version
-		err = f.sessions.create(ctx(r), w, s, func(n int) bool {
-			if n > maxNewSession {
-				tooLarge = true
-				return false
-			}
-			return n <= old.size || spend(n-old.size)
-		})
-		if !errors.Is(err, errSessionGone) {
-			return startErr(err, tooLarge)
-		}
-		// Another request replaced, changed or ended it.
-		if err := f.sessions.store.DeleteSession(ctx(r), old.id); err != nil {
+// concurrent requests with the same cookie only one replaces it. A
+// rotation lost to a change of old reads it again and replaces that (its
+// parties carried too); one lost because old is gone adds a row. Only
+// after three lost rotations is old's id deleted, so it stops working
+// whatever happens to it, and a new row added.
+//
+// A replacement pays only for what the row grows, if old is a finished
+// sign-in or was paid for within the budget's window (Paid, which the
+// replacement inherits); otherwise, and for an added row, the whole size:
+// a row cannot be kept alive for free past the window it was paid in by
+// starting again every few minutes. A refusal (errStartRefused,
+// errStartTooLarge) has written and deleted nothing.
+func (f *Flow) startSession(w http.ResponseWriter, r *http.Request, p *Pending, old *session, now time.Time) error {
+	for lost := 0; ; lost++ {
+		s, err := f.sessions.start(now)
+		if err != nil {
 			return err
 		}
-		s.id, s.version = "", 0
+		s.Pending = p
+		s.Parties, s.PartiesOf = carryParties(old)
+		s.Paid = now
+		credit := 0
+		if old != nil {
+			s.id, s.version = old.id, old.version
+			if b := f.o.StartBudget; old.Stage == stageDone || (b != nil && !old.Paid.IsZero() && now.Sub(old.Paid) < b.Window()) {
+				credit = old.size
+				if old.Stage != stageDone {
+					s.Paid = old.Paid
+				}
+			}
+		}
+		var tooLarge bool
+		err = f.sessions.create(ctx(r), w, s, f.startAdmit(r, s, credit, &tooLarge))
+		if old == nil || !errors.Is(err, errSessionGone) {
+			return startErr(err, tooLarge)
+		}
+		fresh, err := f.sessions.loadID(ctx(r), old.id, now)
+		if err != nil {
+			return err
+		}
+		if fresh != nil && lost == 2 {
+			if err := f.sessions.store.DeleteSession(ctx(r), old.id); err != nil {
+				return err
+			}
+			fresh = nil
+		}
+		old = fresh
 	}
-	return startErr(f.sessions.create(ctx(r), w, s, admit), tooLarge)
+}
+
+// startAdmit is the check of a new sign-in's session of n bytes: within
+// maxNewSession (plus what the parties carried from a finished sign-in
+// take, themselves bounded by MaxParties), and paid from the StartBudget
+// beyond credit bytes. tooLarge is set when the size refused it.
+func (f *Flow) startAdmit(r *http.Request, s *session, credit int, tooLarge *bool) func(n int) bool {
+	limit := maxNewSession
+	if len(s.Parties) > 0 {
+		if b, err := json.Marshal(s.Parties); err == nil {
+			limit += len(b)
+		}
+	}
+	return func(n int) bool {
+		if n > limit {
+			*tooLarge = true
+			return false
+		}
+		if b := f.o.StartBudget; b != nil && n > credit {
+			return b.Take(f.o.ClientAddr(r), n-credit)
+		}
+		return true
+	}
 }
 
 func startErr(err error, tooLarge bool) error {

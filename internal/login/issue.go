@@ -40,7 +40,7 @@ func (f *Flow) finish(w http.ResponseWriter, r *http.Request, s *session, second
 	// the account's own name and for the form the user typed (a UPN whose
 	// prefix is not the sAMAccountName counts under its own key).
 	now := f.o.Now()
-	f.o.StartBudget.Proved(f.o.ClientAddr(r))
+	f.o.StartBudget.Proved(ThrottleKey(s.Identity.Username), f.o.ClientAddr(r))
 	f.succeeded(r, f.attempt(r, s.Identity.Username, now))
 	if s.TypedKey != "" && s.TypedKey != ThrottleKey(s.Identity.Username) {
 		f.succeeded(r, f.attempt(r, s.TypedKey, now))

@@ -60,10 +60,13 @@ type session struct {
 	// PartiesOf is the user Parties were answered for when this session
 	// took them over from the one a new sign-in replaced (a forced
 	// re-authentication); empty once this session's own user is known.
-	PartiesOf string    `json:"parties_of,omitempty"`
-	Created   time.Time `json:"created"`
-	Seen      time.Time `json:"seen"` // last change, for the idle timeout
-	Expires   time.Time `json:"expires"`
+	PartiesOf string `json:"parties_of,omitempty"`
+	// Paid is when the StartBudget was paid for this sign-in's row (a
+	// replacement that pays nothing inherits it).
+	Paid    time.Time `json:"paid,omitzero"`
+	Created time.Time `json:"created"`
+	Seen    time.Time `json:"seen"` // last change, for the idle timeout
+	Expires time.Time `json:"expires"`
 }
 
 func newID(r io.Reader) (string, error) {
@@ -91,7 +94,12 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return nil, nil
 	}
-	data, version, ok, err := m.store.GetSession(ctx(r), c.Value, now)
+	return m.loadID(ctx(r), c.Value, now)
+}
+
+// loadID is the live session of id, nil if there is none.
+func (m *sessionManager) loadID(ctx context.Context, id string, now time.Time) (*session, error) {
+	data, version, ok, err := m.store.GetSession(ctx, id, now)
 	if err != nil {
 		return nil, fmt.Errorf("login: load session: %w", err)
 	}
@@ -105,7 +113,7 @@ func (m *sessionManager) load(r *http.Request, now time.Time) (*session, error) 
 	if !now.Before(m.rowExpiry(s)) {
 		return nil, nil
 	}
-	s.id, s.version, s.size = c.Value, version, len(data)
+	s.id, s.version, s.size = id, version, len(data)
 	return s, nil
 }
 

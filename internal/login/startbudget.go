@@ -48,7 +48,8 @@ type StartBudget struct {
 	// their new sessions spend allProven, a bucket of Total of its own,
 	// so a flood from addresses that never sign in cannot hold back the
 	// offices and homes real users sign in from.
-	proven    map[string]time.Time
+	proven    map[string]provenClient
+	byUser    map[string][]string // the clients each user proved
 	allProven bucket
 	provedAt  time.Time // when the full proven table was last swept
 	// sweptAt is when the full table was last swept.
@@ -121,7 +122,8 @@ func NewStartBudget(o StartBudgetOptions) *StartBudget {
 		delay: o.Delay, now: o.Now, wait: o.Wait, addrs: map[string]*bucket{}, max: o.MaxAddresses}
 	b.all = bucket{level: b.total, at: o.Now()}
 	b.allProven = b.all
-	b.proven = map[string]time.Time{}
+	b.proven = map[string]provenClient{}
+	b.byUser = map[string][]string{}
 	b.maxWaiters.Store(o.MaxWaiters)
 	return b
 }
@@ -152,7 +154,7 @@ func (b *StartBudget) Take(addr string, n int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	all := &b.all
-	if until, ok := b.proven[addr]; ok && now.Before(until) {
+	if pc, ok := b.proven[addr]; ok && now.Before(pc.until) {
 		all = &b.allProven
 	}
 	if b.total > 0 {
@@ -213,14 +215,27 @@ func (b *StartBudget) address(addr string, now time.Time) *bucket {
 // from it.
 const ProvenFor = 7 * 24 * time.Hour
 
-// Proved records that a sign-in finished from addr: for ProvenFor its new
-// sessions spend the proven clients' own share of Total (still within its
-// own PerAddress). The table holds MaxAddresses clients; when it is full
-// and none has expired (swept at most once a second), addr stays as it
-// was. Only a finished sign-in, a real password and second factor, makes
-// a client proven, so the proven share is spent only by users who can
-// sign in.
-func (b *StartBudget) Proved(addr string) {
+// MaxProvenPerUser is how many clients one user's sign-ins keep proven
+// at once: the first ones stay (renewed by each sign-in from them) until
+// they expire, so one account, an insider's or a phished one, signing in
+// from many addresses proves 4 of them, at most 4 × PerAddress of the
+// proven share, not all of it.
+const MaxProvenPerUser = 4
+
+type provenClient struct {
+	until time.Time
+	user  string // whose sign-in proved it
+}
+
+// Proved records that user's sign-in finished from addr: for ProvenFor
+// its new sessions spend the proven clients' own share of Total (still
+// within its own PerAddress). A client another user proved is renewed and
+// stays theirs; a user with MaxProvenPerUser clients proven proves no
+// more. The table holds MaxAddresses clients; when it is full and none
+// has expired (swept at most once a second), addr stays as it was. Only a
+// finished sign-in makes a client proven, so the proven share is spent
+// only by users who can sign in.
+func (b *StartBudget) Proved(user, addr string) {
 	if b == nil {
 		return
 	}
@@ -228,21 +243,65 @@ func (b *StartBudget) Proved(addr string) {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.proven[addr]; !ok && len(b.proven) >= b.max {
+	if pc, ok := b.proven[addr]; ok {
+		pc.until = now.Add(ProvenFor)
+		b.proven[addr] = pc
+		return
+	}
+	if mine := b.live(user, now); len(mine) >= MaxProvenPerUser {
+		return
+	}
+	if len(b.proven) >= b.max {
 		if now.Sub(b.provedAt) < time.Second {
 			return
 		}
 		b.provedAt = now
-		for a, until := range b.proven {
-			if !now.Before(until) {
-				delete(b.proven, a)
+		for a, pc := range b.proven {
+			if !now.Before(pc.until) {
+				b.forget(a, pc.user)
 			}
 		}
 		if len(b.proven) >= b.max {
 			return
 		}
 	}
-	b.proven[addr] = now.Add(ProvenFor)
+	b.proven[addr] = provenClient{until: now.Add(ProvenFor), user: user}
+	b.byUser[user] = append(b.byUser[user], addr)
+}
+
+// live is user's proven clients, the expired ones forgotten first.
+func (b *StartBudget) live(user string, now time.Time) []string {
+	for _, a := range b.byUser[user] {
+		if pc := b.proven[a]; !now.Before(pc.until) {
+			b.forget(a, user)
+		}
+	}
+	return b.byUser[user]
+}
+
+// forget drops addr, proven by user.
+func (b *StartBudget) forget(addr, user string) {
+	delete(b.proven, addr)
+	mine := b.byUser[user]
+	for i, a := range mine {
+		if a == addr {
+			mine = append(mine[:i:i], mine[i+1:]...)
+			break
+		}
+	}
+	if len(mine) == 0 {
+		delete(b.byUser, user)
+	} else {
+		b.byUser[user] = mine
+	}
+}
+
+// Window is the budget's window (0 for a nil budget).
+func (b *StartBudget) Window() time.Duration {
+	if b == nil {
+		return 0
+	}
+	return b.window
 }
 
 // Refused counts the requests refused so far.

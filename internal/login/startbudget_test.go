@@ -149,27 +149,57 @@ func TestStartBudgetProvenClients(t *testing.T) {
 	if !b.Take("192.0.2.1", 1_500) || b.Take("192.0.2.2", 600) {
 		t.Fatal("the total of clients not proven is not 2,000")
 	}
-	b.Proved("192.0.2.2")
+	b.Proved("u1", "192.0.2.2")
 	if !b.Take("192.0.2.2", 600) {
 		t.Fatal("a proven client is held back by the others' spent total")
 	}
 	if b.Take("192.0.2.2", 1_000) {
 		t.Fatal("a proven client is not bounded by its own budget")
 	}
-	b.Proved("2001:db8::1")       // the table's second place (its /64)
-	b.Proved("2001:db8:0:0:9::")  // the same /64: no new place
-	b.Proved("192.0.2.3")         // full: not proven
-	if b.Take("192.0.2.3", 600) { // 500 left of the others' total
+	b.Proved("u2", "2001:db8::1")      // the table's second place (its /64)
+	b.Proved("u3", "2001:db8:0:0:9::") // the same /64: no new place
+	b.Proved("u3", "192.0.2.3")        // full: not proven
+	if b.Take("192.0.2.3", 600) {      // 500 left of the others' total
 		t.Fatal("a client the full table did not take is proven")
 	}
 	if !b.Take("2001:db8::2", 100) {
 		t.Fatal("an address of a proven /64 is not proven")
 	}
 	now = now.Add(ProvenFor + time.Second)
-	b.Proved("192.0.2.3") // the others expired: swept, and it takes a place
+	b.Proved("u3", "192.0.2.3") // the others expired: swept, and it takes a place
 	if len(b.proven) != 1 || !b.Take("192.0.2.3", 100) {
 		t.Errorf("after ProvenFor the table holds %d, want only the newcomer", len(b.proven))
 	}
 	var nilBudget *StartBudget
-	nilBudget.Proved("192.0.2.9") // no budget: nothing to do
+	nilBudget.Proved("u", "192.0.2.9") // no budget: nothing to do
+}
+
+// TestStartBudgetProvenPerUser: one user's sign-ins keep at most
+// MaxProvenPerUser clients proven; an expired one makes room, and a
+// client another user proved stays proven whatever this user does.
+func TestStartBudgetProvenPerUser(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	b := NewStartBudget(StartBudgetOptions{Total: 1_000, Now: func() time.Time { return now }})
+	b.Take("spender", 1_000) // the share of clients not proven is spent
+	addr := func(i int) string { return fmt.Sprintf("192.0.2.%d", i) }
+	for i := range MaxProvenPerUser + 2 {
+		b.Proved("insider", addr(i))
+	}
+	for i := range MaxProvenPerUser + 2 {
+		if got, want := b.Take(addr(i), 1), i < MaxProvenPerUser; got != want {
+			t.Errorf("client %d of one user's sign-ins: proven %v, want %v", i, got, want)
+		}
+	}
+	b.Proved("office", addr(MaxProvenPerUser+1)) // another user's sign-in there
+	if !b.Take(addr(MaxProvenPerUser+1), 1) {
+		t.Error("a client another user proved is not proven")
+	}
+	now = now.Add(ProvenFor / 2)
+	b.Proved("insider", addr(0)) // renewed
+	now = now.Add(ProvenFor/2 + time.Second)
+	b.Proved("insider", addr(MaxProvenPerUser)) // the other three expired: room
+	b.Take("spender", 1_000)                    // spent again, after a week
+	if !b.Take(addr(MaxProvenPerUser), 1) || !b.Take(addr(0), 1) || b.Take(addr(1), 1) {
+		t.Error("after the others expired: the renewed and the new client are not proven, or an expired one still is")
+	}
 }
