@@ -92,52 +92,73 @@ var errStartTooLarge = errors.New("login: new session over its size cap")
 // StartBudget. Replacing old is one rotation at the version read, so of
 // concurrent requests with the same cookie only one replaces it. A
 // rotation lost to a change of old reads it again and replaces that (its
-// parties carried too); one lost because old is gone adds a row. Only
-// after three lost rotations is old's id deleted, so it stops working
-// whatever happens to it, and a new row added.
+// parties carried too); one lost because old is gone adds a row. After
+// three lost rotations a row is added, carrying old's parties, and only
+// once it is stored is old's id deleted, so it stops working whatever
+// happens to it.
 //
 // A replacement pays only for what the row grows, if old is a finished
 // sign-in or was paid for within the budget's window (Paid, which the
-// replacement inherits); otherwise, and for an added row, the whole size:
-// a row cannot be kept alive for free past the window it was paid in by
-// starting again every few minutes. A refusal (errStartRefused,
-// errStartTooLarge) has written and deleted nothing.
+// replacement inherits, and which ends a pending row's life: rowExpiry);
+// otherwise, and for an added row, the whole size: a row cannot be kept
+// alive for free past the window it was paid in by starting again every
+// few minutes. A refusal (errStartRefused, errStartTooLarge) has written
+// and deleted nothing.
 func (f *Flow) startSession(w http.ResponseWriter, r *http.Request, p *Pending, old *session, now time.Time) error {
+	from, replace, deleteAfter := old, old != nil, ""
 	for lost := 0; ; lost++ {
 		s, err := f.sessions.start(now)
 		if err != nil {
 			return err
 		}
 		s.Pending = p
-		s.Parties, s.PartiesOf = carryParties(old)
+		s.Parties, s.PartiesOf = carryParties(from)
 		s.Paid = now
 		credit := 0
-		if old != nil {
-			s.id, s.version = old.id, old.version
-			if b := f.o.StartBudget; old.Stage == stageDone || (b != nil && !old.Paid.IsZero() && now.Sub(old.Paid) < b.Window()) {
-				credit = old.size
-				if old.Stage != stageDone {
-					s.Paid = old.Paid
+		if replace {
+			s.id, s.version = from.id, from.version
+			if from.Stage == stageDone || f.paidWithin(from, now) {
+				credit = from.size
+				if from.Stage != stageDone {
+					s.Paid = from.Paid
 				}
 			}
 		}
 		var tooLarge bool
 		err = f.sessions.create(ctx(r), w, s, f.startAdmit(r, s, credit, &tooLarge))
-		if old == nil || !errors.Is(err, errSessionGone) {
+		if !replace || !errors.Is(err, errSessionGone) {
+			if err == nil && deleteAfter != "" {
+				if err := f.sessions.store.DeleteSession(ctx(r), deleteAfter); err != nil {
+					return err
+				}
+			}
 			return startErr(err, tooLarge)
 		}
-		fresh, err := f.sessions.loadID(ctx(r), old.id, now)
+		fresh, err := f.sessions.loadID(ctx(r), from.id, now)
 		if err != nil {
 			return err
 		}
-		if fresh != nil && lost == 2 {
-			if err := f.sessions.store.DeleteSession(ctx(r), old.id); err != nil {
-				return err
-			}
-			fresh = nil
+		switch {
+		case fresh == nil: // rotated or ended by another request: a new row
+			from, replace = nil, false
+		case lost == 2: // still changing: a new row, then old's id deleted
+			from, replace, deleteAfter = fresh, false, fresh.id
+		default:
+			from = fresh
 		}
-		old = fresh
 	}
+}
+
+// paidWithin says whether old's row was paid for within the StartBudget's
+// window before now (a Paid after now, as after the clock stepped back or
+// from another instance's clock, is not).
+func (f *Flow) paidWithin(old *session, now time.Time) bool {
+	b := f.o.StartBudget
+	if b == nil || old.Paid.IsZero() {
+		return false
+	}
+	d := now.Sub(old.Paid)
+	return d >= 0 && d < b.Window()
 }
 
 // startAdmit is the check of a new sign-in's session of n bytes: within

@@ -155,7 +155,8 @@ func New(o Options) (*Flow, error) {
 	}
 	return &Flow{o: o, locks: locks, protocols: protocols, sessions: &sessionManager{
 		store: o.Sessions, cookie: o.CookieName, secure: o.SecureCookies,
-		sameSite: o.SameSite, lifetime: o.SessionLifetime, idle: o.SessionIdleTimeout, rand: o.Rand, now: o.Now,
+		sameSite: o.SameSite, lifetime: o.SessionLifetime, idle: o.SessionIdleTimeout, paidFor: o.StartBudget.Window(),
+		rand: o.Rand, now: o.Now,
 	}}, nil
 }
 

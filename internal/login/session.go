@@ -85,6 +85,7 @@ type sessionManager struct {
 	sameSite http.SameSite
 	lifetime time.Duration
 	idle     time.Duration // 0: no idle timeout
+	paidFor  time.Duration // the StartBudget's window (0: none)
 	rand     io.Reader
 	now      func() time.Time
 }
@@ -123,13 +124,25 @@ func (m *sessionManager) loadID(ctx context.Context, id string, now time.Time) (
 // cleanup deletes a sign-in abandoned on the password page (or a flood of
 // sign-in requests nobody follows) after the idle timeout, not hours
 // later: each one is a row of up to the request's 16 KiB.
+//
+// A sign-in still waiting for its password whose row was paid for from
+// the StartBudget (Paid) also ends a budget window after that payment, so
+// starting again for free (which inherits Paid) cannot keep a row alive
+// past the window it was paid in: the rows a window's budget bought are
+// gone by the end of the next.
 func (m *sessionManager) rowExpiry(s *session) time.Time {
+	end := s.Expires
 	if m.idle > 0 && !s.Seen.IsZero() {
-		if t := s.Seen.Add(m.idle); t.Before(s.Expires) {
-			return t
+		if t := s.Seen.Add(m.idle); t.Before(end) {
+			end = t
 		}
 	}
-	return s.Expires
+	if m.paidFor > 0 && s.Stage == stagePending && !s.Paid.IsZero() {
+		if t := s.Paid.Add(m.paidFor); t.Before(end) {
+			end = t
+		}
+	}
+	return end
 }
 
 // start makes a new session; the caller saves it.
