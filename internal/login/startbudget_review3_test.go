@@ -32,10 +32,7 @@ func TestStartBudgetRowsEndWithTheirWindow(t *testing.T) {
 	const idle = 30 * time.Minute
 	const window = idle + time.Hour
 	const budgetBytes = 32 << 10
-	e := newEnv(t, setup{idle: idle,
-		startBudget: func(now func() time.Time) *login.StartBudget {
-			return login.NewStartBudget(login.StartBudgetOptions{PerAddress: budgetBytes, Total: budgetBytes, Window: window, Delay: -1, Now: now})
-		}})
+	e := budgetEnv(t, idle, window, budgetBytes)
 	wctx := strings.Repeat("w", 1400)
 	var cookies []string
 	buy := func() {
@@ -87,10 +84,7 @@ func TestStartBudgetClockStepBack(t *testing.T) {
 	const idle = 30 * time.Minute
 	const window = idle + time.Hour
 	const budgetBytes = 32 << 10
-	e := newEnv(t, setup{idle: idle,
-		startBudget: func(now func() time.Time) *login.StartBudget {
-			return login.NewStartBudget(login.StartBudgetOptions{PerAddress: budgetBytes, Total: budgetBytes, Window: window, Delay: -1, Now: now})
-		}})
+	e := budgetEnv(t, idle, window, budgetBytes)
 	wctx := strings.Repeat("w", 1400)
 	st, c := startWith(t, e, "", wctx)
 	if st != http.StatusSeeOther {
@@ -131,15 +125,8 @@ func TestThreeLostRotationsKeepTheSession(t *testing.T) {
 	b := e.browser()
 	b.signIn(signInURL(realm, "first"))
 	x := b.sessionCookie()
-	for i := 0; i < 20; i++ {
-		if st, _ := startWith(t, e, "", strings.Repeat("w", 1400)); st == http.StatusServiceUnavailable {
-			break
-		}
-	}
-	for i := 0; i < 200; i++ {
-		if st, _ := startWith(t, e, "", ""); st == http.StatusServiceUnavailable {
-			break
-		}
+	if !spendTheAddress(t, e) {
+		t.Fatal("the address's budget was never spent")
 	}
 	other := e.browser()
 	other.jar.SetCookies(mustURL(t, e.srv.URL+"/"), []*http.Cookie{{Name: e.cookieName(), Value: x, Path: "/"}})

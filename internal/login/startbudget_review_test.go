@@ -149,18 +149,7 @@ func TestLostRotationKeepsTheSession(t *testing.T) {
 	b := e.browser()
 	b.signIn(signInURL(realm, "first"))
 	x := b.sessionCookie()
-	// Others behind the same address (one NAT) spend its budget.
-	spent := false
-	for i := 0; i < 20 && !spent; i++ {
-		st, _ := startWith(t, e, "", strings.Repeat("w", 1400))
-		spent = st == http.StatusServiceUnavailable
-	}
-	for i := 0; i < 200 && spent; i++ { // down to the last bytes
-		if st, _ := startWith(t, e, "", ""); st == http.StatusServiceUnavailable {
-			break
-		}
-	}
-	t.Logf("budget spent: %v", spent)
+	t.Logf("budget spent: %v", spendTheAddress(t, e))
 	other := e.browser()
 	other.jar.SetCookies(mustURL(t, e.srv.URL+"/"), []*http.Cookie{{Name: e.cookieName(), Value: x, Path: "/"}})
 	h.before = func() {
@@ -172,6 +161,33 @@ func TestLostRotationKeepsTheSession(t *testing.T) {
 	if _, _, ok, _ := e.db.GetSession(context.Background(), x, e.clk.Now()); !ok && p.status != http.StatusSeeOther {
 		t.Errorf("the forced sign-in was refused (%d) after deleting the user's session (realm, realm2 recorded)", p.status)
 	}
+}
+
+// spendTheAddress has others behind the test's one address (one NAT)
+// start sign-ins until its budget is spent, down to the last bytes, and
+// says whether it was.
+func spendTheAddress(t *testing.T, e *env) bool {
+	t.Helper()
+	spent := false
+	for i := 0; i < 20 && !spent; i++ {
+		st, _ := startWith(t, e, "", strings.Repeat("w", 1400))
+		spent = st == http.StatusServiceUnavailable
+	}
+	for i := 0; i < 200 && spent; i++ {
+		if st, _ := startWith(t, e, "", ""); st == http.StatusServiceUnavailable {
+			break
+		}
+	}
+	return spent
+}
+
+// budgetEnv is an env whose one address has a budget of budgetBytes per
+// window, the instance too.
+func budgetEnv(t *testing.T, idle, window time.Duration, budgetBytes int64) *env {
+	return newEnv(t, setup{idle: idle,
+		startBudget: func(now func() time.Time) *login.StartBudget {
+			return login.NewStartBudget(login.StartBudgetOptions{PerAddress: budgetBytes, Total: budgetBytes, Window: window, Delay: -1, Now: now})
+		}})
 }
 
 func mustURL(t *testing.T, s string) *url.URL {
