@@ -125,7 +125,7 @@ func (f *Flow) startSession(w http.ResponseWriter, r *http.Request, p *Pending, 
 			}
 		}
 		var tooLarge bool
-		err = f.sessions.create(ctx(r), w, s, f.startAdmit(r, s, credit, &tooLarge))
+		err = f.sessions.saveIf(ctx(r), w, s, f.startAdmit(r, s, credit, &tooLarge))
 		if !replace || !errors.Is(err, errSessionGone) {
 			if err == nil && deleteAfter != "" {
 				if err := f.sessions.store.DeleteSession(ctx(r), deleteAfter); err != nil {

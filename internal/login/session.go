@@ -164,20 +164,16 @@ var errSessionGone = errors.New("login: session ended or changed by another requ
 // before a factor is worthless after it, and a session is rotated at most
 // once.
 func (m *sessionManager) save(ctx context.Context, w http.ResponseWriter, s *session) error {
-	return m.write(ctx, w, s, nil)
+	return m.saveIf(ctx, w, s, nil)
 }
 
 // errStartRefused: the StartBudget had no room for a new session's row;
 // nothing was written.
 var errStartRefused = errors.New("login: new-session budget spent")
 
-// create saves a new session s (Begin's), if admit lets a row of its size
-// be written.
-func (m *sessionManager) create(ctx context.Context, w http.ResponseWriter, s *session, admit func(n int) bool) error {
-	return m.write(ctx, w, s, admit)
-}
-
-func (m *sessionManager) write(ctx context.Context, w http.ResponseWriter, s *session, admit func(n int) bool) error {
+// saveIf is save, if admit (nil: always) lets a row of its encoded size
+// be written; errStartRefused when it does not (Begin's new sessions).
+func (m *sessionManager) saveIf(ctx context.Context, w http.ResponseWriter, s *session, admit func(n int) bool) error {
 	if err := lost(s.held); err != nil {
 		return err
 	}

@@ -6,23 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/claimgate/claimgate/internal/login"
 )
-
-type multiHook struct {
-	login.Sessions
-	n      int
-	before func()
-}
-
-func (h *multiHook) RotateSession(ctx context.Context, old string, v int64, id string, data []byte, exp time.Time) error {
-	if h.n > 0 && h.before != nil {
-		h.n--
-		h.before()
-	}
-	return h.Sessions.RotateSession(ctx, old, v, id, data, exp)
-}
 
 // TestStartBudgetRowsEndWithTheirWindow: rows refreshed for free just
 // before their window ends still end with it (a pending row lives until
@@ -116,22 +100,9 @@ func TestStartBudgetClockStepBack(t *testing.T) {
 // so a refused one leaves the user's session. (Third review, Low: the
 // session was deleted, then the new row refused.)
 func TestThreeLostRotationsKeepTheSession(t *testing.T) {
-	h := &multiHook{}
-	e := newEnv(t, setup{
-		sessions: func(db login.Sessions) login.Sessions { h.Sessions = db; return h },
-		startBudget: func(now func() time.Time) *login.StartBudget {
-			return login.NewStartBudget(login.StartBudgetOptions{PerAddress: 8 << 10, Window: 90 * time.Minute, Delay: -1, Now: now})
-		}})
-	b := e.browser()
-	b.signIn(signInURL(realm, "first"))
-	x := b.sessionCookie()
-	if !spendTheAddress(t, e) {
-		t.Fatal("the address's budget was never spent")
-	}
-	other := e.browser()
-	other.jar.SetCookies(mustURL(t, e.srv.URL+"/"), []*http.Cookie{{Name: e.cookieName(), Value: x, Path: "/"}})
-	h.n = 3
-	h.before = func() { readAutoPost(t, other.get(signInURL(realm2, "sso in another tab"))) }
+	rg := newRotationRig(t, true)
+	e, b, x := rg.e, rg.b, rg.x
+	rg.race(t, 3)
 	p := b.get(signInURL(realm, "forced", "wfresh", "0"))
 	_, _, ok, _ := e.db.GetSession(context.Background(), x, e.clk.Now())
 	t.Logf("forced sign-in: %d; user's session still there: %v", p.status, ok)

@@ -118,18 +118,58 @@ func TestStartBudgetOneAccountProvesFew(t *testing.T) {
 	}
 }
 
-// hookSessions runs before once before the first RotateSession it sees.
-type hookSessions struct {
+// rotationHook runs before ahead of the next n RotateSessions.
+type rotationHook struct {
 	login.Sessions
+	n      int
 	before func()
 }
 
-func (h *hookSessions) RotateSession(ctx context.Context, old string, v int64, id string, data []byte, exp time.Time) error {
-	if f := h.before; f != nil {
-		h.before = nil
-		f()
+func (h *rotationHook) RotateSession(ctx context.Context, old string, v int64, id string, data []byte, exp time.Time) error {
+	if h.n > 0 && h.before != nil {
+		h.n--
+		h.before()
 	}
 	return h.Sessions.RotateSession(ctx, old, v, id, data, exp)
+}
+
+// rotationRig is alice signed in (browser b, cookie x) and a second tab
+// with the same cookie (other), whose single sign-on to realm2 runs ahead
+// of the next n rotations (race): the row b's next sign-in request
+// rotates has changed by then. With spent, the address's budget of 8 KiB
+// is spent first (others behind the same NAT).
+type rotationRig struct {
+	e        *env
+	b, other *browser
+	x        string
+	hook     *rotationHook
+}
+
+func newRotationRig(t *testing.T, spent bool) *rotationRig {
+	t.Helper()
+	rg := &rotationRig{hook: &rotationHook{}}
+	s := setup{sessions: func(db login.Sessions) login.Sessions { rg.hook.Sessions = db; return rg.hook }}
+	if spent {
+		s.startBudget = func(now func() time.Time) *login.StartBudget {
+			return login.NewStartBudget(login.StartBudgetOptions{PerAddress: 8 << 10, Window: 90 * time.Minute, Delay: -1, Now: now})
+		}
+	}
+	rg.e = newEnv(t, s)
+	rg.b = rg.e.browser()
+	rg.b.signIn(signInURL(realm, "first"))
+	rg.x = rg.b.sessionCookie()
+	if spent && !spendTheAddress(t, rg.e) {
+		t.Fatal("the address's budget was never spent")
+	}
+	rg.other = rg.e.browser()
+	rg.other.jar.SetCookies(mustURL(t, rg.e.srv.URL+"/"), []*http.Cookie{{Name: rg.e.cookieName(), Value: rg.x, Path: "/"}})
+	return rg
+}
+
+// race has other's single sign-on run ahead of the next n rotations.
+func (rg *rotationRig) race(t *testing.T, n int) {
+	rg.hook.n = n
+	rg.hook.before = func() { readAutoPost(t, rg.other.get(signInURL(realm2, "sso in another tab"))) }
 }
 
 // TestLostRotationKeepsTheSession: a signed-in user forces a fresh
@@ -140,22 +180,9 @@ func (h *hookSessions) RotateSession(ctx context.Context, old string, v int64, i
 // finding, Low: it deleted the session and created a new row paying in
 // full, which a spent budget refused: a 503 and no session left.)
 func TestLostRotationKeepsTheSession(t *testing.T) {
-	h := &hookSessions{}
-	e := newEnv(t, setup{
-		sessions: func(db login.Sessions) login.Sessions { h.Sessions = db; return h },
-		startBudget: func(now func() time.Time) *login.StartBudget {
-			return login.NewStartBudget(login.StartBudgetOptions{PerAddress: 8 << 10, Window: 90 * time.Minute, Delay: -1, Now: now})
-		}})
-	b := e.browser()
-	b.signIn(signInURL(realm, "first"))
-	x := b.sessionCookie()
-	t.Logf("budget spent: %v", spendTheAddress(t, e))
-	other := e.browser()
-	other.jar.SetCookies(mustURL(t, e.srv.URL+"/"), []*http.Cookie{{Name: e.cookieName(), Value: x, Path: "/"}})
-	h.before = func() {
-		t.Log("another tab: single sign-on to realm2")
-		readAutoPost(t, other.get(signInURL(realm2, "sso in another tab")))
-	}
+	rg := newRotationRig(t, true)
+	e, b, x := rg.e, rg.b, rg.x
+	rg.race(t, 1)
 	p := b.get(signInURL(realm, "forced", "wfresh", "0"))
 	t.Logf("forced sign-in: %d", p.status)
 	if _, _, ok, _ := e.db.GetSession(context.Background(), x, e.clk.Now()); !ok && p.status != http.StatusSeeOther {
@@ -203,14 +230,9 @@ func mustURL(t *testing.T, s string) *url.URL {
 // meanwhile, so a later sign-out tells it. (Review finding, Low: the
 // parties of the stale copy were carried.)
 func TestLostRotationCarriesEveryParty(t *testing.T) {
-	h := &hookSessions{}
-	e := newEnv(t, setup{sessions: func(db login.Sessions) login.Sessions { h.Sessions = db; return h }})
-	b := e.browser()
-	b.signIn(signInURL(realm, "first"))
-	x := b.sessionCookie()
-	other := e.browser()
-	other.jar.SetCookies(mustURL(t, e.srv.URL+"/"), []*http.Cookie{{Name: e.cookieName(), Value: x, Path: "/"}})
-	h.before = func() { readAutoPost(t, other.get(signInURL(realm2, "sso in another tab"))) }
+	rg := newRotationRig(t, false)
+	e, b := rg.e, rg.b
+	rg.race(t, 1)
 	b.get(signInURL(realm, "forced", "wfresh", "0")).wantRedirect(t, login.PathLogin)
 	data, _, ok, err := e.db.GetSession(context.Background(), b.sessionCookie(), e.clk.Now())
 	if err != nil || !ok {
