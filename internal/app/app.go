@@ -208,6 +208,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 			// the next cleanup: the budget's window is that whole time,
 			// and a row kept alive past it pays again (Session.Paid).
 			Window: cfg.Server.Session.IdleTimeout + CleanupInterval, Now: o.Now,
+			OnRefused: mx.newSessionRefused(),
 		}),
 		ClientAddr: server.ClientAddr,
 		RequestID:  server.RequestID,

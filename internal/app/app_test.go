@@ -30,6 +30,12 @@ func buildFromYAML(t *testing.T, parties string) (*App, string) {
 // server section.
 func buildFromYAMLServer(t *testing.T, server, parties string) (*App, string) {
 	t.Helper()
+	return buildFromYAMLServerWith(t, server, parties, Options{})
+}
+
+// buildFromYAMLServerWith is buildFromYAMLServer with Build's options.
+func buildFromYAMLServerWith(t *testing.T, server, parties string, o Options) (*App, string) {
+	t.Helper()
 	dir := t.TempDir()
 	kp, err := certs.Generate(certs.GenerateOptions{})
 	if err != nil {
@@ -64,7 +70,7 @@ audit: {log: none}
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := Build(ctx, cfg, Options{})
+	a, err := Build(ctx, cfg, o)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -70,6 +70,15 @@ func (x *appMetrics) observeHTTP() func(route, method string, status int, d time
 	return x.m.ObserveHTTP
 }
 
+// newSessionRefused is login.StartBudgetOptions.OnRefused; nil when
+// metrics are off.
+func (x *appMetrics) newSessionRefused() func(budget string) {
+	if x == nil {
+		return nil
+	}
+	return x.m.NewSessionRefused
+}
+
 // partyName labels a realm with the configured name of its relying
 // party: a finite set, stable across metadata refreshes. A realm no
 // relying party has (any more) is metrics.Other.

@@ -9,17 +9,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/claimgate/claimgate/internal/metrics"
 	_ "modernc.org/sqlite"
 )
 
 // TestNewSessionBudgetFromConfig: server.session.new_sessions_per_client_mib
 // reaches the sign-in flow: sign-in requests at wctx's 8 KiB limit, never
 // followed, store rows until the client's 1 MiB is spent, then get the
-// busy page and store nothing more.
+// busy page and store nothing more; the metrics count the refusal under
+// the client's budget.
 func TestNewSessionBudgetFromConfig(t *testing.T) {
-	a, dir := buildFromYAMLServer(t, "  session: {new_sessions_per_client_mib: 1, new_sessions_mib: 1}\n", `relying_parties:
+	m := metrics.New()
+	a, dir := buildFromYAMLServerWith(t, "  session: {new_sessions_per_client_mib: 1, new_sessions_mib: 2}\n", `relying_parties:
   - {name: adfs, identifier: http://adfs.example.test/adfs/services/trust, reply_url: https://adfs.example.test/adfs/ls/}
-`)
+`, Options{Metrics: m})
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -38,7 +41,7 @@ func TestNewSessionBudgetFromConfig(t *testing.T) {
 		}
 		started++
 	}
-	// A row of some 11.5 KiB: about 90 in 1 MiB.
+	// A row of some 11.5 KiB: about 90 in 1 MiB, the client's budget.
 	if last.StatusCode != http.StatusServiceUnavailable || last.Header.Get("Retry-After") == "" || started < 60 || started > 100 {
 		t.Fatalf("after %d sign-ins started: %d, Retry-After %q; want 503 after some 90", started, last.StatusCode, last.Header.Get("Retry-After"))
 	}
@@ -53,5 +56,13 @@ func TestNewSessionBudgetFromConfig(t *testing.T) {
 	}
 	if rows != started || bytes > 1<<20+16<<10 {
 		t.Errorf("store holds %d sessions (%d bytes), want the %d started, within 1 MiB", rows, bytes, started)
+	}
+	f := scrapeApp(t, m)
+	const refused = "claimgate_new_sessions_refused_total"
+	if v := f.Value(t, refused, "budget", "client"); v != 1 {
+		t.Errorf("%s{budget=client} = %v, want the 1 refusal", refused, v)
+	}
+	if got := f.LabelValues(refused, "budget"); len(got) != 1 {
+		t.Errorf("refusals counted under %v, want only client's", got)
 	}
 }

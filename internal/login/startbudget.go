@@ -57,6 +57,7 @@ type StartBudget struct {
 
 	waiters, maxWaiters atomic.Int64
 	refused             atomic.Int64
+	onRefused           func(budget string)
 }
 
 // StartBudgetOptions configure NewStartBudget.
@@ -81,7 +82,20 @@ type StartBudgetOptions struct {
 	Now          func() time.Time
 	// Wait replaces the delay's timer (tests).
 	Wait func(context.Context, time.Duration)
+	// OnRefused, when set, is told the budget that refused each request
+	// (BudgetClient, BudgetInstance or BudgetProven): refusals write
+	// nothing and are logged at debug only, so the metrics are where an
+	// administrator sees them.
+	OnRefused func(budget string)
 }
+
+// The budgets a request can be refused by: its client's, the instance's
+// (for clients not proven), the proven clients' share of the instance's.
+const (
+	BudgetClient   = "client"
+	BudgetInstance = "instance"
+	BudgetProven   = "proven"
+)
 
 // Defaults of StartBudgetOptions.
 const (
@@ -119,7 +133,7 @@ func NewStartBudget(o StartBudgetOptions) *StartBudget {
 		o.Wait = sleep
 	}
 	b := &StartBudget{total: float64(o.Total), perAddress: float64(o.PerAddress), window: o.Window,
-		delay: o.Delay, now: o.Now, wait: o.Wait, addrs: map[string]*bucket{}, max: o.MaxAddresses}
+		delay: o.Delay, now: o.Now, wait: o.Wait, addrs: map[string]*bucket{}, max: o.MaxAddresses, onRefused: o.OnRefused}
 	b.all = bucket{level: b.total, at: o.Now()}
 	b.allProven = b.all
 	b.proven = map[string]provenClient{}
@@ -153,14 +167,14 @@ func (b *StartBudget) Take(addr string, n int) bool {
 	now, need := b.now(), float64(n)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	all := &b.all
+	all, allName := &b.all, BudgetInstance
 	if pc, ok := b.proven[addr]; ok && now.Before(pc.until) {
-		all = &b.allProven
+		all, allName = &b.allProven, BudgetProven
 	}
 	if b.total > 0 {
 		all.fill(b.total, b.window, now)
 		if all.level < need {
-			b.refused.Add(1)
+			b.refuse(allName)
 			return false
 		}
 	}
@@ -170,7 +184,7 @@ func (b *StartBudget) Take(addr string, n int) bool {
 		if k != nil {
 			k.fill(b.perAddress, b.window, now)
 			if k.level < need {
-				b.refused.Add(1)
+				b.refuse(BudgetClient)
 				return false
 			}
 		}
@@ -182,6 +196,13 @@ func (b *StartBudget) Take(addr string, n int) bool {
 		k.level -= need
 	}
 	return true
+}
+
+func (b *StartBudget) refuse(budget string) {
+	b.refused.Add(1)
+	if b.onRefused != nil {
+		b.onRefused(budget)
+	}
 }
 
 // address is addr's bucket, made full when new; nil when the table is

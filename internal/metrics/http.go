@@ -12,3 +12,14 @@ func (m *Metrics) ObserveHTTP(route, method string, status int, d time.Duration)
 	}
 	m.httpDur.WithLabelValues(routeLabel(route), oneOf(method, knownMethods), statusClass(status)).Observe(d.Seconds())
 }
+
+// NewSessionRefused counts one sign-in request the new-session budget
+// refused (login.StartBudgetOptions.OnRefused): budget is "client",
+// "instance" or "proven", anything else Other. It does nothing on a nil
+// Metrics.
+func (m *Metrics) NewSessionRefused(budget string) {
+	if m == nil {
+		return
+	}
+	m.refused.WithLabelValues(oneOf(budget, knownBudgets)).Inc()
+}

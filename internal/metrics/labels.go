@@ -44,7 +44,9 @@ var (
 		"password_expired", "password_must_change", "account_expired", "not_permitted", "policy",
 		"locked_out", "bad_code", "no_factor_enrolled", "replayed_code", "not_allowed", "has_factor", "busy")
 	// Lock scopes (lockout.Scope).
-	knownScopes  = set("pair", "addr", "user")
+	knownScopes = set("pair", "addr", "user")
+	// New-session budgets (login.Budget*).
+	knownBudgets = set("client", "instance", "proven")
 	knownMethods = set(http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
 		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace)
 )

@@ -39,6 +39,7 @@ type Metrics struct {
 	stDuration  *prometheus.HistogramVec
 	stErrors    *prometheus.CounterVec
 	httpDur     *prometheus.HistogramVec
+	refused     *prometheus.CounterVec
 
 	mu        sync.Mutex
 	published []*publication // live States, oldest first
@@ -79,12 +80,15 @@ func New() *Metrics {
 	m.httpDur = histogram("http_request_duration_seconds",
 		"HTTP requests on the main listener, by route pattern, method and status class.", httpBuckets,
 		"route", "method", "status")
+	m.refused = counter("new_sessions_refused_total",
+		"Sign-in requests answered busy (503) because the new-session budget was spent, by budget: client (server.session.new_sessions_per_client_mib), instance (new_sessions_mib, clients no sign-in finished from lately), proven (the same size again, for the clients that did).",
+		"budget")
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
 		m.signins, m.failures, m.tokens, m.lockouts, m.events,
-		m.dirDuration, m.dirErrors, m.stDuration, m.stErrors, m.httpDur,
+		m.dirDuration, m.dirErrors, m.stDuration, m.stErrors, m.httpDur, m.refused,
 		stateCollector{m},
 	)
 	return m
