@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what claimgate's tests need on a bare Debian 12 machine: the
 # independent XML verifiers (xmlsec1, xmllint), oathtool, Chromium for the
-# browser tests, OpenSSL, a C toolchain with libssl-dev and SoftHSM for the
+# browser tests, OpenSSL, promtool (the alert rules), a C toolchain with
+# libssl-dev and SoftHSM for the
 # signers built with -tags openssl and -tags pkcs11 (internal/signer), and
 # the Go modules. The Samba AD DC is installed by scripts/samba/setup.sh,
 # PostgreSQL by scripts/postgres/setup.sh. Safe to run again: it installs
@@ -10,7 +11,8 @@ set -euo pipefail
 
 pkgs=(xmlsec1 libxml2-utils oathtool chromium openssl ca-certificates systemd # systemd: systemd-analyze, for deploy/lint
   gcc libc6-dev pkg-config libssl-dev softhsm2 # cgo, libcrypto for -tags openssl, SoftHSM for the -tags pkcs11 tests
-  python3-pysaml2) # an independent SAML 2.0 SP for cmd/claimgate/saml2_pysaml2_e2e_test.go
+  python3-pysaml2 # an independent SAML 2.0 SP for cmd/claimgate/saml2_pysaml2_e2e_test.go
+  prometheus) # promtool, for deploy/lint's alert rules (policy-rc.d below keeps the server from starting)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -105,17 +105,10 @@ func (g *generation) close() error {
 
 // live is the one http.Handler and TLS certificate source of the server:
 // each request and each handshake uses the generation current at that
-// moment. inflight counts the requests inside a handler, of every
-// generation, so shutdown can tell a running request from a connection
-// that never sent one.
-type live struct {
-	cur      atomic.Pointer[generation]
-	inflight atomic.Int64
-}
+// moment.
+type live struct{ cur atomic.Pointer[generation] }
 
 func (l *live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	l.inflight.Add(1)
-	defer l.inflight.Add(-1)
 	for {
 		g := l.cur.Load()
 		if g.enter() {

@@ -124,6 +124,7 @@ func serveReloading(ctx context.Context, cfg *config.Config, a *app.App, log *sl
 		_ = l.cur.Load().close()
 		drains.Wait()
 	}()
+	conns := newActiveConns()
 	srv := &http.Server{
 		Handler:           l,
 		ReadTimeout:       cfg.Server.ReadTimeout,
@@ -132,6 +133,7 @@ func serveReloading(ctx context.Context, cfg *config.Config, a *app.App, log *sl
 		IdleTimeout:       cfg.Server.IdleTimeout,
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         conns.track,
 	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -178,13 +180,15 @@ func serveReloading(ctx context.Context, cfg *config.Config, a *app.App, log *sl
 	defer cancel()
 	log.Info("shutting down: finishing the requests in flight")
 	if err := srv.Shutdown(sctx); err != nil {
-		if n := l.inflight.Load(); n > 0 {
+		if n := conns.count(); n > 0 {
 			return fmt.Errorf("shutdown: %d request(s) still running after server.shutdown_timeout: %w", n, err)
 		}
 		// net/http waits 5 s from its opening for a connection that has
 		// not sent a request (a load balancer's or a browser's spare one)
 		// before closing it, so one opened just before the stop outlasts a
-		// short shutdown_timeout. No request runs: closing loses nothing.
+		// short shutdown_timeout. No request is in progress on any
+		// connection (read, handled or being answered): closing loses
+		// nothing.
 		_ = srv.Close()
 		log.Info("shutting down: closed the connections that had not sent a request")
 	}

@@ -29,8 +29,10 @@ func startMetrics(cfg *config.Config, log *slog.Logger) (_ *metrics.Metrics, sto
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics.listen: %w", err)
 	}
+	conns := newActiveConns()
 	srv := &http.Server{
 		Handler:           m.Handler(),
+		ConnState:         conns.track,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -54,7 +56,12 @@ func startMetrics(cfg *config.Config, log *slog.Logger) (_ *metrics.Metrics, sto
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
-			log.Warn("metrics listener: a scrape was still running at shutdown", "err", err)
+			// As on the main listener, a connection that has sent no
+			// request keeps Shutdown waiting for 5 s from its opening.
+			if n := conns.count(); n > 0 {
+				log.Warn("metrics listener: a scrape was still running at shutdown", "scrapes", n, "err", err)
+			}
+			_ = srv.Close()
 		}
 		<-done
 	}, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -9,11 +10,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claimgate/claimgate/internal/testutil"
 )
 
-// shortShutdown sets server.shutdown_timeout to 1 s in fx's configuration.
-func shortShutdown(t *testing.T, fx *fixture) {
+// startShortShutdown starts serve for one user, with server.shutdown_timeout
+// 1 s and extra in its configuration.
+func startShortShutdown(t *testing.T, u e2eUser, extra string) (*fixture, *server) {
 	t.Helper()
+	fx := newFixture(t, u)
+	fx.writeConfig(t, serveConfig{extra: extra})
 	cfg, err := os.ReadFile(fx.cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +31,7 @@ func shortShutdown(t *testing.T, fx *fixture) {
 	if err := os.WriteFile(fx.cfgPath, short, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return fx, startReloadable(t, fx, make(chan os.Signal, 1), http.DefaultClient, fx.base)
 }
 
 // exitCode waits for srv to exit and gives its code back to the cleanup's
@@ -50,10 +57,7 @@ func TestServeShutdownClosesConnectionsWithoutARequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test; run without -short (make test)")
 	}
-	fx := newFixture(t, e2eUser{Name: "alice", Password: newPassword(t)})
-	fx.writeConfig(t, serveConfig{})
-	shortShutdown(t, fx)
-	srv := startReloadable(t, fx, make(chan os.Signal, 1), http.DefaultClient, fx.base)
+	fx, srv := startShortShutdown(t, e2eUser{Name: "alice", Password: newPassword(t)}, "")
 	spare, err := net.Dial("tcp", fx.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -80,10 +84,7 @@ func TestServeShutdownTimeoutWithARequestRunning(t *testing.T) {
 	}
 	gw := newHoldGateway(t)
 	held := e2eUser{Name: "held", Password: newPassword(t), Mobile: "+15550100298"}
-	fx := newFixture(t, held)
-	fx.writeConfig(t, serveConfig{extra: smsConfig(gw)})
-	shortShutdown(t, fx)
-	srv := startReloadable(t, fx, make(chan os.Signal, 1), http.DefaultClient, fx.base)
+	fx, srv := startShortShutdown(t, held, smsConfig(gw))
 	release := gw.holdPhone(held.Mobile)
 	defer release()
 	hb := newBrowser(nil)
@@ -106,5 +107,59 @@ func TestServeShutdownTimeoutWithARequestRunning(t *testing.T) {
 	}
 	if !strings.Contains(srv.stderr.String(), "1 request(s) still running after server.shutdown_timeout") {
 		t.Errorf("the error does not count the running request:\n%s", srv.stderr.String())
+	}
+}
+
+// TestServeShutdownCountsAnAnswerNotYetSent: a request whose handler has
+// returned but whose answer is not sent yet (net/http first reads the
+// rest of a body the handler did not read, here never sent) is still
+// running: a stop that cuts it exits with an error and does not say that
+// every request finished.
+func TestServeShutdownCountsAnAnswerNotYetSent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test; run without -short (make test)")
+	}
+	fx, srv := startShortShutdown(t, e2eUser{Name: "alice", Password: newPassword(t)}, "")
+	c, err := net.Dial("tcp", fx.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	from := len(srv.records())
+	if _, err := io.WriteString(c, "POST /no-such-route HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	srv.waitRecord(t, from, "http") // the handler has answered 404
+	srv.cancel()
+	code := exitCode(t, srv)
+	srv.once.Do(func() {}) // the cleanup's stop expects 0
+	if code == 0 || strings.Contains(srv.stderr.String(), "every request finished") {
+		t.Fatalf("serve exited with %d and claims every request finished, with an answer not sent:\n%s", code, srv.stderr.String())
+	}
+	if !strings.Contains(srv.stderr.String(), "1 request(s) still running after server.shutdown_timeout") {
+		t.Errorf("the error does not count the answer not sent:\n%s", srv.stderr.String())
+	}
+}
+
+// TestServeShutdownMetricsSpareConnection: a connection to the metrics
+// listener that has sent no request does not hold the stop for 5 s nor
+// make it warn of a scrape still running.
+func TestServeShutdownMetricsSpareConnection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test; run without -short (make test)")
+	}
+	maddr := testutil.FreeAddr(t)
+	_, srv := startShortShutdown(t, e2eUser{Name: "alice", Password: newPassword(t)}, "metrics:\n  listen: "+maddr+"\n")
+	spare, err := net.Dial("tcp", maddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	srv.cancel()
+	if code := exitCode(t, srv); code != 0 {
+		t.Fatalf("serve exited with %d:\n%s", code, srv.stderr.String())
+	}
+	if strings.Contains(srv.stderr.String(), "scrape was still running") {
+		t.Errorf("a connection that sent nothing was taken for a scrape:\n%s", srv.stderr.String())
 	}
 }

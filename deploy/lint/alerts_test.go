@@ -2,6 +2,7 @@ package lint
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -99,4 +100,21 @@ func metricsSource(t *testing.T) string {
 		b.Write(data)
 	}
 	return b.String()
+}
+
+// TestAlertRulesPromtool: Prometheus's own checker accepts alerts.yml
+// (PromQL, templates) and its unit tests (alerts.test.yml) pass.
+func TestAlertRulesPromtool(t *testing.T) {
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install the Debian package prometheus (scripts/install-deps.sh does)")
+	}
+	dir := filepath.Join(root(t), "deploy", "prometheus")
+	for _, args := range [][]string{{"check", "rules", "alerts.yml"}, {"test", "rules", "alerts.test.yml"}} {
+		cmd := exec.Command(p, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 }

@@ -40,8 +40,9 @@
 // on must be present; `security --offline` must score it at most 2.0, and
 // docs/operations.md must state the score it gets.
 //
-// The alert rules (alerts_test.go) are checked for shape only (groups,
-// alert, expr, for, severity, summary), and each claimgate_* metric they use
-// must be defined in internal/metrics once that package exists. PromQL itself
-// is not parsed: promtool is not installed here.
+// The alert rules (alerts_test.go) are checked for shape (groups, alert,
+// expr, for, severity, summary), each claimgate_* metric they use must be
+// defined in internal/metrics, and Prometheus's promtool must accept them
+// (`check rules`) and pass their unit tests (deploy/prometheus/alerts.test.yml,
+// `test rules`).
 package lint

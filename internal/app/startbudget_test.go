@@ -62,7 +62,9 @@ func TestNewSessionBudgetFromConfig(t *testing.T) {
 	if v := f.Value(t, refused, "budget", "client"); v != 1 {
 		t.Errorf("%s{budget=client} = %v, want the 1 refusal", refused, v)
 	}
-	if got := f.LabelValues(refused, "budget"); len(got) != 1 {
-		t.Errorf("refusals counted under %v, want only client's", got)
+	for _, b := range []string{"instance", "proven"} {
+		if v := f.Value(t, refused, "budget", b); v != 0 {
+			t.Errorf("%s{budget=%s} = %v, want 0 (the client's budget refused)", refused, b, v)
+		}
 	}
 }

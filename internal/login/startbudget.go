@@ -163,8 +163,21 @@ func (k *bucket) fill(size float64, window time.Duration, now time.Time) {
 // either has less than n left. An IPv6 address counts as its /64: one
 // host (one customer line) has that many addresses to choose from.
 func (b *StartBudget) Take(addr string, n int) bool {
-	addr = budgetKey(addr)
-	now, need := b.now(), float64(n)
+	refusedBy := b.take(budgetKey(addr), float64(n))
+	if refusedBy == "" {
+		return true
+	}
+	b.refused.Add(1)
+	if b.onRefused != nil {
+		b.onRefused(refusedBy) // outside mu: the callback may take its own locks
+	}
+	return false
+}
+
+// take is Take under mu: "" when n was spent, else the budget that
+// refused it.
+func (b *StartBudget) take(addr string, need float64) string {
+	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	all, allName := &b.all, BudgetInstance
@@ -174,8 +187,7 @@ func (b *StartBudget) Take(addr string, n int) bool {
 	if b.total > 0 {
 		all.fill(b.total, b.window, now)
 		if all.level < need {
-			b.refuse(allName)
-			return false
+			return allName
 		}
 	}
 	var k *bucket
@@ -184,8 +196,7 @@ func (b *StartBudget) Take(addr string, n int) bool {
 		if k != nil {
 			k.fill(b.perAddress, b.window, now)
 			if k.level < need {
-				b.refuse(BudgetClient)
-				return false
+				return BudgetClient
 			}
 		}
 	}
@@ -195,14 +206,7 @@ func (b *StartBudget) Take(addr string, n int) bool {
 	if k != nil {
 		k.level -= need
 	}
-	return true
-}
-
-func (b *StartBudget) refuse(budget string) {
-	b.refused.Add(1)
-	if b.onRefused != nil {
-		b.onRefused(budget)
-	}
+	return ""
 }
 
 // address is addr's bucket, made full when new; nil when the table is

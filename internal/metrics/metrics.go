@@ -83,6 +83,12 @@ func New() *Metrics {
 	m.refused = counter("new_sessions_refused_total",
 		"Sign-in requests answered busy (503) because the new-session budget was spent, by budget: client (server.session.new_sessions_per_client_mib), instance (new_sessions_mib, clients no sign-in finished from lately), proven (the same size again, for the clients that did).",
 		"budget")
+	// Every budget's series from the start, at 0: increase() over a series
+	// that first appears at 40 is 0, and the first refusals after a start
+	// are the ones the alert is for.
+	for b := range knownBudgets {
+		m.refused.WithLabelValues(b)
+	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

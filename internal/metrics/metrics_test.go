@@ -257,6 +257,31 @@ func TestHTTPLabelsAreBounded(t *testing.T) {
 	}
 }
 
+// TestNewSessionRefusals: each budget's series exists at 0 from the
+// start (an alert's increase() sees the first refusal), a refusal counts
+// under its budget, and an unknown budget name is Other.
+func TestNewSessionRefusals(t *testing.T) {
+	m := metrics.New()
+	const c = "claimgate_new_sessions_refused_total"
+	f := scrape(t, m)
+	for _, b := range []string{"client", "instance", "proven"} {
+		if !f.Has(t, c, "budget", b) || f.Value(t, c, "budget", b) != 0 {
+			t.Errorf("%s{budget=%s} is not there at 0 before any refusal", c, b)
+		}
+	}
+	m.NewSessionRefused("instance")
+	m.NewSessionRefused("instance")
+	m.NewSessionRefused("192.0.2.1")
+	f = scrape(t, m)
+	for b, want := range map[string]float64{"client": 0, "instance": 2, "proven": 0, "other": 1} {
+		if v := f.Value(t, c, "budget", b); v != want {
+			t.Errorf("%s{budget=%s} = %v, want %v", c, b, v, want)
+		}
+	}
+	var off *metrics.Metrics
+	off.NewSessionRefused("client") // metrics off: nothing, no panic
+}
+
 // TestDirectoryObserver: latency per server and operation, errors only
 // where the server did not serve.
 func TestDirectoryObserver(t *testing.T) {
