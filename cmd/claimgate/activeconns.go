@@ -11,6 +11,9 @@ import (
 // response has been written and the rest of its body read. A stop uses it
 // to tell a request still running (in its handler, or its response still
 // being sent) from a connection that has sent none, or is idle between two.
+// A connection carries one request at a time: the servers speak HTTP/1.1
+// only (no "h2" in their TLS configuration); with HTTP/2 this would count
+// connections, not requests.
 type activeConns struct {
 	mu     sync.Mutex
 	state  map[net.Conn]http.ConnState
