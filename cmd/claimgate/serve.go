@@ -17,6 +17,7 @@ import (
 
 	"github.com/claimgate/claimgate/internal/app"
 	"github.com/claimgate/claimgate/internal/config"
+	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/mfa"
 	"github.com/claimgate/claimgate/ldapsource"
 )
@@ -82,7 +83,12 @@ is refused.`)
 	defer stopMetrics()
 	// And one Limiter: generations overlapping after a reload share one
 	// bound on argon2id memory instead of adding theirs.
-	opts := app.Options{Logger: log, Store: st, Metrics: mtr, Argon2Limiter: mfa.NewLimiter(0), RefusedPacer: mfa.NewPacer(mfa.PacerOptions{})}
+	// And one new-session budget: a reload must neither forget the
+	// addresses users signed in from nor hand a flood a fresh budget.
+	bo := app.StartBudgetOptions(cfg)
+	bo.OnRefused = mtr.NewSessionRefused
+	opts := app.Options{Logger: log, Store: st, Metrics: mtr, Argon2Limiter: mfa.NewLimiter(0), RefusedPacer: mfa.NewPacer(mfa.PacerOptions{}),
+		StartBudget: login.NewStartBudget(bo)}
 	a, err := app.Build(e.ctx, cfg, opts)
 	if err != nil {
 		return startFailed(e, err)

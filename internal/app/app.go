@@ -62,6 +62,12 @@ type Options struct {
 	// a reload must not forget what a check costs). Nil means a new one
 	// for this App alone.
 	RefusedPacer *mfa.Pacer
+	// StartBudget, when set, is the new-session budget's state that
+	// outlives the App (serve keeps one across reloads): Build takes a
+	// view of it with the configuration's bounds (login.StartBudget
+	// WithBounds), so a reload keeps what was spent and the proven
+	// clients. Nil means a budget for this App alone.
+	StartBudget *login.StartBudget
 }
 
 // App is a wired claimgate.
@@ -202,17 +208,10 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 		CookieName:          cfg.Server.Session.CookieName,
 		SessionLifetime:     cfg.Server.Session.Lifetime,
 		SessionIdleTimeout:  cfg.Server.Session.IdleTimeout,
-		StartBudget: login.NewStartBudget(login.StartBudgetOptions{
-			Total: int64(cfg.Server.Session.NewSessionsMiB) << 20, PerAddress: int64(cfg.Server.Session.NewSessionsPerClientMiB) << 20,
-			// A row nobody follows lives its idle timeout and then until
-			// the next cleanup: the budget's window is that whole time,
-			// and a row kept alive past it pays again (Session.Paid).
-			Window: cfg.Server.Session.IdleTimeout + CleanupInterval, Now: o.Now,
-			OnRefused: mx.newSessionRefused(),
-		}),
-		ClientAddr: server.ClientAddr,
-		RequestID:  server.RequestID,
-		Now:        o.Now,
+		StartBudget:         startBudget(cfg, o, mx),
+		ClientAddr:          server.ClientAddr,
+		RequestID:           server.RequestID,
+		Now:                 o.Now,
 	}
 	if flowOpts.Page, err = loginPage(cfg); err != nil {
 		return nil, err
@@ -335,4 +334,26 @@ func encryptionKey(cfg *config.Config) ([]byte, error) {
 		return nil, fmt.Errorf("mfa.encryption_key: %w", err)
 	}
 	return k, nil
+}
+
+// startBudget is the new-session budget with cfg's bounds: a view of
+// o.StartBudget, or one of this App's own.
+func startBudget(cfg *config.Config, o Options, mx *appMetrics) *login.StartBudget {
+	bo := StartBudgetOptions(cfg)
+	if o.StartBudget != nil {
+		return o.StartBudget.WithBounds(bo.Total, bo.PerAddress, bo.Window)
+	}
+	bo.Now, bo.OnRefused = o.Now, mx.newSessionRefused()
+	return login.NewStartBudget(bo)
+}
+
+// StartBudgetOptions are cfg's bounds of the new-session budget.
+func StartBudgetOptions(cfg *config.Config) login.StartBudgetOptions {
+	return login.StartBudgetOptions{
+		Total: int64(cfg.Server.Session.NewSessionsMiB) << 20, PerAddress: int64(cfg.Server.Session.NewSessionsPerClientMiB) << 20,
+		// A row nobody follows lives its idle timeout and then until the
+		// next cleanup: the budget's window is that whole time, and a row
+		// kept alive past it pays again (Session.Paid).
+		Window: cfg.Server.Session.IdleTimeout + CleanupInterval,
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/internal/metrics"
 	_ "modernc.org/sqlite"
 )
@@ -66,5 +67,40 @@ func TestNewSessionBudgetFromConfig(t *testing.T) {
 		if v := f.Value(t, refused, "budget", b); v != 0 {
 			t.Errorf("%s{budget=%s} = %v, want 0 (the client's budget refused)", refused, b, v)
 		}
+	}
+}
+
+// TestNewSessionBudgetOutlivesAReload: with Options.StartBudget (as serve
+// builds every generation), the App a reload builds starts from what the
+// previous one spent: the client that spent its budget is still refused,
+// instead of getting a second one.
+func TestNewSessionBudgetOutlivesAReload(t *testing.T) {
+	root := login.NewStartBudget(login.StartBudgetOptions{Total: 1 << 30, PerAddress: 1 << 30})
+	server := "  session: {new_sessions_per_client_mib: 1, new_sessions_mib: 2}\n"
+	parties := `relying_parties:
+  - {name: adfs, identifier: http://adfs.example.test/adfs/services/trust, reply_url: https://adfs.example.test/adfs/ls/}
+`
+	q := url.Values{"wa": {"wsignin1.0"}, "wtrealm": {"http://adfs.example.test/adfs/services/trust"}, "wctx": {strings.Repeat("c", 8<<10)}}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	start := func(a *App) int {
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		resp, err := client.Get(srv.URL + "/wsfed?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	first, _ := buildFromYAMLServerWith(t, server, parties, Options{StartBudget: root})
+	started := 0
+	for start(first) == http.StatusSeeOther {
+		if started++; started > 200 {
+			t.Fatal("the client's 1 MiB never ran out")
+		}
+	}
+	reloaded, _ := buildFromYAMLServerWith(t, server, parties, Options{StartBudget: root})
+	if code := start(reloaded); code != http.StatusServiceUnavailable {
+		t.Fatalf("after a reload the client that spent its budget (%d sign-ins started) got %d, want 503", started, code)
 	}
 }

@@ -33,12 +33,23 @@ import (
 // can spend the first bucket, and then new sign-ins from addresses no one
 // has signed in from lately wait until it fills again: the disk, and the
 // sessions already started, are kept.
+//
+// A budget outlives a reload: WithBounds gives the next configuration's
+// bounds a view of the same state (what each bucket has spent, the proven
+// clients), so a reload neither forgets the users' addresses nor hands a
+// flood a second full budget.
 type StartBudget struct {
+	*startState
 	total, perAddress float64 // bytes per window
 	window            time.Duration
-	delay             time.Duration
-	now               func() time.Time
-	wait              func(context.Context, time.Duration)
+	seq               int64 // views made later have a higher one
+}
+
+// startState is what every view of a budget shares.
+type startState struct {
+	delay time.Duration
+	now   func() time.Time
+	wait  func(context.Context, time.Duration)
 
 	mu    sync.Mutex
 	all   bucket
@@ -54,6 +65,13 @@ type StartBudget struct {
 	provedAt  time.Time // when the full proven table was last swept
 	// sweptAt is when the full table was last swept.
 	sweptAt time.Time
+	// applied are the bounds of the newest view that took: its first
+	// take moves every bucket by its change of size.
+	applied struct {
+		seq               int64
+		total, perAddress float64
+	}
+	seqs int64 // views made
 
 	waiters, maxWaiters atomic.Int64
 	refused             atomic.Int64
@@ -132,14 +150,51 @@ func NewStartBudget(o StartBudgetOptions) *StartBudget {
 	if o.Wait == nil {
 		o.Wait = sleep
 	}
-	b := &StartBudget{total: float64(o.Total), perAddress: float64(o.PerAddress), window: o.Window,
-		delay: o.Delay, now: o.Now, wait: o.Wait, addrs: map[string]*bucket{}, max: o.MaxAddresses, onRefused: o.OnRefused}
-	b.all = bucket{level: b.total, at: o.Now()}
-	b.allProven = b.all
-	b.proven = map[string]provenClient{}
-	b.byUser = map[string][]string{}
-	b.maxWaiters.Store(o.MaxWaiters)
+	st := &startState{delay: o.Delay, now: o.Now, wait: o.Wait, addrs: map[string]*bucket{}, max: o.MaxAddresses, onRefused: o.OnRefused,
+		proven: map[string]provenClient{}, byUser: map[string][]string{}, seqs: 1}
+	b := &StartBudget{startState: st, total: float64(o.Total), perAddress: float64(o.PerAddress), window: o.Window, seq: 1}
+	st.all = bucket{level: b.total, at: o.Now()}
+	st.allProven = st.all
+	st.applied.seq, st.applied.total, st.applied.perAddress = 1, b.total, b.perAddress
+	st.maxWaiters.Store(o.MaxWaiters)
 	return b
+}
+
+// WithBounds is b for a new configuration (a reload): its bounds, and
+// what b has spent and knows. Its first take moves each bucket by the
+// change of its size, within [0, size]: a raised bound gives its increase
+// at once, a lowered one takes it back. A view made earlier still takes
+// within its own bounds, and refills no bucket past them. Nil bounds
+// (both 0) give nil, no budget, as NewStartBudget does; so does a nil b.
+func (b *StartBudget) WithBounds(total, perAddress int64, window time.Duration) *StartBudget {
+	if b == nil || (total <= 0 && perAddress <= 0) {
+		return nil
+	}
+	if window <= 0 {
+		window = 30 * time.Minute
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seqs++
+	return &StartBudget{startState: b.startState, total: float64(max(total, 0)), perAddress: float64(max(perAddress, 0)), window: window, seq: b.seqs}
+}
+
+// apply moves the buckets to b's bounds if b is newer than the view that
+// last did; under mu.
+func (b *StartBudget) apply(now time.Time) {
+	if b.seq <= b.applied.seq {
+		return
+	}
+	was := b.applied
+	for _, k := range []*bucket{&b.all, &b.allProven} {
+		k.fill(was.total, b.window, now)
+		k.level = min(max(k.level+b.total-was.total, 0), b.total)
+	}
+	for _, k := range b.addrs {
+		k.fill(was.perAddress, b.window, now)
+		k.level = min(max(k.level+b.perAddress-was.perAddress, 0), b.perAddress)
+	}
+	b.applied.seq, b.applied.total, b.applied.perAddress = b.seq, b.total, b.perAddress
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -180,6 +235,7 @@ func (b *StartBudget) take(addr string, need float64) string {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.apply(now)
 	all, allName := &b.all, BudgetInstance
 	if pc, ok := b.proven[addr]; ok && now.Before(pc.until) {
 		all, allName = &b.allProven, BudgetProven
