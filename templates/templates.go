@@ -153,6 +153,17 @@ func (s *Set) Render(w io.Writer, page string, data any) error {
 	if !ok {
 		return fmt.Errorf("templates: no page %q", page)
 	}
+	// A page that fails halfway must not reach w: into a buffer of the
+	// caller's (the login flow keeps a pool of them) directly, cut back
+	// on failure; into one of its own for any other writer.
+	if b, ok := w.(*bytes.Buffer); ok {
+		n := b.Len()
+		if err := t.ExecuteTemplate(b, "page", data); err != nil {
+			b.Truncate(n)
+			return fmt.Errorf("templates: render %s: %w", page, err)
+		}
+		return nil
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "page", data); err != nil {
 		return fmt.Errorf("templates: render %s: %w", page, err)

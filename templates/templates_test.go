@@ -1,6 +1,7 @@
 package templates_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"go/ast"
@@ -215,5 +216,33 @@ func TestStaticNames(t *testing.T) {
 		if b, err := s.Static(name); err != nil || len(b) == 0 {
 			t.Errorf("Static(%q): %v", name, err)
 		}
+	}
+}
+
+// TestFailedRenderWritesNothing: a page that fails halfway leaves the
+// writer as it was, a bytes.Buffer (rendered into directly) and any other
+// writer alike: no half page, no half token.
+func TestFailedRenderWritesNothing(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"html/autopost.html": `{{define "title"}}x{{end}}{{define "content"}}<form>half{{if .Fields}}{{index .Fields 9}}{{end}}</form>{{end}}`,
+	})
+	s, err := templates.New(templates.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := templates.AutoPostData{Fields: []templates.Field{{Name: "wresult", Value: "<token/>"}}}
+	b := bytes.NewBufferString("kept")
+	if err := s.Render(b, templates.PageAutoPost, data); err == nil {
+		t.Fatal("a failing page rendered")
+	}
+	if b.String() != "kept" {
+		t.Errorf("a failed render left %q in the buffer", b.String())
+	}
+	var other strings.Builder
+	if err := s.Render(&other, templates.PageAutoPost, data); err == nil || other.Len() != 0 {
+		t.Errorf("a failed render wrote %q (err %v)", other.String(), err)
+	}
+	if err := s.Render(b, templates.PageLogin, loginData()); err != nil || !strings.HasPrefix(b.String(), "kept<!") {
+		t.Errorf("a good page is not appended to the buffer: %v %.40q", err, b.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/claimgate/claimgate/templates"
 )
@@ -36,6 +37,9 @@ func (f *Flow) render(w http.ResponseWriter, r *http.Request, status int, page s
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// The whole page is here: its length spares the chunked encoding
+	// (and the writes of its chunks).
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
