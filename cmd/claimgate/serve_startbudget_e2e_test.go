@@ -36,6 +36,9 @@ func TestServeReloadKeepsTheNewSessionBudget(t *testing.T) {
 			t.Fatal("the client's 1 MiB never ran out")
 		}
 	}
+	if started == 0 {
+		t.Fatal("the first sign-in request was refused")
+	}
 	if _, ok := srv.reload(t, hup); !ok {
 		t.Fatalf("reload refused:\n%s", srv.stderr.String())
 	}

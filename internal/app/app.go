@@ -66,7 +66,8 @@ type Options struct {
 	// outlives the App (serve keeps one across reloads): Build takes a
 	// view of it with the configuration's bounds (login.StartBudget
 	// WithBounds), so a reload keeps what was spent and the proven
-	// clients. Nil means a budget for this App alone.
+	// clients. Its clock is its own: Now does not reach it. Nil means a
+	// budget for this App alone.
 	StartBudget *login.StartBudget
 }
 

@@ -99,8 +99,23 @@ func TestNewSessionBudgetOutlivesAReload(t *testing.T) {
 			t.Fatal("the client's 1 MiB never ran out")
 		}
 	}
+	if started == 0 {
+		t.Fatal("the first sign-in request was refused")
+	}
 	reloaded, _ := buildFromYAMLServerWith(t, server, parties, Options{StartBudget: root})
 	if code := start(reloaded); code != http.StatusServiceUnavailable {
 		t.Fatalf("after a reload the client that spent its budget (%d sign-ins started) got %d, want 503", started, code)
+	}
+	// A reload that raises the client's budget to 2 MiB gives the extra
+	// MiB at once.
+	raised, _ := buildFromYAMLServerWith(t, "  session: {new_sessions_per_client_mib: 2, new_sessions_mib: 4}\n", parties, Options{StartBudget: root})
+	more := 0
+	for start(raised) == http.StatusSeeOther {
+		if more++; more > 200 {
+			t.Fatal("the raised budget never ran out")
+		}
+	}
+	if more < started*3/4 || more > started*5/4 {
+		t.Errorf("raising the client's budget from 1 to 2 MiB let %d more sign-ins start, want about the %d of the first MiB", more, started)
 	}
 }

@@ -70,6 +70,7 @@ type startState struct {
 	applied struct {
 		seq               int64
 		total, perAddress float64
+		window            time.Duration
 	}
 	seqs int64 // views made
 
@@ -125,6 +126,29 @@ const (
 type bucket struct {
 	level float64 // bytes that may be written now
 	at    time.Time
+	// owed is what a cut could not take back (the level was below it):
+	// a later raise pays it first, until the rows it stands for expired.
+	owed   float64
+	owedAt time.Time
+}
+
+// resize moves k from size was to size by the change, keeping what a
+// cut could not take as owed for a raise within the window.
+func (k *bucket) resize(was, size float64, wasWindow time.Duration, now time.Time) {
+	k.fill(was, wasWindow, now)
+	if k.owed > 0 && now.Sub(k.owedAt) >= wasWindow {
+		k.owed = 0
+	}
+	delta := size - was
+	if delta > 0 && k.owed > 0 {
+		pay := min(delta, k.owed)
+		delta, k.owed = delta-pay, k.owed-pay
+	}
+	v := k.level + delta
+	if v < 0 {
+		k.owed, k.owedAt, v = k.owed-v, now, 0
+	}
+	k.level = min(v, size)
 }
 
 // NewStartBudget returns a budget, full; nil when o bounds nothing.
@@ -155,7 +179,7 @@ func NewStartBudget(o StartBudgetOptions) *StartBudget {
 	b := &StartBudget{startState: st, total: float64(o.Total), perAddress: float64(o.PerAddress), window: o.Window, seq: 1}
 	st.all = bucket{level: b.total, at: o.Now()}
 	st.allProven = st.all
-	st.applied.seq, st.applied.total, st.applied.perAddress = 1, b.total, b.perAddress
+	st.applied.seq, st.applied.total, st.applied.perAddress, st.applied.window = 1, b.total, b.perAddress, b.window
 	st.maxWaiters.Store(o.MaxWaiters)
 	return b
 }
@@ -163,9 +187,15 @@ func NewStartBudget(o StartBudgetOptions) *StartBudget {
 // WithBounds is b for a new configuration (a reload): its bounds, and
 // what b has spent and knows. Its first take moves each bucket by the
 // change of its size, within [0, size]: a raised bound gives its increase
-// at once, a lowered one takes it back. A view made earlier still takes
-// within its own bounds, and refills no bucket past them. Nil bounds
-// (both 0) give nil, no budget, as NewStartBudget does; so does a nil b.
+// at once, a lowered one takes it back (what it cannot take from a spent
+// bucket is owed, for a window, by a later raise: a cut and its revert
+// give nothing). The time before refills at the old window's rate. From
+// then on every view, an older one too (a request of the generation a
+// reload replaced), takes within the newest applied bounds: an old view
+// would otherwise clip the buckets back to its sizes and undo a raise.
+// Only Window stays the view's own (the expiry of the rows its
+// generation stores). Nil bounds (both 0) give nil, no budget, as
+// NewStartBudget does; so does a nil b.
 func (b *StartBudget) WithBounds(total, perAddress int64, window time.Duration) *StartBudget {
 	if b == nil || (total <= 0 && perAddress <= 0) {
 		return nil
@@ -187,14 +217,12 @@ func (b *StartBudget) apply(now time.Time) {
 	}
 	was := b.applied
 	for _, k := range []*bucket{&b.all, &b.allProven} {
-		k.fill(was.total, b.window, now)
-		k.level = min(max(k.level+b.total-was.total, 0), b.total)
+		k.resize(was.total, b.total, was.window, now)
 	}
 	for _, k := range b.addrs {
-		k.fill(was.perAddress, b.window, now)
-		k.level = min(max(k.level+b.perAddress-was.perAddress, 0), b.perAddress)
+		k.resize(was.perAddress, b.perAddress, was.window, now)
 	}
-	b.applied.seq, b.applied.total, b.applied.perAddress = b.seq, b.total, b.perAddress
+	b.applied.seq, b.applied.total, b.applied.perAddress, b.applied.window = b.seq, b.total, b.perAddress, b.window
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -236,27 +264,28 @@ func (b *StartBudget) take(addr string, need float64) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.apply(now)
+	cur := b.applied // the newest view's bounds, whichever view takes
 	all, allName := &b.all, BudgetInstance
 	if pc, ok := b.proven[addr]; ok && now.Before(pc.until) {
 		all, allName = &b.allProven, BudgetProven
 	}
-	if b.total > 0 {
-		all.fill(b.total, b.window, now)
+	if cur.total > 0 {
+		all.fill(cur.total, cur.window, now)
 		if all.level < need {
 			return allName
 		}
 	}
 	var k *bucket
-	if b.perAddress > 0 {
-		k = b.address(addr, now)
+	if cur.perAddress > 0 {
+		k = b.address(addr, now, cur.perAddress, cur.window)
 		if k != nil {
-			k.fill(b.perAddress, b.window, now)
+			k.fill(cur.perAddress, cur.window, now)
 			if k.level < need {
 				return BudgetClient
 			}
 		}
 	}
-	if b.total > 0 {
+	if cur.total > 0 {
 		all.level -= need
 	}
 	if k != nil {
@@ -267,7 +296,7 @@ func (b *StartBudget) take(addr string, need float64) string {
 
 // address is addr's bucket, made full when new; nil when the table is
 // full of addresses still spending.
-func (b *StartBudget) address(addr string, now time.Time) *bucket {
+func (b *StartBudget) address(addr string, now time.Time, perAddress float64, window time.Duration) *bucket {
 	if k, ok := b.addrs[addr]; ok {
 		return k
 	}
@@ -279,7 +308,7 @@ func (b *StartBudget) address(addr string, now time.Time) *bucket {
 		}
 		b.sweptAt = now
 		for a, k := range b.addrs {
-			if k.fill(b.perAddress, b.window, now); k.level >= b.perAddress {
+			if k.fill(perAddress, window, now); k.level >= perAddress {
 				delete(b.addrs, a)
 			}
 		}
@@ -287,7 +316,7 @@ func (b *StartBudget) address(addr string, now time.Time) *bucket {
 			return nil
 		}
 	}
-	k := &bucket{level: b.perAddress, at: now}
+	k := &bucket{level: perAddress, at: now}
 	b.addrs[addr] = k
 	return k
 }
