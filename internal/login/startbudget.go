@@ -126,17 +126,21 @@ const (
 type bucket struct {
 	level float64 // bytes that may be written now
 	at    time.Time
-	// owed is what a cut could not take back (the level was below it):
-	// a later raise pays it first, until the rows it stands for expired.
-	owed   float64
-	owedAt time.Time
+	// owed is what a cut could not take back (the level was below it): a
+	// later raise pays it first, until owedUntil, when the rows it stands
+	// for (stored under the window before the cut) have expired.
+	owed      float64
+	owedUntil time.Time
 }
 
+// owes reports whether k still owes something a raise must pay first.
+func (k *bucket) owes(now time.Time) bool { return k.owed > 0 && now.Before(k.owedUntil) }
+
 // resize moves k from size was to size by the change, keeping what a
-// cut could not take as owed for a raise within the window.
+// cut could not take as owed until the rows it stands for expired.
 func (k *bucket) resize(was, size float64, wasWindow time.Duration, now time.Time) {
 	k.fill(was, wasWindow, now)
-	if k.owed > 0 && now.Sub(k.owedAt) >= wasWindow {
+	if !k.owes(now) {
 		k.owed = 0
 	}
 	delta := size - was
@@ -146,7 +150,14 @@ func (k *bucket) resize(was, size float64, wasWindow time.Duration, now time.Tim
 	}
 	v := k.level + delta
 	if v < 0 {
-		k.owed, k.owedAt, v = k.owed-v, now, 0
+		// The rows spent before the cut were stored under wasWindow: the
+		// debt lasts as long as they can, whatever window comes next. A
+		// second cut keeps the whole debt that long (the safe side).
+		k.owed -= v
+		if until := now.Add(wasWindow); until.After(k.owedUntil) {
+			k.owedUntil = until
+		}
+		v = 0
 	}
 	k.level = min(v, size)
 }
@@ -188,8 +199,8 @@ func NewStartBudget(o StartBudgetOptions) *StartBudget {
 // what b has spent and knows. Its first take moves each bucket by the
 // change of its size, within [0, size]: a raised bound gives its increase
 // at once, a lowered one takes it back (what it cannot take from a spent
-// bucket is owed, for a window, by a later raise: a cut and its revert
-// give nothing). The time before refills at the old window's rate. From
+// bucket is owed by a later raise for as long as the rows spent before
+// the cut can live: a cut and its revert give nothing). The time before refills at the old window's rate. From
 // then on every view, an older one too (a request of the generation a
 // reload replaced), takes within the newest applied bounds: an old view
 // would otherwise clip the buckets back to its sizes and undo a raise.
@@ -308,7 +319,9 @@ func (b *StartBudget) address(addr string, now time.Time, perAddress float64, wi
 		}
 		b.sweptAt = now
 		for a, k := range b.addrs {
-			if k.fill(perAddress, window, now); k.level >= perAddress {
+			// A full bucket is the same as none, unless it still owes:
+			// forgotten, a raise would give it the whole new size.
+			if k.fill(perAddress, window, now); k.level >= perAddress && !k.owes(now) {
 				delete(b.addrs, a)
 			}
 		}

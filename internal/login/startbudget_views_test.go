@@ -97,3 +97,98 @@ func TestStartBudgetViewsRace(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestStartBudgetDebtLastsAsLongAsItsRows: what a cut could not take is
+// owed as long as the rows spent before it can live (the window before
+// the cut), whatever window the cut sets: a cut to a short window raised
+// back does not mint a budget, a cut to a long one raised back after the
+// rows expired gives the whole size, and a second cut keeps the debt.
+func TestStartBudgetDebtLastsAsLongAsItsRows(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	clock := func() time.Time { return now }
+	t.Run("short window cut", func(t *testing.T) {
+		b := NewStartBudget(StartBudgetOptions{Total: 100_000, Window: 100 * time.Second, Now: clock})
+		got := 0
+		spend := func(v *StartBudget) {
+			for v.Take("a", 1_000) {
+				got += 1_000
+			}
+		}
+		spend(b)
+		for range 5 {
+			lo := b.WithBounds(1_000, 0, time.Second)
+			lo.Take("z", 1<<30)
+			now = now.Add(1100 * time.Millisecond)
+			b = b.WithBounds(100_000, 0, 100*time.Second)
+			spend(b)
+		}
+		if got > 110_000 {
+			t.Errorf("in 5.5 s a 100,000 per 100 s total let %d bytes through", got)
+		}
+	})
+	t.Run("long window cut", func(t *testing.T) {
+		b := NewStartBudget(StartBudgetOptions{Total: 100_000, Window: 100 * time.Second, Now: clock})
+		b.Take("a", 100_000)
+		lo := b.WithBounds(1_000, 0, 10_000*time.Second)
+		lo.Take("z", 1<<30)
+		now = now.Add(5000 * time.Second) // fifty windows of the rows spent
+		up := b.WithBounds(100_000, 0, 100*time.Second)
+		if !up.Take("a", 50_000) {
+			t.Errorf("long after the rows expired the raised-back total holds %.0f (owed %.0f)", up.all.level, up.all.owed)
+		}
+	})
+	t.Run("second cut", func(t *testing.T) {
+		b := NewStartBudget(StartBudgetOptions{Total: 100_000, Window: 100 * time.Second, Now: clock})
+		b.Take("a", 100_000)
+		c1 := b.WithBounds(50_000, 0, 100*time.Second)
+		c1.Take("z", 1<<30)
+		now = now.Add(50 * time.Second)
+		c2 := b.WithBounds(100, 0, 100*time.Second)
+		c2.Take("z", 1<<30)
+		now = now.Add(10 * time.Second) // within the window of both cuts
+		up := b.WithBounds(100_000, 0, 100*time.Second)
+		if up.Take("a", 60_000) {
+			t.Errorf("a raise back after two cuts gave 60,000 while the rows of 100,000 can still live (level %.0f, owed %.0f)", up.all.level, up.all.owed)
+		}
+	})
+}
+
+// TestStartBudgetClientDebt: the same for one client's own budget (the
+// total unbounded): a cut and its revert give nothing, a window change
+// refills at the old rate, a debt outlives the address table's sweep, and
+// a raise more than a window after the cut gives the whole size.
+func TestStartBudgetClientDebt(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	b := NewStartBudget(StartBudgetOptions{PerAddress: 10_000, Window: 100 * time.Second, MaxAddresses: 2, Now: func() time.Time { return now }})
+	if !b.Take("a", 10_000) {
+		t.Fatal("a's 10,000 not spent")
+	}
+	cut := b.WithBounds(0, 1_000, 100*time.Second)
+	cut.Take("a", 1) // applies the cut: 9,000 owed
+	now = now.Add(time.Second)
+	back := b.WithBounds(0, 10_000, 100*time.Second)
+	if back.Take("a", 1_000) {
+		t.Errorf("a cut and its revert gave a client 1,000 at once (level %.0f)", back.addrs["a"].level)
+	}
+	// A sweep of the full table (a third address) keeps a's bucket, still
+	// owing, though the cut's small size refilled it.
+	lo := b.WithBounds(0, 100, 10*time.Second)
+	lo.Take("a", 1)
+	now = now.Add(20 * time.Second) // full at 100 again, owing till 100 s after the cut
+	lo.Take("b", 1)
+	lo.Take("c", 1)
+	if _, ok := b.addrs["a"]; !ok {
+		t.Fatal("the sweep forgot a bucket that still owes")
+	}
+	now = now.Add(200 * time.Second) // the spent rows' window is over
+	full := b.WithBounds(0, 10_000, 100*time.Second)
+	if !full.Take("a", 10_000) {
+		t.Errorf("more than a window after the cut a's bucket holds %.0f (owed %.0f)", full.addrs["a"].level, full.addrs["a"].owed)
+	}
+	// The time before a window change refills at the old rate.
+	now = now.Add(10 * time.Second) // a tenth of 100 s: 1,000 back
+	short := b.WithBounds(0, 10_000, 10*time.Second)
+	if short.Take("a", 1_001) || !short.Take("a", 1_000) {
+		t.Errorf("a reload to a shorter window refilled a's bucket at the new rate (level %.0f)", short.addrs["a"].level)
+	}
+}
