@@ -9,7 +9,10 @@
 # install the package and to run the server as the postgres user).
 #
 #   CLAIMGATE_PG_DIR    where everything lives (default /tmp/claimgate-pg)
-#   CLAIMGATE_PG_PORT   the TCP port on 127.0.0.1 (default 55432)
+#   CLAIMGATE_PG_PORT   the TCP port on 127.0.0.1 (default 25432: below Linux's
+#                       ephemeral range, 32768-60999, where any outgoing
+#                       connection's local port, even one in TIME-WAIT, can
+#                       keep the server from binding; 55432 did once)
 #
 # On success it writes $CLAIMGATE_PG_DIR/env (KEY=VALUE lines) and prints its
 # path; point the tests at it with CLAIMGATE_PG_ENV=that-path. Keys:
@@ -21,7 +24,7 @@
 set -euo pipefail
 
 DIR=${CLAIMGATE_PG_DIR:-/tmp/claimgate-pg}
-PORT=${CLAIMGATE_PG_PORT:-55432}
+PORT=${CLAIMGATE_PG_PORT:-25432}
 ROLE=claimgate_test
 DB=claimgate_test
 # Test-only secret: this server listens on loopback only and holds no real data.
@@ -112,6 +115,8 @@ ready() { "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" 2>/dev/null; }
 
 start() {
 	if ! as "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+		# The port of this run, also for a data directory made with another.
+		sed -i "s/^port = .*/port = $PORT/" "$DATA/conf.d/claimgate.conf"
 		log "starting postgres on 127.0.0.1:$PORT"
 		touch "$LOG"
 		chown "$OS_USER:$OS_USER" "$LOG"
