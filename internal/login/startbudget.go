@@ -72,7 +72,12 @@ type startState struct {
 		total, perAddress float64
 		window            time.Duration
 	}
-	seqs int64 // views made
+	// slowWindow, until slowUntil, is a window longer than the applied
+	// one that was in force before it: rows stored under it live that
+	// long, so the buckets refill over it until then (refillWindow).
+	slowWindow time.Duration
+	slowUntil  time.Time
+	seqs       int64 // views made
 
 	waiters, maxWaiters atomic.Int64
 	refused             atomic.Int64
@@ -96,7 +101,8 @@ type StartBudgetOptions struct {
 	MaxWaiters int64
 	// MaxAddresses bounds the addresses tracked (default 65,536). When it
 	// is reached and none can be forgotten (a bucket full again is the
-	// same as none), a new address is bounded by Total only.
+	// same as none, unless it still owes after a cut), a new address is
+	// bounded by Total only.
 	MaxAddresses int
 	Now          func() time.Time
 	// Wait replaces the delay's timer (tests).
@@ -226,14 +232,33 @@ func (b *StartBudget) apply(now time.Time) {
 	if b.seq <= b.applied.seq {
 		return
 	}
-	was := b.applied
+	was, wasWindow := b.applied, b.refillWindow(now)
 	for _, k := range []*bucket{&b.all, &b.allProven} {
-		k.resize(was.total, b.total, was.window, now)
+		k.resize(was.total, b.total, wasWindow, now)
 	}
 	for _, k := range b.addrs {
-		k.resize(was.perAddress, b.perAddress, was.window, now)
+		k.resize(was.perAddress, b.perAddress, wasWindow, now)
+	}
+	if b.window < wasWindow {
+		// A shorter window would refill what the rows stored under the
+		// longer one spent faster than they expire: a shortening and its
+		// revert would hand out a fresh budget each time.
+		b.slowWindow = wasWindow
+		if until := now.Add(wasWindow); until.After(b.slowUntil) {
+			b.slowUntil = until
+		}
 	}
 	b.applied.seq, b.applied.total, b.applied.perAddress, b.applied.window = b.seq, b.total, b.perAddress, b.window
+}
+
+// refillWindow is the window the buckets refill over now: the applied
+// one, or a longer one in force before it, until the rows stored under
+// that one have expired. Under mu.
+func (st *startState) refillWindow(now time.Time) time.Duration {
+	if now.Before(st.slowUntil) && st.slowWindow > st.applied.window {
+		return st.slowWindow
+	}
+	return st.applied.window
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -276,6 +301,7 @@ func (b *StartBudget) take(addr string, need float64) string {
 	defer b.mu.Unlock()
 	b.apply(now)
 	cur := b.applied // the newest view's bounds, whichever view takes
+	cur.window = b.refillWindow(now)
 	all, allName := &b.all, BudgetInstance
 	if pc, ok := b.proven[addr]; ok && now.Before(pc.until) {
 		all, allName = &b.allProven, BudgetProven

@@ -192,3 +192,35 @@ func TestStartBudgetClientDebt(t *testing.T) {
 		t.Errorf("a reload to a shorter window refilled a's bucket at the new rate (level %.0f)", short.addrs["a"].level)
 	}
 }
+
+// TestStartBudgetWindowToggle: a reload that shortens the window and its
+// revert do not hand out a fresh budget: until the rows stored under the
+// longer window have expired the buckets refill over it, with a cut of
+// the size (to the client's and the total's half) as without one.
+func TestStartBudgetWindowToggle(t *testing.T) {
+	for _, cut := range []int64{100_000, 50_000} {
+		t.Run(fmt.Sprint("to ", cut), func(t *testing.T) {
+			now := time.Unix(1e9, 0)
+			b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: 100 * time.Second, Now: func() time.Time { return now }})
+			got := 0
+			spend := func(v *StartBudget) {
+				for v.Take("a", 1_000) {
+					got += 1_000
+				}
+			}
+			spend(b)
+			for range 5 {
+				short := b.WithBounds(cut, cut, time.Second)
+				short.Take("a", 1<<30) // applies it, spends nothing
+				now = now.Add(1100 * time.Millisecond)
+				short.Take("a", 1) // a take under the short window refills too
+				b = b.WithBounds(100_000, 100_000, 100*time.Second)
+				spend(b)
+			}
+			// 5.5 s of a 100 s window: 5,500 more at most, in whole takes.
+			if got > 106_000 {
+				t.Errorf("five shortenings of the window and their reverts let %d bytes of 100 s rows through in 5.5 s", got)
+			}
+		})
+	}
+}
