@@ -35,18 +35,13 @@ func TestStartBudgetOldViewKeepsARaise(t *testing.T) {
 func TestStartBudgetCutThenRaiseBack(t *testing.T) {
 	now := time.Unix(1e9, 0)
 	b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: 100 * time.Second, Now: func() time.Time { return now }})
-	got := 0
-	spend := func(v *StartBudget) {
-		for i := 0; v.Take(fmt.Sprint("10.0.0.", i%200), 1_000); i++ {
-			got += 1_000
-		}
-	}
-	spend(b)
+	many := func(i int) string { return fmt.Sprint("10.0.0.", i%200) }
+	got := spendAll(b, many)
 	for range 5 {
 		lo := b.WithBounds(1_000, 1_000, 100*time.Second)
 		lo.Take("z", 2_000) // its first take applies the cut
 		b = b.WithBounds(100_000, 100_000, 100*time.Second)
-		spend(b)
+		got += spendAll(b, many)
 	}
 	if got > 100_000 {
 		t.Errorf("at one instant a total of 100,000 let %d bytes through after 5 cuts raised back", got)
@@ -108,19 +103,13 @@ func TestStartBudgetDebtLastsAsLongAsItsRows(t *testing.T) {
 	clock := func() time.Time { return now }
 	t.Run("short window cut", func(t *testing.T) {
 		b := NewStartBudget(StartBudgetOptions{Total: 100_000, Window: 100 * time.Second, Now: clock})
-		got := 0
-		spend := func(v *StartBudget) {
-			for v.Take("a", 1_000) {
-				got += 1_000
-			}
-		}
-		spend(b)
+		got := spendAll(b, oneClient)
 		for range 5 {
 			lo := b.WithBounds(1_000, 0, time.Second)
 			lo.Take("z", 1<<30)
 			now = now.Add(1100 * time.Millisecond)
 			b = b.WithBounds(100_000, 0, 100*time.Second)
-			spend(b)
+			got += spendAll(b, oneClient)
 		}
 		if got > 110_000 {
 			t.Errorf("in 5.5 s a 100,000 per 100 s total let %d bytes through", got)
@@ -202,20 +191,14 @@ func TestStartBudgetWindowToggle(t *testing.T) {
 		t.Run(fmt.Sprint("to ", cut), func(t *testing.T) {
 			now := time.Unix(1e9, 0)
 			b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: 100 * time.Second, Now: func() time.Time { return now }})
-			got := 0
-			spend := func(v *StartBudget) {
-				for v.Take("a", 1_000) {
-					got += 1_000
-				}
-			}
-			spend(b)
+			got := spendAll(b, oneClient)
 			for range 5 {
 				short := b.WithBounds(cut, cut, time.Second)
 				short.Take("a", 1<<30) // applies it, spends nothing
 				now = now.Add(1100 * time.Millisecond)
 				short.Take("a", 1) // a take under the short window refills too
 				b = b.WithBounds(100_000, 100_000, 100*time.Second)
-				spend(b)
+				got += spendAll(b, oneClient)
 			}
 			// 5.5 s of a 100 s window: 5,500 more at most, in whole takes.
 			if got > 106_000 {
@@ -224,3 +207,15 @@ func TestStartBudgetWindowToggle(t *testing.T) {
 		})
 	}
 }
+
+// spendAll takes 1,000 bytes at a time from v, for the client addr(i) at
+// the i-th take, until it refuses, and says how much it took.
+func spendAll(v *StartBudget, addr func(i int) string) int {
+	got := 0
+	for i := 0; v.Take(addr(i), 1_000); i++ {
+		got += 1_000
+	}
+	return got
+}
+
+func oneClient(int) string { return "a" }
