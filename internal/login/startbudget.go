@@ -72,12 +72,12 @@ type startState struct {
 		total, perAddress float64
 		window            time.Duration
 	}
-	// slowWindow, until slowUntil, is a window longer than the applied
-	// one that was in force before it: rows stored under it live that
-	// long, so the buckets refill over it until then (refillWindow).
-	slowWindow time.Duration
-	slowUntil  time.Time
-	seqs       int64 // views made
+	// slow are windows that were in force before a reload shortened the
+	// window, each until the rows stored under it have expired: the
+	// buckets refill over the longest of them until then (refillWindow).
+	// No entry outlasts another with a window as long: at most a few.
+	slow []slowWindow
+	seqs int64 // views made
 
 	waiters, maxWaiters atomic.Int64
 	refused             atomic.Int64
@@ -206,10 +206,12 @@ func NewStartBudget(o StartBudgetOptions) *StartBudget {
 // change of its size, within [0, size]: a raised bound gives its increase
 // at once, a lowered one takes it back (what it cannot take from a spent
 // bucket is owed by a later raise for as long as the rows spent before
-// the cut can live: a cut and its revert give nothing). The time before refills at the old window's rate. From
-// then on every view, an older one too (a request of the generation a
-// reload replaced), takes within the newest applied bounds: an old view
-// would otherwise clip the buckets back to its sizes and undo a raise.
+// the cut can live: a cut and its revert give nothing). A shorter window
+// refills at the old, slower rate until the rows stored under the old one
+// have expired. From then on every view, an older one too (a request of
+// the generation a reload replaced), takes within the newest applied
+// bounds: an old view would otherwise clip the buckets back to its sizes
+// and undo a raise.
 // Only Window stays the view's own (the expiry of the rows its
 // generation stores). Nil bounds (both 0) give nil, no budget, as
 // NewStartBudget does; so does a nil b.
@@ -239,26 +241,45 @@ func (b *StartBudget) apply(now time.Time) {
 	for _, k := range b.addrs {
 		k.resize(was.perAddress, b.perAddress, wasWindow, now)
 	}
-	if b.window < wasWindow {
+	if b.window < was.window {
 		// A shorter window would refill what the rows stored under the
 		// longer one spent faster than they expire: a shortening and its
 		// revert would hand out a fresh budget each time.
-		b.slowWindow = wasWindow
-		if until := now.Add(wasWindow); until.After(b.slowUntil) {
-			b.slowUntil = until
-		}
+		b.addSlow(slowWindow{window: was.window, until: now.Add(was.window)}, now)
 	}
 	b.applied.seq, b.applied.total, b.applied.perAddress, b.applied.window = b.seq, b.total, b.perAddress, b.window
 }
 
-// refillWindow is the window the buckets refill over now: the applied
-// one, or a longer one in force before it, until the rows stored under
-// that one have expired. Under mu.
-func (st *startState) refillWindow(now time.Time) time.Duration {
-	if now.Before(st.slowUntil) && st.slowWindow > st.applied.window {
-		return st.slowWindow
+// slowWindow is a window the buckets refill over until the rows stored
+// under it have expired.
+type slowWindow struct {
+	window time.Duration
+	until  time.Time
+}
+
+// addSlow records w, forgetting the entries that have ended and those w
+// outlasts with a window at least as long; under mu.
+func (st *startState) addSlow(w slowWindow, now time.Time) {
+	keep := st.slow[:0]
+	for _, e := range st.slow {
+		if now.Before(e.until) && (e.window > w.window || e.until.After(w.until)) {
+			keep = append(keep, e)
+		}
 	}
-	return st.applied.window
+	st.slow = append(keep, w)
+}
+
+// refillWindow is the window the buckets refill over now: the applied
+// one, or a longer one in force before a shortening, until the rows
+// stored under that one have expired. Under mu.
+func (st *startState) refillWindow(now time.Time) time.Duration {
+	w := st.applied.window
+	for _, e := range st.slow {
+		if now.Before(e.until) && e.window > w {
+			w = e.window
+		}
+	}
+	return w
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -219,3 +219,47 @@ func spendAll(v *StartBudget, addr func(i int) string) int {
 }
 
 func oneClient(int) string { return "a" }
+
+// TestStartBudgetReloadsAfterAShorteningEnd: after a shortening
+// (100 s to 10 s), reloads that change nothing (every 50 s) do not keep
+// the slow refill going: once the 100 s rows have expired the 10 s window
+// refills at its own rate.
+func TestStartBudgetReloadsAfterAShorteningEnd(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: 100 * time.Second, Now: func() time.Time { return now }})
+	spendAll(b, oneClient)
+	b = b.WithBounds(100_000, 100_000, 10*time.Second)
+	b.Take("a", 1<<30)
+	for range 20 { // 1,000 s: ten old windows
+		now = now.Add(50 * time.Second)
+		b = b.WithBounds(100_000, 100_000, 10*time.Second) // same bounds
+		b.Take("a", 1<<30)
+		spendAll(b, oneClient)
+	}
+	now = now.Add(10 * time.Second) // one (new) window, nothing stored since
+	if got := spendAll(b, oneClient); got < 100_000 {
+		t.Errorf("1,000 s after the shortening, 10 s after a spend, a 10 s window gives %d of 100,000", got)
+	}
+}
+
+// TestStartBudgetSecondShortening: 1,000 s to 100 s at t0, then 100 s to
+// 10 s at t0+900: the 1,000 s rows are gone by t0+1,000 and the 100 s ones
+// by t0+1,000 too, so from then on the 10 s window refills at its own rate
+// (not the 1,000 s one until t0+1,900).
+func TestStartBudgetSecondShortening(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: 1000 * time.Second, Now: func() time.Time { return now }})
+	spendAll(b, oneClient)
+	b = b.WithBounds(100_000, 100_000, 100*time.Second)
+	b.Take("a", 1<<30)
+	now = now.Add(900 * time.Second)
+	b = b.WithBounds(100_000, 100_000, 10*time.Second)
+	b.Take("a", 1<<30)
+	spendAll(b, oneClient)
+	now = now.Add(200 * time.Second) // t0+1100: every 1000 s and 100 s row expired
+	spendAll(b, oneClient)
+	now = now.Add(10 * time.Second)
+	if got := spendAll(b, oneClient); got < 100_000 {
+		t.Errorf("at t0+1110 a 10 s window gives %d of 100,000 10 s after a spend", got)
+	}
+}
