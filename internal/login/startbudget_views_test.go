@@ -228,12 +228,10 @@ func TestStartBudgetReloadsAfterAShorteningEnd(t *testing.T) {
 	now := time.Unix(1e9, 0)
 	b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: 100 * time.Second, Now: func() time.Time { return now }})
 	spendAll(b, oneClient)
-	b = b.WithBounds(100_000, 100_000, 10*time.Second)
-	b.Take("a", 1<<30)
+	b = reloadTo(b, 10*time.Second)
 	for range 20 { // 1,000 s: ten old windows
 		now = now.Add(50 * time.Second)
-		b = b.WithBounds(100_000, 100_000, 10*time.Second) // same bounds
-		b.Take("a", 1<<30)
+		b = reloadTo(b, 10*time.Second) // the same bounds
 		spendAll(b, oneClient)
 	}
 	now = now.Add(10 * time.Second) // one (new) window, nothing stored since
@@ -250,11 +248,9 @@ func TestStartBudgetSecondShortening(t *testing.T) {
 	now := time.Unix(1e9, 0)
 	b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: 1000 * time.Second, Now: func() time.Time { return now }})
 	spendAll(b, oneClient)
-	b = b.WithBounds(100_000, 100_000, 100*time.Second)
-	b.Take("a", 1<<30)
+	b = reloadTo(b, 100*time.Second)
 	now = now.Add(900 * time.Second)
-	b = b.WithBounds(100_000, 100_000, 10*time.Second)
-	b.Take("a", 1<<30)
+	b = reloadTo(b, 10*time.Second)
 	spendAll(b, oneClient)
 	now = now.Add(200 * time.Second) // t0+1100: every 1000 s and 100 s row expired
 	spendAll(b, oneClient)
@@ -262,4 +258,12 @@ func TestStartBudgetSecondShortening(t *testing.T) {
 	if got := spendAll(b, oneClient); got < 100_000 {
 		t.Errorf("at t0+1110 a 10 s window gives %d of 100,000 10 s after a spend", got)
 	}
+}
+
+// reloadTo is b reloaded to sizes of 100,000 and window w, applied (a
+// take that spends nothing).
+func reloadTo(b *StartBudget, w time.Duration) *StartBudget {
+	v := b.WithBounds(100_000, 100_000, w)
+	v.Take("a", 1<<30)
+	return v
 }
