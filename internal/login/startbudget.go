@@ -27,9 +27,13 @@ import (
 //
 // Clients a sign-in finished from in the last ProvenFor (Proved) spend a
 // second bucket of Total instead of the first: addresses that never sign
-// in, however many, cannot spend what the users' own addresses need. The
-// new rows of a Window so stay under 2 × Total, and one address cannot
-// spend more than PerAddress of either. Many addresses that never sign in
+// in, however many, cannot spend what the users' own addresses need. A
+// bucket hands out at most twice its size within any Window (full at the
+// start, refilled once over it), and a row lives about a Window, so the
+// rows addresses that never sign in can keep stored stay under
+// 2 × Total, all rows under 4 × Total (the proven bucket too, which only
+// finished sign-ins open), and one address's under 2 × PerAddress of each
+// bucket. Many addresses that never sign in
 // can spend the first bucket, and then new sign-ins from addresses no one
 // has signed in from lately wait until it fills again: the disk, and the
 // sessions already started, are kept.
@@ -75,7 +79,8 @@ type startState struct {
 	// slow are windows that were in force before a reload shortened the
 	// window, each until the rows stored under it have expired: the
 	// buckets refill over the longest of them until then (refillWindow).
-	// No entry outlasts another with a window as long: at most a few.
+	// No entry is covered by another (a window as long, lasting as
+	// long), and there are at most maxSlow (addSlow).
 	slow []slowWindow
 	seqs int64 // views made
 
@@ -257,16 +262,55 @@ type slowWindow struct {
 	until  time.Time
 }
 
+// maxSlow bounds the slow windows kept: reloads that each shorten the
+// window a little, further apart each time, would otherwise add one each
+// for as long as the longest lives.
+const maxSlow = 8
+
 // addSlow records w, forgetting the entries that have ended and those w
-// outlasts with a window at least as long; under mu.
+// covers (a window at most as long, ending no later); w itself is not
+// added when an entry covers it. Beyond maxSlow the two shortest windows
+// become one: the longer of them until the later end, a refill never
+// faster than the two gave. Under mu.
 func (st *startState) addSlow(w slowWindow, now time.Time) {
+	for _, e := range st.slow {
+		if now.Before(e.until) && e.window >= w.window && !e.until.Before(w.until) {
+			return // covered
+		}
+	}
 	keep := st.slow[:0]
 	for _, e := range st.slow {
 		if now.Before(e.until) && (e.window > w.window || e.until.After(w.until)) {
-			keep = append(keep, e)
+			keep = append(keep, e) // neither ended nor covered by w
 		}
 	}
 	st.slow = append(keep, w)
+	if len(st.slow) <= maxSlow {
+		return
+	}
+	// The list is covering-free: ordered by window, the ends run the
+	// other way. Merge the two shortest windows.
+	a, c := 0, 1
+	if st.slow[c].window < st.slow[a].window {
+		a, c = c, a
+	}
+	for i := 2; i < len(st.slow); i++ {
+		switch w := st.slow[i].window; {
+		case w < st.slow[a].window:
+			a, c = i, a
+		case w < st.slow[c].window:
+			c = i
+		}
+	}
+	st.slow[c] = slowWindow{window: max(st.slow[a].window, st.slow[c].window), until: later(st.slow[a].until, st.slow[c].until)}
+	st.slow = append(st.slow[:a], st.slow[a+1:]...)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // refillWindow is the window the buckets refill over now: the applied

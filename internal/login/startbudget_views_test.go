@@ -267,3 +267,57 @@ func reloadTo(b *StartBudget, w time.Duration) *StartBudget {
 	v.Take("a", 1<<30)
 	return v
 }
+
+// TestStartBudgetManyShortenings: 2,000 reloads, each shortening the
+// window by a second, 2 s after the last (each old window outlives the
+// ones before it), keep at most maxSlow windows, and the buckets never
+// refill faster than every window still owed would allow.
+func TestStartBudgetManyShortenings(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	w := 3000 * time.Second
+	b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: w, Now: func() time.Time { return now }})
+	type owed struct {
+		window time.Duration
+		until  time.Time
+	}
+	var all []owed // every shortening, none forgotten
+	for range 2_000 {
+		now = now.Add(2 * time.Second)
+		all = append(all, owed{w, now.Add(w)})
+		w -= time.Second
+		b = reloadTo(b, w)
+		if n := len(b.slow); n > maxSlow {
+			t.Fatalf("%d slow windows kept after %d shortenings", n, len(all))
+		}
+		for _, at := range []time.Time{now, now.Add(500 * time.Second), now.Add(2999 * time.Second)} {
+			need := w
+			for _, o := range all {
+				if at.Before(o.until) && o.window > need {
+					need = o.window
+				}
+			}
+			if got := b.refillWindow(at); got < need {
+				t.Fatalf("after %d shortenings the buckets refill over %v at +%v; the rows of a %v window are still there", len(all), got, at.Sub(now), need)
+			}
+		}
+	}
+	// The merging is conservative but not for ever: once the longest old
+	// window's rows are gone the applied window is what refills.
+	if got := b.refillWindow(now.Add(3001 * time.Second)); got != w {
+		t.Errorf("3,001 s after the last shortening the buckets refill over %v, want the applied %v", got, w)
+	}
+}
+
+// TestStartBudgetShorteningCoveredByAnEarlier: a shortening whose old
+// window an earlier entry covers (as long, lasting longer) adds nothing.
+func TestStartBudgetShorteningCoveredByAnEarlier(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: 1000 * time.Second, Now: func() time.Time { return now }})
+	b = reloadTo(b, 10*time.Second)  // owes 1000 s until t0+1000
+	b = reloadTo(b, 500*time.Second) // a raise: nothing owed
+	now = now.Add(time.Second)       //
+	b = reloadTo(b, 10*time.Second)  // 500 s until t0+501: covered
+	if len(b.slow) != 1 || b.slow[0].window != 1000*time.Second {
+		t.Errorf("slow windows %+v, want only the 1,000 s one", b.slow)
+	}
+}
