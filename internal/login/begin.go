@@ -113,14 +113,14 @@ func (f *Flow) startSession(w http.ResponseWriter, r *http.Request, p *Pending, 
 		}
 		s.Pending = p
 		s.Parties, s.PartiesOf = carryParties(from)
-		s.Paid = now
+		s.Paid, s.PaidFor = now, f.o.StartBudget.Window()
 		credit := 0
 		if replace {
 			s.id, s.version = from.id, from.version
 			if from.Stage == stageDone || f.paidWithin(from, now) {
 				credit = from.size
 				if from.Stage != stageDone {
-					s.Paid = from.Paid
+					s.Paid, s.PaidFor = from.Paid, from.PaidFor
 				}
 			}
 		}
@@ -150,15 +150,18 @@ func (f *Flow) startSession(w http.ResponseWriter, r *http.Request, p *Pending, 
 }
 
 // paidWithin says whether old's row was paid for within the StartBudget's
-// window before now (a Paid after now, as after the clock stepped back or
-// from another instance's clock, is not).
+// window before now, or within the window its payment bought if that is
+// shorter (paidWindow: after a reload lengthened the window, a row bought
+// at the short one's rate is not free to keep for the long one). A Paid
+// after now, as after the clock stepped back or from another instance's
+// clock, is not.
 func (f *Flow) paidWithin(old *session, now time.Time) bool {
 	b := f.o.StartBudget
 	if b == nil || old.Paid.IsZero() {
 		return false
 	}
 	d := now.Sub(old.Paid)
-	return d >= 0 && d < b.Window()
+	return d >= 0 && d < paidWindow(old, b.Window())
 }
 
 // startAdmit is the check of a new sign-in's session of n bytes: within

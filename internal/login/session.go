@@ -61,12 +61,17 @@ type session struct {
 	// took them over from the one a new sign-in replaced (a forced
 	// re-authentication); empty once this session's own user is known.
 	PartiesOf string `json:"parties_of,omitempty"`
-	// Paid is when the StartBudget was paid for this sign-in's row (a
-	// replacement that pays nothing inherits it).
-	Paid    time.Time `json:"paid,omitzero"`
-	Created time.Time `json:"created"`
-	Seen    time.Time `json:"seen"` // last change, for the idle timeout
-	Expires time.Time `json:"expires"`
+	// Paid is when the StartBudget was paid for this sign-in's row, and
+	// PaidFor the window that payment bought (the budget's window then);
+	// a replacement that pays nothing inherits both. Keeping the window
+	// matters across a reload that lengthens it: a row bought at a short
+	// window's rate must not be kept alive for free over the long one.
+	// Rows written before PaidFor existed have none: the window in force.
+	Paid    time.Time     `json:"paid,omitzero"`
+	PaidFor time.Duration `json:"paid_for,omitzero"`
+	Created time.Time     `json:"created"`
+	Seen    time.Time     `json:"seen"` // last change, for the idle timeout
+	Expires time.Time     `json:"expires"`
 }
 
 func newID(r io.Reader) (string, error) {
@@ -128,8 +133,8 @@ func (m *sessionManager) loadID(ctx context.Context, id string, now time.Time) (
 // A sign-in still waiting for its password whose row was paid for from
 // the StartBudget (Paid) also ends a budget window after that payment, so
 // starting again for free (which inherits Paid) cannot keep a row alive
-// past the window it was paid in: the rows a window's budget bought are
-// gone by the end of the next.
+// past the window it was paid in (the shorter of PaidFor and the window
+// now): the rows a window's budget bought are gone by the end of the next.
 func (m *sessionManager) rowExpiry(s *session) time.Time {
 	end := s.Expires
 	if m.idle > 0 && !s.Seen.IsZero() {
@@ -138,11 +143,20 @@ func (m *sessionManager) rowExpiry(s *session) time.Time {
 		}
 	}
 	if m.paidFor > 0 && s.Stage == stagePending && !s.Paid.IsZero() {
-		if t := s.Paid.Add(m.paidFor); t.Before(end) {
+		if t := s.Paid.Add(paidWindow(s, m.paidFor)); t.Before(end) {
 			end = t
 		}
 	}
 	return end
+}
+
+// paidWindow is how long after Paid s's payment lasts: the window it
+// bought, or window (the budget's now) if that is shorter or s has none.
+func paidWindow(s *session, window time.Duration) time.Duration {
+	if s.PaidFor > 0 && s.PaidFor < window {
+		return s.PaidFor
+	}
+	return window
 }
 
 // start makes a new session; the caller saves it.
