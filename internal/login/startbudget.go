@@ -1,8 +1,11 @@
 package login
 
 import (
+	"cmp"
 	"context"
+	"math"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -269,9 +272,8 @@ const maxSlow = 8
 
 // addSlow records w, forgetting the entries that have ended and those w
 // covers (a window at most as long, ending no later); w itself is not
-// added when an entry covers it. Beyond maxSlow the two shortest windows
-// become one: the longer of them until the later end, a refill never
-// faster than the two gave. Under mu.
+// added when an entry covers it. Beyond maxSlow two entries become one
+// (mergeSlow). Under mu.
 func (st *startState) addSlow(w slowWindow, now time.Time) {
 	for _, e := range st.slow {
 		if now.Before(e.until) && e.window >= w.window && !e.until.Before(w.until) {
@@ -285,25 +287,37 @@ func (st *startState) addSlow(w slowWindow, now time.Time) {
 		}
 	}
 	st.slow = append(keep, w)
-	if len(st.slow) <= maxSlow {
-		return
+	if len(st.slow) > maxSlow {
+		st.mergeSlow(now)
 	}
-	// The list is covering-free: ordered by window, the ends run the
-	// other way. Merge the two shortest windows.
-	a, c := 0, 1
-	if st.slow[c].window < st.slow[a].window {
-		a, c = c, a
-	}
-	for i := 2; i < len(st.slow); i++ {
-		switch w := st.slow[i].window; {
-		case w < st.slow[a].window:
-			a, c = i, a
-		case w < st.slow[c].window:
-			c = i
+}
+
+// mergeSlow makes two neighbouring entries one: the longer window until
+// the later end, a refill never faster than the two gave. The list is
+// covering-free, so ordered by window its ends run the other way: from
+// the end of the longer entry of a neighbouring pair to the end of the
+// shorter, the buckets refill over the shorter window (or the applied
+// one), and merged over the longer. Of the pairs, the one that loses the
+// least refill over that time is merged: merging the two shortest, say,
+// could keep a week-long refill for an hour where exact bookkeeping
+// gives two. Under mu.
+func (st *startState) mergeSlow(now time.Time) {
+	slices.SortFunc(st.slow, func(a, b slowWindow) int { return cmp.Compare(a.window, b.window) })
+	rate := func(w time.Duration) float64 { return 1 / max(w, st.applied.window).Seconds() }
+	best, lost := 0, math.Inf(1)
+	for i := 0; i+1 < len(st.slow); i++ {
+		short, long := st.slow[i], st.slow[i+1]
+		from := long.until
+		if from.Before(now) {
+			from = now
+		}
+		if l := short.until.Sub(from).Seconds() * (rate(short.window) - rate(long.window)); l < lost {
+			best, lost = i, l
 		}
 	}
-	st.slow[c] = slowWindow{window: max(st.slow[a].window, st.slow[c].window), until: later(st.slow[a].until, st.slow[c].until)}
-	st.slow = append(st.slow[:a], st.slow[a+1:]...)
+	short, long := st.slow[best], st.slow[best+1]
+	st.slow[best+1] = slowWindow{window: long.window, until: later(short.until, long.until)}
+	st.slow = slices.Delete(st.slow, best, best+1)
 }
 
 func later(a, b time.Time) time.Time {

@@ -2,6 +2,7 @@ package login
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -319,5 +320,101 @@ func TestStartBudgetShorteningCoveredByAnEarlier(t *testing.T) {
 	b = reloadTo(b, 10*time.Second)  // 500 s until t0+501: covered
 	if len(b.slow) != 1 || b.slow[0].window != 1000*time.Second {
 		t.Errorf("slow windows %+v, want only the 1,000 s one", b.slow)
+	}
+}
+
+// TestStartBudgetMergeLosesLittle: beyond maxSlow the pair merged is the
+// one that costs the least refill. Eight week-long windows 30 s apart
+// and then a 2-hour one: merging the two shortest (review 7) kept a
+// week-long refill for the 2-hour entry's last hour, where exact
+// bookkeeping refills over 2 hours: nothing refilled in 54 minutes
+// instead of about 45% of the bucket.
+func TestStartBudgetMergeLosesLittle(t *testing.T) {
+	t0 := time.Unix(1e9, 0)
+	now := t0
+	short, day := time.Hour+time.Minute, 24*time.Hour
+	b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 100_000, Window: short, Now: func() time.Time { return now }})
+	for k := 1; k <= 8; k++ {
+		now = t0.Add(time.Duration(k) * time.Minute)
+		b = reloadTo(b, 7*day-time.Duration(k)*30*time.Second) // a lengthening
+		b = reloadTo(b, short)                                 // and a shortening: owes the week until t0+7d+k·30s
+	}
+	now = t0.Add(7*day - time.Hour)
+	b = reloadTo(b, 2*time.Hour)
+	b = reloadTo(b, short) // the ninth: 2 h until t0+7d+1h
+	if len(b.slow) > maxSlow {
+		t.Fatalf("%d slow windows", len(b.slow))
+	}
+	if got := b.refillWindow(t0.Add(7*day + 10*time.Minute)); got != 2*time.Hour {
+		t.Errorf("at t0+7d10m the buckets refill over %v; only the 2 h window's rows are still there", got)
+	}
+	now = t0.Add(7*day + 5*time.Minute)
+	spendAll(b, oneClient)
+	now = t0.Add(7*day + time.Hour - time.Minute)
+	if got := spendAll(b, oneClient); got < 40_000 {
+		t.Errorf("54 minutes over a 2 h window refilled %d bytes of 100,000", got)
+	}
+}
+
+// TestStartBudgetSlowListRandom: random reloads (the same window, any,
+// longer, shorter; random sizes and gaps) against exact bookkeeping of
+// every shortening: the buckets never refill faster than the rows still
+// stored allow, the list stays at most maxSlow long and covering-free.
+func TestStartBudgetSlowListRandom(t *testing.T) {
+	seeds := 300
+	if testing.Short() {
+		seeds = 40
+	}
+	for seed := range seeds {
+		r := rand.New(rand.NewPCG(uint64(seed), 7))
+		now := time.Unix(1e9, 0)
+		applied := time.Duration(1+r.IntN(5000)) * time.Second
+		b := NewStartBudget(StartBudgetOptions{Total: 100_000, PerAddress: 1000, Window: applied, Now: func() time.Time { return now }})
+		type owed struct {
+			window time.Duration
+			until  time.Time
+		}
+		var all []owed
+		for step := range 200 {
+			now = now.Add(time.Duration(r.IntN(400)) * time.Second)
+			var w time.Duration
+			switch r.IntN(4) {
+			case 0:
+				w = applied
+			case 1:
+				w = time.Duration(1+r.IntN(5000)) * time.Second
+			case 2:
+				w = applied + time.Duration(r.IntN(3000))*time.Second
+			default:
+				w = time.Duration(1+r.IntN(int(applied/time.Second))) * time.Second
+			}
+			if w < applied {
+				all = append(all, owed{applied, now.Add(applied)})
+			}
+			applied = w
+			b = b.WithBounds(int64(1+r.IntN(200_000)), int64(1+r.IntN(1000)), w)
+			b.Take("x", 1)
+			if len(b.slow) > maxSlow {
+				t.Fatalf("seed %d step %d: %d slow windows", seed, step, len(b.slow))
+			}
+			for i, e := range b.slow {
+				for j, f := range b.slow {
+					if i != j && e.window >= f.window && !e.until.Before(f.until) {
+						t.Fatalf("seed %d step %d: %+v covers %+v", seed, step, e, f)
+					}
+				}
+			}
+			for d := time.Duration(0); d < 8000*time.Second; d += 61 * time.Second {
+				at, need := now.Add(d), applied
+				for _, o := range all {
+					if at.Before(o.until) && o.window > need {
+						need = o.window
+					}
+				}
+				if got := b.refillWindow(at); got < need {
+					t.Fatalf("seed %d step %d: refill over %v at +%v, the rows of a %v window are still there", seed, step, got, d, need)
+				}
+			}
+		}
 	}
 }
