@@ -24,6 +24,11 @@ const (
 	DefaultCookieName        = "claimgate_session"
 	DefaultSessionLifetime   = 8 * time.Hour // AD FS's own SSO lifetime
 	DefaultSessionIdle       = 30 * time.Minute
+	// MaxSessionLifetime bounds server.session.lifetime (and so its
+	// idle_timeout): 90 days, AD FS's longest persistent SSO. Unbounded,
+	// the new-session budget's window (idle timeout plus the cleanup)
+	// wrapped past time.Duration's 292 years to a negative one.
+	MaxSessionLifetime = 90 * 24 * time.Hour
 	// A new sign-in's session row is about 1 KiB for AD FS (a GUID wctx)
 	// and at most some 12 KiB: 256 MiB per idle timeout is some 250,000
 	// sign-ins, 16 MiB per client address some 16,000 (one office NAT).

@@ -31,3 +31,19 @@ func TestNewSessionBudgetKnobs(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionLifetimeBounded: server.session.lifetime is at most 90 days
+// (2160h); 2562047h (review 7) made the budget's window, the idle timeout
+// plus the cleanup, wrap negative and silently fall back to 30 minutes.
+func TestSessionLifetimeBounded(t *testing.T) {
+	with := func(extra string) string {
+		return strings.Replace(minimal, "server:\n", "server:\n  session: {"+extra+"}\n", 1)
+	}
+	if s := mustLoad(t, with("lifetime: 2160h, idle_timeout: 2160h"), nil).Server.Session; s.Lifetime != MaxSessionLifetime {
+		t.Errorf("lifetime %v", s.Lifetime)
+	}
+	_, err := Load(writeConfig(t, with("lifetime: 2562047h, idle_timeout: 2562047h")), envMap(nil))
+	if ps := problemsOf(t, err); !hasProblem(ps, "server.session.lifetime", "2160h") {
+		t.Errorf("no problem at server.session.lifetime naming 2160h: %v", ps)
+	}
+}
