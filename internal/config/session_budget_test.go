@@ -46,4 +46,14 @@ func TestSessionLifetimeBounded(t *testing.T) {
 	if ps := problemsOf(t, err); !hasProblem(ps, "server.session.lifetime", "2160h") {
 		t.Errorf("no problem at server.session.lifetime naming 2160h: %v", ps)
 	}
+	// Both too long, the idle timeout shorter than the lifetime: both are
+	// named in one round (review 8), not the idle timeout only once the
+	// lifetime is fixed.
+	_, err = Load(writeConfig(t, with("lifetime: 3000h, idle_timeout: 2900h")), envMap(nil))
+	ps := problemsOf(t, err)
+	for _, path := range []string{"server.session.lifetime", "server.session.idle_timeout"} {
+		if !hasProblem(ps, path, "2160h") {
+			t.Errorf("no problem at %s naming 2160h: %v", path, ps)
+		}
+	}
 }

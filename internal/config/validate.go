@@ -105,7 +105,7 @@ func (c *Config) validateServer(ps *problems) {
 		ps.add("server.session.cookie_name", "must be letters, digits, '-' or '_'")
 	}
 	positive(ps, "server.session.lifetime", s.Session.Lifetime, MaxSessionLifetime)
-	positive(ps, "server.session.idle_timeout", s.Session.IdleTimeout, 0)
+	positive(ps, "server.session.idle_timeout", s.Session.IdleTimeout, MaxSessionLifetime)
 	if s.Session.IdleTimeout > s.Session.Lifetime && s.Session.Lifetime > 0 {
 		ps.add("server.session.idle_timeout", "must not be longer than server.session.lifetime")
 	}

@@ -152,7 +152,12 @@ func (f *Flow) startSession(w http.ResponseWriter, r *http.Request, p *Pending, 
 // paidWithin says whether old's row was paid for within the StartBudget's
 // window before now, or within the window its payment bought if that is
 // shorter (paidWindow: after a reload lengthened the window, a row bought
-// at the short one's rate is not free to keep for the long one). A Paid
+// at the short one's rate is not free to keep for the long one), with at
+// least the idle timeout of that payment's life still left: a free restart
+// keeps old's Paid, so one made late in the window would give the user a
+// row that ends minutes later, mid-sign-in (a browser that opened the app
+// link at 0, 28, 56 and 84 minutes lost its session at 91 with a 30-minute
+// idle timeout). Such a restart pays again and gets a whole window. A Paid
 // after now, as after the clock stepped back or from another instance's
 // clock, is not.
 func (f *Flow) paidWithin(old *session, now time.Time) bool {
@@ -160,8 +165,8 @@ func (f *Flow) paidWithin(old *session, now time.Time) bool {
 	if b == nil || old.Paid.IsZero() {
 		return false
 	}
-	d := now.Sub(old.Paid)
-	return d >= 0 && d < paidWindow(old, b.Window())
+	d, pw := now.Sub(old.Paid), paidWindow(old, b.Window())
+	return d >= 0 && d < pw && d+f.sessions.idle <= pw
 }
 
 // startAdmit is the check of a new sign-in's session of n bytes: within

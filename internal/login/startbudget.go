@@ -296,8 +296,11 @@ func (st *startState) addSlow(w slowWindow, now time.Time) {
 // the later end, a refill never faster than the two gave. The list is
 // covering-free, so ordered by window its ends run the other way: from
 // the end of the longer entry of a neighbouring pair to the end of the
-// shorter, the buckets refill over the shorter window (or the applied
-// one), and merged over the longer. Of the pairs, the one that loses the
+// shorter, the buckets refill over the shorter window, and merged over
+// the longer. (mergeSlow runs inside apply, before applied is set, so
+// applied is the window before this shortening; every entry left is at
+// least that long, so the max in rate changes nothing and only keeps a
+// rate from ever exceeding the applied window's.) Of the pairs, the one that loses the
 // least refill over that time is merged: merging the two shortest, say,
 // could keep a week-long refill for an hour where exact bookkeeping
 // gives two. Under mu.

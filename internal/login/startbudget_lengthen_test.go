@@ -50,12 +50,14 @@ func TestStartBudgetLengtheningKeepsOldRowsShort(t *testing.T) {
 			cookies = append(cookies, c)
 		}
 	}
-	refresh := func(e *env) {
+	refresh := func(e *env) (restarted int) {
 		for i, c := range cookies {
 			if st, nc := startWith(t, e, c, wctx); st == http.StatusSeeOther && nc != "" {
 				cookies[i] = nc
+				restarted++
 			}
 		}
+		return restarted
 	}
 	worst := 0
 	check := func(e *env, when string) {
@@ -79,12 +81,12 @@ func TestStartBudgetLengtheningKeepsOldRowsShort(t *testing.T) {
 	// The first generation (window 70 min): a full bucket, kept alive
 	// within the window it was paid in, and the refill at its end.
 	buy(e1)
-	for s := time.Duration(0); s < 65*time.Minute; s += 5 * time.Minute {
+	for s := time.Duration(0); s < 60*time.Minute; s += 5 * time.Minute { // free while an idle timeout is left (review 8)
 		advance(5 * time.Minute)
 		refresh(e1)
 		check(e1, "first window")
 	}
-	advance(4 * time.Minute)
+	advance(9 * time.Minute)
 	buy(e1)
 	check(e1, "first window's end")
 	if worst < budgetBytes*3/2 {
@@ -93,7 +95,11 @@ func TestStartBudgetLengtheningKeepsOldRowsShort(t *testing.T) {
 
 	e2 := reload(idle2) // window 9 h
 	envs = append(envs, e2)
-	refresh(e2)
+	// The bucket is spent: a row bought minutes ago at the 70-minute
+	// window's rate is not free to start again for the 9-hour one.
+	if n := refresh(e2); n != 0 {
+		t.Fatalf("right after the lengthening %d rows bought under the short window started again for free", n)
+	}
 	for s := time.Duration(0); s < 7*time.Hour+50*time.Minute; s += 10 * time.Minute {
 		advance(10 * time.Minute)
 		refresh(e2)

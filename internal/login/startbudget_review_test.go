@@ -57,6 +57,9 @@ func TestStartBudgetKeepAliveIsPaid(t *testing.T) {
 	refresh := func() {
 		for i, c := range cookies {
 			st, nc := startWith(t, e, c, wctx)
+			if st == http.StatusServiceUnavailable {
+				continue // late in its window a restart pays (review 8), and the bucket is spent
+			}
 			if st != http.StatusSeeOther || nc == "" {
 				t.Fatalf("refresh %d: status %d", i, st)
 			}
