@@ -23,31 +23,28 @@ import (
 
 // tcpProxy forwards a loopback port to a domain controller; stop and
 // start play the DC going away and coming back, without touching the DC.
+// It keeps its port for the whole test: while stopped it accepts and at
+// once closes each connection (the TLS handshake fails, as against a DC
+// whose service has stopped). Giving the port up and listening on it again
+// could fail, another socket of the busy test machine having taken it in
+// between (an outgoing connection's ephemeral port, or a listener on :0).
 type tcpProxy struct {
 	t      *testing.T
-	addr   string // the port it listens on, the same across restarts
+	addr   string // the port it listens on, for the whole test
 	target string
+	ln     net.Listener
 
 	mu    sync.Mutex
-	ln    net.Listener
+	down  bool
 	conns map[net.Conn]bool
 }
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	p := &tcpProxy{t: t, addr: "127.0.0.1:0", target: target, conns: map[net.Conn]bool{}}
-	p.start()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *tcpProxy) start() {
-	ln, err := net.Listen("tcp", p.addr)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		p.t.Fatalf("proxy listen %s: %v", p.addr, err)
+		t.Fatalf("proxy listen: %v", err)
 	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
+	p := &tcpProxy{t: t, addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -57,15 +54,21 @@ func (p *tcpProxy) start() {
 			go p.forward(c)
 		}
 	}()
+	t.Cleanup(func() { ln.Close(); p.stop() })
+	return p
 }
 
 func (p *tcpProxy) forward(c net.Conn) {
+	if !p.track(c) {
+		return
+	}
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
 		c.Close()
 		return
 	}
-	if !p.track(c, up) {
+	if !p.track(up) {
+		c.Close()
 		return
 	}
 	go func() { _, _ = io.Copy(up, c); up.Close() }()
@@ -73,31 +76,31 @@ func (p *tcpProxy) forward(c net.Conn) {
 	c.Close()
 }
 
-// track registers a connection pair; false (both closed) once stopped.
-func (p *tcpProxy) track(cs ...net.Conn) bool {
+// track registers a connection; false (and closed) while stopped.
+func (p *tcpProxy) track(c net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.ln == nil {
-		for _, c := range cs {
-			c.Close()
-		}
+	if p.down {
+		c.Close()
 		return false
 	}
-	for _, c := range cs {
-		p.conns[c] = true
-	}
+	p.conns[c] = true
 	return true
 }
 
-// stop closes the port and every connection through it, as a DC that
-// stops does: pooled connections break, new ones are refused.
+// start lets connections through again, as a DC that comes back.
+func (p *tcpProxy) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
+}
+
+// stop closes every connection through the port and every new one, as a
+// DC that stops does: pooled connections break, new ones fail.
 func (p *tcpProxy) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
+	p.down = true
 	for c := range p.conns {
 		c.Close()
 		delete(p.conns, c)
