@@ -191,6 +191,8 @@ func emptyData(page string) any {
 		return AutoPostData{}
 	case PageSigningOut:
 		return SigningOutData{Frames: []SignOutFrame{{Post: true, Fields: []Field{{}}}, {}}, ContinueAction: "x", ContinueFields: []Field{{}}}
+	case PageSignOutConfirm:
+		return SignOutConfirmData{Fields: []Field{{}}}
 	case PageInfo, PageSignedOut:
 		return InfoData{TitleKey: "signedout.title", MessageKey: "signedout.message"}
 	case PageDemo:

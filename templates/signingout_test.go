@@ -80,3 +80,36 @@ func TestGoldenSigningOut(t *testing.T) {
 		t.Errorf("signout.js: %v", err)
 	}
 }
+
+// TestGoldenSignOutConfirm guards the "sign out?" page byte for byte: one
+// form posting back to the endpoint with the CSRF token and the fields,
+// escaped, and no script (the button is the user's answer).
+func TestGoldenSignOutConfirm(t *testing.T) {
+	got := render(t, embedded(t), templates.PageSignOutConfirm, templates.SignOutConfirmData{
+		Common: templates.Common{CSRF: "tok&en", RequestID: "0123456789abcdef"}, Action: "/wsfed",
+		Fields: []templates.Field{{Name: "wa", Value: "wsignout1.0"}, {Name: "wreply", Value: `https://adfs.example.test/adfs/ls/?a=1&b="2"`}, {Name: "confirm_signout", Value: "1"}}})
+	golden(t, "signoutconfirm.html", got)
+	var forms, inputs int
+	for _, e := range elements(t, got) {
+		switch e.tag {
+		case "script":
+			t.Errorf("script on the question page: %v", e)
+		case "form":
+			forms++
+			if e.attr["action"] != "/wsfed" || e.attr["method"] != "post" {
+				t.Errorf("form %v", e.attr)
+			}
+		case "input":
+			inputs++
+			if e.attr["name"] == "wreply" && e.attr["value"] != `https://adfs.example.test/adfs/ls/?a=1&b="2"` {
+				t.Errorf("wreply reads back as %q", e.attr["value"])
+			}
+			if e.attr["name"] == "csrf" && e.attr["value"] != "tok&en" {
+				t.Errorf("csrf reads back as %q", e.attr["value"])
+			}
+		}
+	}
+	if forms != 1 || inputs != 4 {
+		t.Errorf("%d forms, %d inputs", forms, inputs)
+	}
+}

@@ -23,3 +23,16 @@ type SigningOutData struct {
 	ContinueFields []Field
 	ContinueURL    string
 }
+
+// PageSignOutConfirm asks the user before a sign-out that anyone could have
+// requested (WS-Federation's wsignout1.0) also signs them out of the other
+// applications of the session.
+const PageSignOutConfirm = "signoutconfirm.html"
+
+// SignOutConfirmData is the "sign out?" page: one button posting Fields
+// and the CSRF token to Action.
+type SignOutConfirmData struct {
+	Common
+	Action string
+	Fields []Field
+}

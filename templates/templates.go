@@ -30,7 +30,7 @@ const (
 	PageInfo      = "info.html"
 )
 
-var pageNames = []string{PageLogin, PageCode, PageChoose, PageEnrol, PageError, PageAutoPost, PageSignedOut, PageDemo, PageDemoToken, PageDemoSAML2, PageInfo, PageSigningOut}
+var pageNames = []string{PageLogin, PageCode, PageChoose, PageEnrol, PageError, PageAutoPost, PageSignedOut, PageDemo, PageDemoToken, PageDemoSAML2, PageInfo, PageSigningOut, PageSignOutConfirm}
 
 // Branding is what an organisation may change without touching templates.
 type Branding struct {

@@ -23,6 +23,9 @@ const (
 	SignOutEnded
 	// SignOutRefused: match refused the session; it was kept.
 	SignOutRefused
+	// SignOutAsking: SignOutAsked showed the "sign out?" page; the
+	// session was kept.
+	SignOutAsking
 )
 
 // SignOut ends this browser's session for a protocol's sign-out, and
@@ -64,6 +67,66 @@ func (f *Flow) SignOut(w http.ResponseWriter, r *http.Request, party string, mat
 	}
 	f.audit(r, Event{Name: "sign_out", User: user, RelyingParty: party})
 	return v, SignOutEnded
+}
+
+// SignOutAsked is SignOut (any session ends) for a sign-out message that
+// anyone could have sent: WS-Federation's wsignout1.0 carries no signature,
+// and a link or script on any site sends it with the session cookie
+// (SameSite=Lax goes with a top-level GET). Ending claimgate's own session
+// on it is what the protocol expects (adfs-protocol.md: sign-out changes
+// nothing beyond our own session), but telling the session's parties of
+// other protocols (claimgate-signed SAML LogoutRequests ending the user's
+// sessions at its SAML SPs) is more than that: SAML's own logout is
+// accepted only signed (saml.md). So when the session has such a party
+// (of a protocol other than asker that can be told, SignOutNotifier),
+// nothing changes yet: the "sign out?" page asks the user, and its button
+// posts form's fields back to form.Action with the session's CSRF token,
+// which SignOutAsked then accepts. It returns SignOutAsking when it showed
+// that page; otherwise it is SignOut(w, r, party, nil).
+func (f *Flow) SignOutAsked(w http.ResponseWriter, r *http.Request, party, asker string, form SignOutForm) (*Session, SignOutResult) {
+	s, err := f.sessions.load(r, f.o.Now())
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return nil, SignOutFailed
+	}
+	if v := view(s); v != nil && f.tellsOthers(v, asker) {
+		if r.Method != http.MethodPost || r.PostFormValue(FieldConfirmSignOut) == "" {
+			f.render(w, r, http.StatusOK, templates.PageSignOutConfirm, templates.SignOutConfirmData{
+				Common: templates.Common{CSRF: s.CSRF, RequestID: f.o.RequestID(r)}, Action: form.Action,
+				Fields: append(slices.Clip(form.Fields), templates.Field{Name: FieldConfirmSignOut, Value: "1"})})
+			return v, SignOutAsking
+		}
+		if !checkCSRF(s, r) {
+			f.fail(w, r, http.StatusForbidden, "error.title", "error.csrf", "CSRF token mismatch on sign-out", nil)
+			return nil, SignOutFailed
+		}
+	}
+	return f.SignOut(w, r, party, nil)
+}
+
+// FieldConfirmSignOut is the form field of the "sign out?" page's button.
+const FieldConfirmSignOut = "confirm_signout"
+
+// SignOutForm is where the "sign out?" page posts: the endpoint that got
+// the sign-out message and that message's fields (the page adds the
+// CSRF token and FieldConfirmSignOut).
+type SignOutForm struct {
+	Action string
+	Fields []templates.Field
+}
+
+// tellsOthers: v has a party that SigningOut would tell, other than those
+// of protocol asker.
+func (f *Flow) tellsOthers(v *Session, asker string) bool {
+	for _, p := range v.Parties {
+		if p.Protocol == asker {
+			continue
+		}
+		if _, ok := f.protocols[p.Protocol].(SignOutNotifier); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Continue is the last step of a sign-out, taken once every other party

@@ -212,12 +212,14 @@ func TestSLOWithoutSession(t *testing.T) {
 
 // TestWSFedSignOutTellsSAMLSPs: wsignout1.0 at claimgate (sign-out
 // started at AD FS) tells the session's SAML SPs in frames, not the WS-Fed
-// party, then shows the "signed out" page through a link.
+// party, then shows the "signed out" page through a link; since anyone
+// can send wsignout1.0, it does so only once the user has confirmed it
+// (TestWSFedSignOutAsksBeforeTellingSAMLSPs).
 func TestWSFedSignOutTellsSAMLSPs(t *testing.T) {
 	e := newEnv(t, setup{sp2: true})
 	b := e.browser()
 	signedInTwice(t, e, b)
-	p := b.get("/wsfed?wa=wsignout1.0").want(t, http.StatusOK)
+	p := b.confirmSignOut(t, b.get("/wsfed?wa=wsignout1.0")).want(t, http.StatusOK)
 	forms := signoutFormRE.FindAllStringSubmatch(p.body, -1)
 	if len(forms) != 2 || len(frameRE.FindAllString(p.body, -1)) != 2 || dataSrcRE.MatchString(p.body) {
 		t.Fatalf("frames: %v\n%s", forms, p.body)

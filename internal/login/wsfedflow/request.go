@@ -7,6 +7,7 @@ import (
 
 	"github.com/claimgate/claimgate/internal/login"
 	"github.com/claimgate/claimgate/sts/wsfed"
+	"github.com/claimgate/claimgate/templates"
 )
 
 // maxQuery caps the whole query string or form body of a request; wsfed
@@ -82,8 +83,16 @@ func (a *Adapter) knownParty(realm string) string {
 }
 
 func signOut(f *login.Flow, w http.ResponseWriter, r *http.Request, req *wsfed.Request, party string) {
-	ended, res := f.SignOut(w, r, party, nil)
-	if res == login.SignOutFailed {
+	var ended *login.Session
+	var res login.SignOutResult
+	if req.Action == wsfed.ActionSignOut {
+		// Anyone can send wsignout1.0; before it signs the user out of
+		// the session's SAML SPs too, the user is asked.
+		ended, res = f.SignOutAsked(w, r, party, Protocol, login.SignOutForm{Action: login.PathWSFed, Fields: signOutFields(req)})
+	} else {
+		ended, res = f.SignOut(w, r, party, nil)
+	}
+	if res == login.SignOutFailed || res == login.SignOutAsking {
 		return
 	}
 	if req.Action == wsfed.ActionSignOutCleanup {
@@ -109,6 +118,19 @@ func signOut(f *login.Flow, w http.ResponseWriter, r *http.Request, req *wsfed.R
 	f.SigningOut(w, r, ended, nil, func(int) (login.Continue, error) {
 		return login.Continue{URL: req.SignOutReply}, nil
 	})
+}
+
+// signOutFields is req again as the "sign out?" page posts it back: only
+// what parseSignOut kept (a wreply it refused is not carried).
+func signOutFields(req *wsfed.Request) []templates.Field {
+	fs := []templates.Field{{Name: "wa", Value: wsfed.WaSignOut}}
+	if req.Realm != "" {
+		fs = append(fs, templates.Field{Name: "wtrealm", Value: req.Realm})
+	}
+	if req.SignOutReply != "" {
+		fs = append(fs, templates.Field{Name: "wreply", Value: req.SignOutReply})
+	}
+	return fs
 }
 
 // requestError maps a refused request to its page: 400 and a fixed
