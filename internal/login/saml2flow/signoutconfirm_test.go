@@ -111,7 +111,7 @@ func TestWSFedSignOutAsksBeforeTellingSAMLSPs(t *testing.T) {
 func TestWSFedSignOutWithoutOtherPartiesAsksNothing(t *testing.T) {
 	e := newEnv(t, setup{})
 	b := e.browser()
-	b.get("/wsfed?" + url.Values{"wa": {"wsignin1.0"}, "wtrealm": {wsRealm}}.Encode()).wantRedirect(t, login.PathLogin)
+	b.get("/wsfed?"+url.Values{"wa": {"wsignin1.0"}, "wtrealm": {wsRealm}}.Encode()).wantRedirect(t, login.PathLogin)
 	if ap := b.signIn(t).autoPost(t); ap.action != wsReply {
 		t.Fatalf("token posted to %q", ap.action)
 	}
@@ -119,7 +119,7 @@ func TestWSFedSignOutWithoutOtherPartiesAsksNothing(t *testing.T) {
 	if strings.Contains(p.body, "Sign out?") || !strings.Contains(p.body, "signed out") {
 		t.Fatalf("not signed out at once:\n%s", p.body)
 	}
-	b.get("/wsfed?" + url.Values{"wa": {"wsignin1.0"}, "wtrealm": {wsRealm}}.Encode()).wantRedirect(t, login.PathLogin)
+	b.get("/wsfed?"+url.Values{"wa": {"wsignin1.0"}, "wtrealm": {wsRealm}}.Encode()).wantRedirect(t, login.PathLogin)
 }
 
 // TestChromiumCrossSiteWSFedSignOutAsks: a page on another site sends
