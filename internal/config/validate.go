@@ -26,6 +26,12 @@ func (c *Config) Validate() []Problem {
 		ps.add("base_url", "must be an absolute https URL")
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		ps.add("base_url", "must not have a query, fragment or user name")
+	case u.Path != "":
+		// Every page, redirect and form of the sign-in is at the root
+		// (/login, /wsfed, /static/...), and the session cookie is a
+		// __Host- cookie, which is for the whole host (Path=/) by
+		// definition: below a path prefix the sign-in would leave it.
+		ps.add("base_url", "must not have a path (%q): claimgate is served at the root of a host name of its own, e.g. https://mfa.example.com", u.Path)
 	case u.Scheme == "http" && !c.Server.InsecureHTTP:
 		ps.add("base_url", "must be https (http only with server.insecure_http: true, for testing)")
 	}
