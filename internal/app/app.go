@@ -190,6 +190,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	a.ready.parties = parties.health
 	ws, err := wsfedflow.New(wsfedflow.Options{Parties: parties, Issuer: a.Issuer, Logger: o.Logger, RequestID: server.RequestID})
 	if err != nil {
 		return nil, err

@@ -139,10 +139,26 @@ func TestRelyingPartyFromADFSMetadata(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("party from metadata signed by an unpinned key was accepted: %d", resp.StatusCode)
 	}
+	// No usable metadata: not ready (the load balancer takes the
+	// instance out, admin review F14), but alive (a restart cannot cure a
+	// wrong pin, so a liveness probe must not restart it in a loop).
 	resp, _ = client.Get(srv2.URL + "/healthz")
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "NO USABLE METADATA") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "NO USABLE METADATA") {
 		t.Fatalf("health with refused metadata: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = client.Get(srv2.URL + "/readyz")
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(string(body), "not ready\n") || !strings.Contains(string(body), `relying party "lab AD FS" metadata `) ||
+		!strings.Contains(string(body), "NO USABLE METADATA") {
+		t.Fatalf("readiness with refused metadata: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = client.Get(srv.URL + "/readyz")
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `relying party "lab AD FS" metadata `) {
+		t.Fatalf("readiness with good metadata: %d %s", resp.StatusCode, body)
 	}
 }

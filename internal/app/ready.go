@@ -60,6 +60,12 @@ type readiness struct {
 	mu   sync.Mutex
 	last dirProbe
 
+	// parties reports the relying parties and SPs configured from
+	// metadata (registry.health): one that never had usable metadata
+	// cannot be answered, so the instance is not ready (a restart would
+	// not cure it either: /healthz stays 200).
+	parties func() (bool, string)
+
 	signer signerProber // nil when the signer cannot probe itself
 	// probeMu serialises signer probes, so that concurrent /readyz
 	// requests make one probe, and guards the result.
@@ -180,6 +186,11 @@ func (r *readiness) check(ctx context.Context) (bool, string) {
 	}
 	add(r.checkStore(ctx, now))
 	add(r.checkKey(now))
+	if r.parties != nil {
+		good, detail := r.parties()
+		ok = ok && good
+		lines = append(lines, detail)
+	}
 	if r.signer != nil {
 		add(r.checkSigner(now))
 	}

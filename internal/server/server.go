@@ -40,7 +40,8 @@ type Options struct {
 	Logo []byte
 	// Mounts are extra handlers by path prefix (e.g. "/demo").
 	Mounts map[string]http.Handler
-	// Health reports liveness details for /healthz (the metadata sources).
+	// Health gives /healthz's details (the metadata sources); its ok is
+	// for /readyz (Ready), never liveness.
 	Health func() (ok bool, detail string)
 	// Ready reports whether sign-in can work now, for ReadyPath; detail
 	// lists the reasons (one per line). Nil means always ready.
@@ -149,19 +150,20 @@ func New(o Options) (http.Handler, error) {
 		_, _ = w.Write(b)
 	})
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		ok, detail := true, "ok"
+		detail := "ok"
 		if o.Health != nil {
-			ok, detail = o.Health()
+			_, detail = o.Health()
 		}
 		// The detail names relying parties and metadata sources: only
 		// for a monitor on this host. Others learn up or down.
 		if a, err := netip.ParseAddr(ClientAddr(r)); err != nil || !a.IsLoopback() {
-			detail = map[bool]string{true: "ok", false: "unhealthy"}[ok]
+			detail = "ok"
 		}
+		// Liveness only: 200 while the process answers. A source without
+		// usable metadata makes /readyz 503 (the load balancer takes the
+		// instance out); a restart cannot cure it, so a liveness probe
+		// must not see it.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if !ok {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
 		_, _ = w.Write([]byte(detail + "\n"))
 	})
 	r.Get(ReadyPath, readyHandler(o.Ready))
