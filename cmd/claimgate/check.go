@@ -25,7 +25,10 @@ and the directory. For
 Active Directory it connects to every configured server, binds as the
 service account and reports per server what worked and how long it took,
 then reads what sign-in needs (the base DN, the user filter, objectSid,
-userPrincipalName, tokenGroups). Each problem found names the key to fix.
+userPrincipalName, tokenGroups). It also loads the pages (branding), opens
+the store (the encryption key must be the database's) and reads and
+verifies the metadata of every relying party and SAML SP configured from
+it, once. Each problem found names the key to fix.
 
 With --user it also looks the user up (no password needed), says whether
 the account can sign in (disabled, locked, expired, password must be
@@ -58,6 +61,16 @@ claimgate would issue for them. Exit status 0 means all is well.`)
 			fmt.Fprintln(e.stdout, plain("signer: FAILED: "+errText(err)))
 			status = 1
 		}
+	}
+	results := []app.CheckResult{app.CheckPages(cfg), app.CheckStore(e.ctx, cfg)}
+	results = append(results, app.CheckParties(e.ctx, cfg)...)
+	for _, r := range results {
+		state := r.Detail
+		if !r.OK {
+			state = "FAILED: " + errText(errors.New(r.Detail))
+			status = 1
+		}
+		fmt.Fprintln(e.stdout, plain(r.Part+": "+state))
 	}
 	log := newLogger(e, config.Logging{Level: "error", Format: "text"})
 	dir, _, closeDir, err := app.Directory(cfg, log)

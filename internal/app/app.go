@@ -154,7 +154,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (_ *App, err erro
 	if a.Metadata, err = buildMetadata(cfg, a.Keys, a.Signer); err != nil {
 		return nil, err
 	}
-	if a.Pages, err = pages(cfg); err != nil {
+	if a.Pages, err = Pages(cfg); err != nil {
 		return nil, err
 	}
 	if o.Store != nil {
