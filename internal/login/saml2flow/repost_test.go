@@ -83,3 +83,35 @@ func logoutRequestXMLAt(e *env, id string) string {
 		`<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">` + spID + `</Issuer>` +
 		`<NameID xmlns="urn:oasis:names:tc:SAML:2.0:assertion" Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">alice@example.test</NameID></samlp:LogoutRequest>`
 }
+
+// TestCrossSiteWSFedPOSTKeepsTheSession: a WS-Federation sign-in request
+// another site posts comes without the Lax session cookie; before, it
+// started a new session whose cookie replaced the user's, ending single
+// sign-on and orphaning the record of the SAML SPs to tell at sign-out
+// (attacker review 1b). Now it is posted again from claimgate's origin,
+// finds the session (single sign-on: the token at once) and the session,
+// with its SAML parties, lives on.
+func TestCrossSiteWSFedPOSTKeepsTheSession(t *testing.T) {
+	e := newEnv(t, setup{sp2: true})
+	b := e.browser()
+	signedInTwice(t, e, b)
+	form := url.Values{"wa": {"wsignin1.0"}, "wtrealm": {wsRealm}, "wctx": {"c&x"}}
+	p := b.postCrossSite(t, login.PathWSFed, form)
+	if sc := p.header.Values("Set-Cookie"); len(sc) != 0 {
+		t.Fatalf("the cross-site POST set cookies %v", sc)
+	}
+	first := p.autoPost(t)
+	if first.action != login.PathWSFed || first.fields.Get("wctx") != "c&x" || first.fields.Get("wtrealm") != wsRealm ||
+		first.fields.Get(login.RepostField) != "1" || len(first.names) != 4 {
+		t.Fatalf("re-post page: %+v", first)
+	}
+	if ap := b.post(first.action, first.fields).autoPost(t); ap.action != wsReply || ap.fields.Get("wctx") != "c&x" {
+		t.Fatalf("the re-post got no single sign-on: %+v", ap)
+	}
+	// The SAML SPs are still the session's: a confirmed sign-out tells
+	// both.
+	out := b.confirmSignOut(t, b.get("/wsfed?wa=wsignout1.0")).want(t, http.StatusOK)
+	if n := len(signoutFormRE.FindAllString(out.body, -1)); n != 2 {
+		t.Fatalf("%d SAML SPs told after the cross-site POST, want 2:\n%s", n, out.body)
+	}
+}

@@ -3,6 +3,7 @@ package wsfedflow
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/claimgate/claimgate/internal/login"
@@ -28,6 +29,16 @@ func (a *Adapter) serve(f *login.Flow, w http.ResponseWriter, r *http.Request) {
 		f.FormError(w, r, "unparsable request", err)
 		return
 	}
+	// A request another site posted comes without the Lax session cookie:
+	// posted again from our origin, it finds the session instead of
+	// replacing it (and its record of parties).
+	to := login.PathWSFed
+	if r.URL.RawQuery != "" {
+		to += "?" + r.URL.RawQuery // as it came: the parser still sees a field given twice
+	}
+	if f.CrossSiteRepost(w, r, to, sortedKeys(r.PostForm)) {
+		return
+	}
 	req, err := wsfed.ParseRequest(r.Form, a.o.Parties)
 	if err != nil {
 		requestError(f, w, r, err)
@@ -44,6 +55,18 @@ func (a *Adapter) serve(f *login.Flow, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Begin(w, r, p)
+}
+
+// sortedKeys are a form's field names, in a fixed order.
+func sortedKeys(v url.Values) []string {
+	ks := make([]string, 0, len(v))
+	for k := range v {
+		if k != login.RepostField {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	return ks
 }
 
 // pendingFrom is the neutral form of a sign-in request.
