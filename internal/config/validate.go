@@ -95,8 +95,11 @@ func (c *Config) validateServer(ps *problems) {
 		ps.add("server.tls", "required: claimgate serves HTTPS itself; give tls {cert_file, key_file}, or trusted_proxies when a proxy ends TLS, or insecure_http: true for testing only")
 	}
 	for _, p := range s.TrustedProxies {
-		if p.Bits() == 0 {
+		switch {
+		case p.Bits() == 0:
 			ps.add("server.trusted_proxies", "%s trusts every address; list the proxies' own addresses", p)
+		case tooWide(p):
+			ps.add("server.trusted_proxies", "%s trusts a large part of the Internet; list the proxies' own addresses", p)
 		}
 	}
 	positive(ps, "server.read_timeout", s.ReadTimeout, 0)
@@ -225,4 +228,19 @@ func short(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// tooWide: p covers more than an IPv4 /8 or an IPv6 /7 (the private
+// 10.0.0.0/8 and fc00::/7 are the widest an organisation's own networks
+// are). Such a list entry trusts much of the Internet: 0.0.0.0/0, or
+// 0.0.0.0/1 with 128.0.0.0/1, which is every address too.
+func tooWide(p netip.Prefix) bool {
+	if p.Addr().Is4() || p.Addr().Is4In6() {
+		bits := p.Bits()
+		if p.Addr().Is4In6() {
+			bits -= 96
+		}
+		return bits < 8
+	}
+	return p.Bits() < 7
 }

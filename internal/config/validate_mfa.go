@@ -46,6 +46,11 @@ func (c *Config) validateMFA(ps *problems) {
 	if e.SelfEnrolment && len(e.AllowedNetworks) == 0 && !e.RequireCode {
 		ps.add(p+".enrolment", "self_enrolment needs allowed_networks or require_code: true; otherwise whoever has a stolen password could enrol their own second factor")
 	}
+	for _, n := range e.AllowedNetworks {
+		if tooWide(n) {
+			ps.add(p+".enrolment.allowed_networks", "%s is a large part of the Internet: list the organisation's own networks, or use require_code: true; otherwise whoever has a stolen password could enrol their own second factor", n)
+		}
+	}
 	positive(ps, p+".enrolment.code_ttl", e.CodeTTL, 90*24*time.Hour)
 	if !m.EncryptionKey.IsSet() {
 		ps.add(p+".encryption_key", "required: 32 random bytes as hex or base64 (make one with: openssl rand -hex 32); it encrypts second-factor secrets in the store")
