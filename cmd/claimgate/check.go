@@ -47,6 +47,9 @@ claimgate would issue for them. Exit status 0 means all is well.`)
 		return fail(e, "%v", &config.ValidationError{File: *cfgPath, Problems: ps})
 	}
 	fmt.Fprintf(e.stdout, "configuration: ok (%s)\n", *cfgPath)
+	for _, w := range cfg.ExposedFiles() {
+		fmt.Fprintln(e.stdout, plain("  warning: "+w))
+	}
 	status := 0
 	keys, err := cfg.LoadSigning()
 	if err != nil {

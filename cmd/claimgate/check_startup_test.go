@@ -94,3 +94,51 @@ func TestCheckFindsWhatServeWouldRefuse(t *testing.T) {
 	write(rp("D5FE73910389B58BBB3B0EBB87FDF110FF79FEBB"))
 	check("right pin", 0, `relying party "lab AD FS" metadata `+md+": ok, ", "D5FE73910389B58BBB3B0EBB87FDF110FF79FEBB")
 }
+
+// TestCheckWarnsOfReadableSecretFiles: the encryption key as a file and
+// the users file (password hashes, TOTP seeds in clear) readable by
+// others were accepted in silence (admin review F8); check now warns with
+// the key and the chmod, and stays 0 (a container's secret files are
+// 0444 by design). At 0600 there is no warning.
+func TestCheckWarnsOfReadableSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	crt, key := filepath.Join(dir, "s.crt"), filepath.Join(dir, "s.key")
+	if code, _, errOut := runCmd(t, "", nil, "certs", "new", "--cert", crt, "--key", key); code != 0 {
+		t.Fatalf("certs new: %d %s", code, errOut)
+	}
+	cfg := writeConfig(t, dir, crt, key)
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfaKey := filepath.Join(dir, "mfa.key")
+	if err := os.WriteFile(mfaKey, []byte("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(text),
+		"encryption_key: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "encryption_key: {file: "+mfaKey+"}", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users := filepath.Join(dir, "users.yaml")
+	if err := os.Chmod(users, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, "", nil, "check", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("check: %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"warning: mfa.encryption_key: " + mfaKey + " has mode 0644", "chmod 600 " + mfaKey,
+		"warning: directory.users_file.path: " + users + " has mode 0644"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{mfaKey, users} {
+		if err := os.Chmod(f, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, out, _ := runCmd(t, "", nil, "check", "--config", cfg); strings.Contains(out, "warning: ") {
+		t.Errorf("warnings at mode 0600:\n%s", out)
+	}
+}

@@ -62,6 +62,9 @@ is refused.`)
 		return code
 	}
 	log := newLogger(e, cfg.Logging)
+	for _, w := range cfg.ExposedFiles() {
+		log.Warn("secret file readable by others", "problem", w)
+	}
 	// One store for the whole process: every generation (reload.go)
 	// shares its connections and locks.
 	st, err := app.OpenSharedStore(e.ctx, cfg)
