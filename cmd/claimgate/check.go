@@ -66,6 +66,9 @@ claimgate would issue for them. Exit status 0 means all is well.`)
 		}
 	}
 	results := []app.CheckResult{app.CheckPages(cfg), app.CheckStore(e.ctx, cfg)}
+	if r, ok := app.CheckAuditLog(cfg); ok {
+		results = append(results, r)
+	}
 	results = append(results, app.CheckParties(e.ctx, cfg)...)
 	for _, r := range results {
 		state := r.Detail

@@ -79,6 +79,16 @@ func TestCheckFindsWhatServeWouldRefuse(t *testing.T) {
 	check("template", 1, "pages: FAILED: ", "html/login.html")
 	serveRefuses("template", "branding.template_dir")
 
+	// An audit log in a directory that does not exist (admin review F21).
+	write(string(good) + "audit: {log: " + filepath.Join(dir, "no-such-dir", "audit.log") + "}\n")
+	check("audit log", 1, "audit log: FAILED: audit.log: cannot write "+filepath.Join(dir, "no-such-dir"))
+	serveRefuses("audit log", "audit.log")
+	write(string(good) + "audit: {log: " + filepath.Join(dir, "audit.log") + "}\n")
+	check("audit log ok", 0, "audit log: ok, "+filepath.Join(dir, "audit.log"))
+	if _, err := os.Stat(filepath.Join(dir, "audit.log")); err == nil {
+		t.Error("check created the audit log")
+	}
+
 	// AD FS metadata signed by a certificate that is not pinned, then
 	// the right pin.
 	md, err := filepath.Abs(filepath.Join("..", "..", "sts", "adfsmeta", "testdata", "adfs-v4-metadata.xml"))

@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/claimgate/claimgate/certs"
 	"github.com/claimgate/claimgate/internal/config"
@@ -139,4 +141,23 @@ func checkSource(ctx context.Context, part string, refresh func(context.Context)
 		return CheckResult{Part: part, Detail: err.Error()}
 	}
 	return CheckResult{Part: part, OK: true, Detail: ok()}
+}
+
+// CheckAuditLog: a file named by audit.log can be appended to (it
+// exists and is writable, or its directory is), as serve opens it. It is
+// asked of the kernel (access(2)), so nothing is created here; a systemd
+// sandbox (ReadWritePaths) that serve runs in is not seen from outside.
+func CheckAuditLog(cfg *config.Config) (CheckResult, bool) {
+	switch cfg.Audit.Log {
+	case "", "stderr", "stdout", "none":
+		return CheckResult{}, false
+	}
+	target := cfg.Audit.Log
+	if _, err := os.Stat(target); errors.Is(err, os.ErrNotExist) {
+		target = filepath.Dir(target)
+	}
+	if err := syscall.Access(target, 2 /* W_OK */); err != nil {
+		return CheckResult{Part: "audit log", Detail: fmt.Sprintf("audit.log: cannot write %s: %v", target, err)}, true
+	}
+	return CheckResult{Part: "audit log", OK: true, Detail: "ok, " + cfg.Audit.Log + " can be written"}, true
 }

@@ -33,7 +33,7 @@ func auditLogger(cfg *config.Config, db store.Store, o Options, sink func(audit.
 	default:
 		f, err := os.OpenFile(cfg.Audit.Log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
-			return nil, nil, fmt.Errorf("audit.log: %w", err)
+			return nil, nil, &config.ValidationError{Problems: []config.Problem{{Path: "audit.log", Message: err.Error()}}}
 		}
 		w, closeFn = f, f.Close
 	}
