@@ -27,7 +27,7 @@ func WritePEM(kp *KeyPair, certFile, keyFile string, overwrite bool) error {
 		// Check both before writing either, so a refusal leaves nothing half done.
 		for _, f := range []string{keyFile, certFile} {
 			if _, err := os.Lstat(f); err == nil {
-				return fmt.Errorf("certs: %s already exists; remove it or ask to overwrite", f)
+				return fmt.Errorf("certs: %s already exists; it is never overwritten: choose other file names, or move the old files away first", f)
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("certs: %w", err)
 			}

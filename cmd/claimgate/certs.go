@@ -43,6 +43,10 @@ thumbprints printed are the ones AD FS shows for the claims provider trust.`)
 	if code, done := fs.parse(args[1:]); done {
 		return code
 	}
+	if *days < 1 || *days > 100*365 {
+		// 0 would mean the library's default, two years: not what was asked.
+		return fail(e, "certs new: --days %d: give the validity in days, from 1 to %d", *days, 100*365)
+	}
 	kp, err := certs.Generate(certs.GenerateOptions{CommonName: *cn, Bits: *bits, ValidFor: time.Duration(*days) * 24 * time.Hour})
 	if err != nil {
 		return fail(e, "%v", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/claimgate/claimgate/internal/audit"
@@ -65,6 +66,15 @@ func (c *usersCmd) unlockAddress(addr string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not an IP address", addr)
 	}
+	// Say so when there is nothing to lift: a help desk that typed the
+	// address wrong must not be told the user can sign in again.
+	ls, err := lockout.Locks(c.ctx(), c.db, c.now)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(ls, func(l lockout.Lock) bool { return l.Scope == lockout.ScopeAddr && lockCovers(l.Addr, a) }) {
+		return fmt.Errorf("address %s is not locked; nothing changed (claimgate users locks lists the locks in force)", a)
+	}
 	l, err := lockout.New(c.db, lockout.DefaultPolicy())
 	if err != nil {
 		return err
@@ -89,4 +99,14 @@ func (c *usersCmd) locks() error {
 		fmt.Fprintf(c.e.stdout, "%s user=%s addr=%s until %s (level %d)\n", l.Scope, l.User, l.Addr, l.Until.UTC().Format(time.RFC3339), l.Level)
 	}
 	return nil
+}
+
+// lockCovers: a lock listed for key (an address, or an IPv6 /64) is the
+// lock of a.
+func lockCovers(key string, a netip.Addr) bool {
+	if p, err := netip.ParsePrefix(key); err == nil {
+		return p.Contains(a)
+	}
+	b, err := netip.ParseAddr(key)
+	return err == nil && b.Unmap() == a.Unmap()
 }
