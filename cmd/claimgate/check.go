@@ -33,7 +33,9 @@ it, once. Each problem found names the key to fix.
 With --user it also looks the user up (no password needed), says whether
 the account can sign in (disabled, locked, expired, password must be
 changed or expired, with what the help desk can do) and prints the claims
-claimgate would issue for them. Exit status 0 means all is well.`)
+claimgate would issue for them. Exit status 1 means something failed, 0
+that nothing did: warnings (a certificate expiring soon, a lockout limit
+that AD would reach first) do not change it, so read the output.`)
 	cfgPath := fs.String("config", "", "the YAML configuration file (required)")
 	user := fs.String("user", "", "look up this user (alice, EXAMPLE\\alice or alice@example.com)")
 	if code, done := fs.parse(args); done {

@@ -29,8 +29,13 @@ func runDemo(e *env, args []string) int {
 Runs claimgate with no configuration at all. On first start it makes a data
 directory with a token-signing key, demo users (alice and bob, each with a
 password and a TOTP secret) and a configuration file; later starts reuse
-them. It serves plain HTTP on loopback and mounts a demo application at
-/demo/ with two sign-in buttons side by side: one behaves like AD FS (a
+the keys and users and write the configuration file again, for this start's
+--listen. Give each demo that runs at the same time its own --data
+directory: a second one on the same directory rewrites the first one's
+configuration file and shares its database.
+
+It serves plain HTTP on loopback and mounts a demo application at /demo/
+with two sign-in buttons side by side: one behaves like AD FS (a
 WS-Federation sign-in, the SAML 1.1 token checked), the other like a SAML
 2.0 service provider (an AuthnRequest, the signed Response checked, and
 single logout).
