@@ -226,7 +226,7 @@ func (f *Flow) refuse(w http.ResponseWriter, r *http.Request, p *Pending, why Re
 	if reason == "" {
 		reason = string(why)
 	}
-	f.audit(r, Event{Name: EventSignInRefused, RelyingParty: p.Party.ID, Reason: reason})
+	f.refusedAnonymous(r, p.Party.ID, reason)
 	f.autoPost(w, r, a)
 }
 

@@ -149,11 +149,21 @@ const EventSignInRefused = "sign_in_refused"
 
 // PostRefusal renders a protocol's refusal of a request it refused before
 // the sign-in (a SAML error Response to a replayed or unsatisfiable
-// request), audited as sign_in_refused for party with a.Refused as the
-// reason.
+// request), logged with party and a.Refused as the reason.
 func (f *Flow) PostRefusal(w http.ResponseWriter, r *http.Request, party string, a *Answer) {
-	f.audit(r, Event{Name: EventSignInRefused, RelyingParty: party, Reason: a.Refused})
+	f.refusedAnonymous(r, party, a.Refused)
 	f.autoPost(w, r, a)
+}
+
+// refusedAnonymous logs a request refused before anyone signed in (no
+// user to name): in the service log, not the audit trail. Anyone can send
+// such requests as fast as the network carries them (an IsPassive
+// AuthnRequest needs no signature), and each audit record is a stored
+// row kept for the audit retention, outside every budget (attacker
+// review 3). A refusal after a sign-in names its user and is audited
+// (sign_in_refused).
+func (f *Flow) refusedAnonymous(r *http.Request, party, reason string) {
+	f.o.Logger.Info("sign-in request refused before any sign-in", "relying_party", party, "reason", reason, "request_id", f.o.RequestID(r))
 }
 
 // autoPost renders the page that posts an answer to its party at once.

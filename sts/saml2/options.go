@@ -45,7 +45,7 @@ type ParseOptions struct {
 	// NameIDFormats are the formats we issue (our metadata's NameIDFormat
 	// list); empty means NameIDFormats().
 	NameIDFormats []string
-	// Replay, when set, refuses a request ID seen before (keyed by issuer
+	// Replay, when set, refuses a signed message's ID seen before (keyed by issuer
 	// and ID, remembered until max(IssueInstant, Now) + Skew + a minute:
 	// past the moment it would be refused as too old anyway). Nil skips
 	// the check.

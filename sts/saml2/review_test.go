@@ -475,7 +475,10 @@ func TestReplayExpiryMargin(t *testing.T) {
 		o := parseOpts()
 		o.Replay = idCache(func(_ string, e time.Time) bool { expires = e; return false })
 		xml := strings.Replace(authnRequestXML("", ""), `IssueInstant="2025-05-01T09:59:58.739Z"`, `IssueInstant="`+instant+`"`, 1)
-		if _, err := ParseRedirect(redirectQuery(t, xml, "", nil, ""), testSPs(t), o); err != nil {
+		// Signed: only a signed request's ID is remembered.
+		spKey, _ := ststest.LoadKeyPair(t, "other")
+		signedSPs := testSPs(t, func(sp *SP) { sp.AuthnRequestsSigned = true })
+		if _, err := ParseRedirect(redirectQuery(t, xml, "", spKey, xmlsig.SigRSASHA256), signedSPs, o); err != nil {
 			t.Fatal(err)
 		}
 		it, _ := time.Parse(time.RFC3339, instant)

@@ -104,9 +104,13 @@ func TestRefusedRequests(t *testing.T) {
 	checkErrorPage(t, b.get(saml2flow.PathSSO+"?"+redirectQuery(t, unknown, relayState, nil)), "stranger.example.test")
 	evil := authnRequest("id-evil", ` AssertionConsumerServiceURL="https://evil.example.test/acs"`, "")
 	checkErrorPage(t, b.get(saml2flow.PathSSO+"?"+redirectQuery(t, evil, relayState, nil)), "evil.example.test")
+	// An unsigned request is not remembered (anyone can make it again
+	// with a new ID): sent twice, it starts a sign-in twice, and writes
+	// no used-ID row (attacker review 3). TestSignedRequestsRequired
+	// replays a signed one.
 	q := saml2flow.PathSSO + "?" + redirectQuery(t, authnRequest("id-once", "", ""), "", nil)
 	b.get(q).wantRedirect(t, login.PathLogin)
-	checkStatus(t, e.readResponse(t, e.browser().get(q).autoPost(t), spACS), "id-once", spACS, saml2.StatusRequester, saml2.StatusRequestDenied)
+	e.browser().get(q).wantRedirect(t, login.PathLogin)
 	checkErrorPage(t, b.get(saml2flow.PathSSO+"?SAMLRequest=not-base64!"))
 	checkErrorPage(t, b.get(saml2flow.PathSSO))
 }
@@ -119,6 +123,11 @@ func TestSignedRequestsRequired(t *testing.T) {
 	checkErrorPage(t, b.get(saml2flow.PathSSO+"?"+redirectQuery(t, authnRequest("id-unsigned", "", ""), relayState, nil)))
 	b.get(saml2flow.PathSSO+"?"+redirectQuery(t, authnRequest("id-signed", "", ""), relayState, e.sp.Key)).wantRedirect(t, login.PathLogin)
 	checkSignedIn(t, e.readResponse(t, b.signIn(t).autoPost(t), spACS), "id-signed", spACS)
+	// A signed request is answered once: its replay, in another
+	// browser, gets a signed RequestDenied at the registered ACS.
+	replayed := saml2flow.PathSSO + "?" + redirectQuery(t, authnRequest("id-signed-once", "", ""), relayState, e.sp.Key)
+	e.browser().get(replayed).wantRedirect(t, login.PathLogin)
+	checkStatus(t, e.readResponse(t, e.browser().get(replayed).autoPost(t), spACS), "id-signed-once", spACS, saml2.StatusRequester, saml2.StatusRequestDenied)
 	// A signature by another key is no signature of the SP's.
 	checkErrorPage(t, b.get(saml2flow.PathSSO+"?"+redirectQuery(t, authnRequest("id-forged", "", ""), relayState, e.idp.Key)))
 }

@@ -2,6 +2,7 @@ package saml2flow_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -236,13 +237,22 @@ func TestWSFedSignOutTellsSAMLSPs(t *testing.T) {
 	b.get(saml2flow.PathSSO+"?"+redirectQuery(t, authnRequest("id-after-ws", "", ""), "", nil)).wantRedirect(t, login.PathLogin)
 }
 
-// TestRefusalsAuditedAsSuch: an error Response is audited as
-// sign_in_refused with the SAML status as reason, never token_issued.
+// TestRefusalsAuditedAsSuch: an error Response after a sign-in is
+// audited as sign_in_refused with the SAML status as reason, never
+// token_issued. One before anyone signed in (NoPassive to a browser with
+// no session) names no user and is in the service log only: anyone can
+// send such requests at any rate, and each audit record was a stored row
+// kept for the retention (attacker review 3).
 func TestRefusalsAuditedAsSuch(t *testing.T) {
 	e := newEnv(t, setup{})
-	e.browser().get(saml2flow.PathSSO + "?" + redirectQuery(t, authnRequest("id-np", ` IsPassive="true"`, ""), "", nil)).autoPost(t)
-	if !strings.Contains(e.audit.String(), `"event":"sign_in_refused"`) || !strings.Contains(e.audit.String(), `"reason":"NoPassive"`) {
-		t.Errorf("NoPassive not audited as a refusal:\n%s", e.audit.String())
+	for i := range 20 {
+		e.browser().get(saml2flow.PathSSO + "?" + redirectQuery(t, authnRequest(fmt.Sprintf("id-np-%d", i), ` IsPassive="true"`, ""), "", nil)).autoPost(t)
+	}
+	if strings.Contains(e.audit.String(), `"sign_in_refused"`) {
+		t.Errorf("a refusal before any sign-in was audited:\n%s", e.audit.String())
+	}
+	if n := strings.Count(e.log.String(), "sign-in request refused before any sign-in"); n != 20 || !strings.Contains(e.log.String(), "NoPassive") {
+		t.Errorf("%d refusals logged, want 20:\n%s", n, e.log.String())
 	}
 	from := len(e.audit.String())
 	b := e.browser()
