@@ -121,7 +121,7 @@ func (f *File) problems() []string {
 			}
 		}
 		if u.PasswordHash == "" {
-			add(p+".password_hash", "required (make one with `claimgate` password hashing)")
+			add(p+".password_hash", "required (make one with: claimgate hash-password)")
 		} else if err := mfa.CheckHashFormat(u.PasswordHash); err != nil {
 			add(p+".password_hash", "not an argon2id PHC string or bcrypt hash within limits")
 		}
